@@ -1,0 +1,81 @@
+"""The touchpoint registry: a Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from touchpoints.config import ROOT_DIR, build_config
+
+
+def create_app(profile: str | None = None, **overrides) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT_DIR / "templates"),
+        static_folder=str(ROOT_DIR / "static"),
+        instance_path=str(overrides.get("INSTANCE_DIR") or (ROOT_DIR / "instance")),
+    )
+    app.config.update(build_config(profile, **overrides))
+    app.config["CELERY"].setdefault("beat_schedule", _beat_schedule())
+    logging.getLogger("touchpoints").setLevel(logging.INFO)
+
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    from touchpoints.core import web
+
+    web.init_app(app)
+    return app
+
+
+def _beat_schedule() -> dict:
+    from workers.schedule import BEAT_SCHEDULE
+
+    return dict(BEAT_SCHEDULE)
+
+
+def _init_extensions(app: Flask) -> None:
+    from touchpoints import models  # noqa: F401 - every model registered before use
+    from touchpoints.extensions import csrf, db, limiter, login_manager, migrate
+    from touchpoints.jobs import celery_init_app
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["INSTANCE_DIR"].mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Войдите, чтобы открыть эту страницу."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    celery_init_app(app)
+    import workers.tasks  # noqa: F401 - registers the tasks with this Celery app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from touchpoints.agencies.routes import bp as agencies_bp
+    from touchpoints.auth.routes import bp as auth_bp
+    from touchpoints.health.routes import bp as health_bp
+    from touchpoints.home.routes import bp as home_bp
+    from touchpoints.mail.routes import bp as mail_bp
+    from touchpoints.users.routes import bp as users_bp
+
+    for bp in (auth_bp, home_bp, agencies_bp, users_bp, health_bp, mail_bp):
+        app.register_blueprint(bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from touchpoints.core.cli import database_cli
+    from touchpoints.demo.cli import demo_cli
+    from touchpoints.tenants.cli import tenants_cli
+
+    for group in (tenants_cli, demo_cli, database_cli):
+        app.cli.add_command(group)

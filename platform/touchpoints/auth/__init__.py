@@ -1,0 +1,1 @@
+"""People, roles, logging in and out."""

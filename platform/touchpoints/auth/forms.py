@@ -1,0 +1,26 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+MIN_PASSWORD = 10
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Электронная почта", validators=[DataRequired("Укажите электронную почту")])
+    password = PasswordField("Пароль", validators=[DataRequired("Введите пароль")])
+    remember = BooleanField("Запомнить меня на этом компьютере")
+    next = StringField()
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Текущий пароль", validators=[DataRequired("Введите текущий пароль")])
+    new = PasswordField(
+        "Новый пароль",
+        validators=[
+            DataRequired("Введите новый пароль"),
+            Length(min=MIN_PASSWORD, message=f"Не короче {MIN_PASSWORD} символов"),
+        ],
+    )
+    confirm = PasswordField(
+        "Повторите новый пароль", validators=[EqualTo("new", message="Пароли не совпадают")]
+    )

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from touchpoints.auth.roles import GRANTS, Permission, Role
+from touchpoints.core.db import db, utcnow
+from touchpoints.regions.models import Agency, Region, Subdivision
+
+# argon2id with argon2-cffi's defaults (RFC 9106 "low memory" profile), above OWASP's minimum.
+_hasher = PasswordHasher()
+DEMO_PASSWORD = "demo"
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    """A person. Not under row-level security: logging in must find a user by e-mail before any
+    agency is known. The application scopes every user listing to the agency or region."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(role IN ('registrar', 'editor', 'viewer') AND agency_id IS NOT NULL)"
+            " OR (role = 'office' AND region_id IS NOT NULL AND agency_id IS NULL)"
+            " OR (role = 'admin' AND agency_id IS NULL)",
+            name="role_scope",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    role: Mapped[str] = mapped_column(sa.String(16))
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"), index=True)
+    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"), index=True)
+    #: Editors prepare entries of this subdivision only.
+    subdivision_id: Mapped[int | None] = mapped_column(sa.ForeignKey("subdivision.id"))
+    #: Flask-Login's alternative id: a new one on password change ends every old session.
+    session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=_new_token)
+    #: Demo accounts may log in with the demo password in the demo configuration only.
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    agency: Mapped[Agency | None] = relationship()
+    region: Mapped[Region | None] = relationship()
+    subdivision: Mapped[Subdivision | None] = relationship()
+
+    # Flask-Login
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def role_label(self) -> str:
+        return self.role_enum.label
+
+    def can(self, permission: Permission) -> bool:
+        return permission in GRANTS[self.role_enum]
+
+    @property
+    def home_region_id(self) -> int | None:
+        if self.region_id is not None:
+            return self.region_id
+        return self.agency.region_id if self.agency else None
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = _hasher.hash(password)
+        self.session_token = _new_token()
+
+    def check_password(self, password: str) -> bool:
+        if self.is_demo and password == DEMO_PASSWORD:
+            return bool(current_app.config.get("ALLOW_DEMO_PASSWORDS"))
+        if not self.password_hash:
+            return False
+        try:
+            ok = _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        if ok and _hasher.check_needs_rehash(self.password_hash):
+            self.password_hash = _hasher.hash(password)
+        return ok
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

@@ -1,0 +1,70 @@
+"""Roles and what each may do (DESIGN.md, "Who uses it")."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    OFFICE = "office"
+    REGISTRAR = "registrar"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def is_agency_role(self) -> bool:
+        return self in AGENCY_ROLES
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "Администратор",
+    Role.OFFICE: "Проектный офис",
+    Role.REGISTRAR: "Уполномоченное лицо",
+    Role.EDITOR: "Сотрудник подразделения",
+    Role.VIEWER: "Наблюдатель",
+}
+AGENCY_ROLES = frozenset({Role.REGISTRAR, Role.EDITOR, Role.VIEWER})
+
+
+class Permission(enum.StrEnum):
+    """Named abilities; routes ask for one of these, never for a role."""
+
+    READ_AGENCY = "read_agency"  # read everything of one's agency
+    EDIT_ENTRIES = "edit_entries"  # draft and submit entries (own subdivision for editors)
+    REVIEW_ENTRIES = "review_entries"  # include or return entries, edit directly (2.2 / 3.3)
+    APPROVE_VERSIONS = "approve_versions"  # approve a version by an order, record publication
+    MANAGE_AGENCY_USERS = "manage_agency_users"
+    READ_REGION = "read_region"  # all agencies of one region, read only
+    CREATE_AGENCY = "create_agency"
+    MANAGE_ALL = "manage_all"  # regions, agencies, every user, templates
+    VIEW_OUTBOX = "view_outbox"
+
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(
+        {
+            Permission.READ_REGION,
+            Permission.CREATE_AGENCY,
+            Permission.MANAGE_ALL,
+            Permission.MANAGE_AGENCY_USERS,
+            Permission.VIEW_OUTBOX,
+        }
+    ),
+    Role.OFFICE: frozenset({Permission.READ_REGION, Permission.CREATE_AGENCY}),
+    Role.REGISTRAR: frozenset(
+        {
+            Permission.READ_AGENCY,
+            Permission.EDIT_ENTRIES,
+            Permission.REVIEW_ENTRIES,
+            Permission.APPROVE_VERSIONS,
+            Permission.MANAGE_AGENCY_USERS,
+        }
+    ),
+    Role.EDITOR: frozenset({Permission.READ_AGENCY, Permission.EDIT_ENTRIES}),
+    Role.VIEWER: frozenset({Permission.READ_AGENCY}),
+}

@@ -1,0 +1,81 @@
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from touchpoints.audit import service as audit
+from touchpoints.auth.forms import ChangePasswordForm, LoginForm
+from touchpoints.auth.models import User
+from touchpoints.core.access import apply_user_scope
+from touchpoints.core.db import db, utcnow
+from touchpoints.extensions import limiter
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no protocol-relative '//' (open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+def _login_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], error_message="Слишком много попыток входа")
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
+        if user is not None and user.active and user.check_password(form.password.data):
+            next_url = safe_next(form.next.data)
+            # A fresh session at login: nothing an attacker planted before survives it.
+            session.clear()
+            login_user(user, remember=form.remember.data)
+            user.last_login_at = utcnow()
+            db.session.commit()
+            apply_user_scope()
+            return redirect(next_url or url_for("home.index"))
+        flash("Неверная электронная почта или пароль, или учётная запись отключена.", "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash("Вы вышли из системы.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append("Текущий пароль указан неверно")
+        else:
+            current_user.set_password(form.new.data)
+            current_user.is_demo = False
+            audit.record("user.password", current_user, agency_id=current_user.agency_id)
+            db.session.commit()
+            # The new session token ends every other session; keep this one going.
+            login_user(current_user)
+            flash("Пароль изменён. Другие сеансы завершены.", "success")
+            return redirect(url_for("home.index"))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,133 @@
+"""Configuration from environment variables, all prefixed ``TOUCHPOINTS_``.
+
+``TOUCHPOINTS_ENV`` picks the profile: ``demo`` (SQLite, tasks in-process, mail to the outbox),
+``test`` or ``production`` (the default: it refuses to start with demo secrets or SQLite, so a
+forgotten variable fails loudly instead of running an insecure server).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT_DIR = Path(__file__).resolve().parents[2]
+INSTANCE_DIR = Path(os.environ.get("TOUCHPOINTS_INSTANCE_DIR", ROOT_DIR / "instance"))
+PREFIX = "TOUCHPOINTS_"
+DEMO_SECRET = "demo-secret-key-not-for-production"
+
+
+class ConfigError(RuntimeError):
+    """The configuration would run an unsafe or broken server."""
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(PREFIX + name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def _sqlalchemy_url(url: str) -> str:
+    # psycopg 3 is the driver we ship; accept the usual postgres:// spellings too.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def build_config(profile: str | None = None, **overrides) -> dict:
+    profile = (profile or env("ENV", "production")).lower()
+    if profile not in {"demo", "test", "production"}:
+        raise ConfigError(f"TOUCHPOINTS_ENV={profile!r}: ожидается demo, test или production")
+    demo = profile == "demo"
+    default_db = f"sqlite:///{INSTANCE_DIR / 'touchpoints.sqlite3'}"
+    redis_url = env("REDIS_URL") or None
+    cfg: dict = {
+        "PROFILE": profile,
+        "DEMO": demo,
+        "TESTING": profile == "test",
+        "SECRET_KEY": env("SECRET_KEY", DEMO_SECRET if profile != "production" else None),
+        "SQLALCHEMY_DATABASE_URI": _sqlalchemy_url(env("DATABASE_URL", default_db)),
+        #: Owner connection for migrations and RLS set-up; the app itself connects as a
+        #: non-owner role (DATABASE_URL) so that row-level security applies to it.
+        "MIGRATION_DATABASE_URL": _sqlalchemy_url(env("MIGRATION_DATABASE_URL", "") or "") or None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "BASE_URL": env("BASE_URL", "http://127.0.0.1:5000"),
+        "TENANTS_DIR": Path(env("TENANTS_DIR", str(ROOT_DIR / "tenants"))),
+        "INSTANCE_DIR": INSTANCE_DIR,
+        # Mail: "outbox" stores messages in the database (demo), "smtp" sends them.
+        "MAIL_BACKEND": env("MAIL_BACKEND", "outbox" if demo else "smtp"),
+        "MAIL_SERVER": env("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": env_int("MAIL_PORT", 25),
+        "MAIL_USERNAME": env("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": env_bool("MAIL_USE_TLS", False),
+        "MAIL_TIMEOUT": env_int("MAIL_TIMEOUT", 10),
+        "MAIL_DEFAULT_SENDER": env(
+            "MAIL_DEFAULT_SENDER", "Реестр точек взаимодействия <noreply@example.org>"
+        ),
+        "MAX_CONTENT_LENGTH": env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env_bool("SECURE_COOKIES", profile == "production"),
+        "REMEMBER_COOKIE_SECURE": env_bool("SECURE_COOKIES", profile == "production"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_ENABLED": env_bool("CSRF_ENABLED", True),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour"),
+        "TRUSTED_HOSTS": [h for h in (env("TRUSTED_HOSTS", "") or "").split(",") if h] or None,
+        "PROXY_FIX": env_bool("PROXY_FIX", False),
+        "PAGE_SIZE": env_int("PAGE_SIZE", 50),
+        #: Demo accounts log in with password "demo"; refused anywhere else.
+        "ALLOW_DEMO_PASSWORDS": demo,
+        "CELERY": {
+            "broker_url": redis_url or "memory://",
+            "result_backend": redis_url or None,
+            # Without Redis (the demo) tasks run in the calling process.
+            "task_always_eager": redis_url is None,
+            "task_eager_propagates": False,
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "worker_max_memory_per_child": env_int("WORKER_MAX_MEMORY_KB", 600_000),
+            "task_time_limit": env_int("TASK_TIME_LIMIT", 600),
+            "broker_transport_options": {"visibility_timeout": 3600},
+            "timezone": "UTC",
+            "enable_utc": True,
+        },
+    }
+    cfg.update(overrides)
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: dict) -> None:
+    if cfg["PROFILE"] != "production":
+        return
+    problems = []
+    if not cfg.get("SECRET_KEY") or cfg["SECRET_KEY"] == DEMO_SECRET or len(cfg["SECRET_KEY"]) < 32:
+        problems.append("TOUCHPOINTS_SECRET_KEY не задан, короче 32 символов или демонстрационный")
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        problems.append(
+            "TOUCHPOINTS_DATABASE_URL указывает на SQLite; в эксплуатации нужна PostgreSQL"
+        )
+    if cfg.get("ALLOW_DEMO_PASSWORDS"):
+        problems.append("демонстрационные пароли разрешены")
+    if problems:
+        raise ConfigError(
+            "Конфигурация production небезопасна: "
+            + "; ".join(problems)
+            + ". Для демонстрации запустите с TOUCHPOINTS_ENV=demo (make demo)."
+        )

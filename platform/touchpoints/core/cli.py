@@ -1,0 +1,45 @@
+"""Database administration that Alembic does not do: the application's non-owner role."""
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+database_cli = AppGroup("database", help="Роли и права PostgreSQL для приложения.")
+
+
+def grant_app_role(engine: sa.Engine, role: str, password: str | None = None) -> None:
+    """Create (if needed) the role the application connects as: no ownership, no BYPASSRLS, so
+    forced row-level security applies to it. Run as the owner, after migrations."""
+    quoted = engine.dialect.identifier_preparer.quote(role)
+    with engine.begin() as conn:
+        exists = conn.scalar(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
+        if not exists:
+            conn.execute(sa.text(f"CREATE ROLE {quoted} LOGIN NOSUPERUSER NOBYPASSRLS"))
+        if password:
+            conn.execute(sa.text(f"ALTER ROLE {quoted} PASSWORD :p"), {"p": password})
+        conn.execute(sa.text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
+        conn.execute(
+            sa.text(
+                f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"
+            )
+        )
+        conn.execute(sa.text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
+        # Alembic's own table is the owner's business.
+        conn.execute(sa.text(f"REVOKE ALL ON alembic_version FROM {quoted}"))
+
+
+@database_cli.command("grant-app-role")
+@click.argument("role")
+@click.option("--password", envvar="TOUCHPOINTS_APP_DB_PASSWORD", default=None)
+def grant_app_role_command(role: str, password: str | None) -> None:
+    """Создать роль приложения ROLE и выдать ей права на таблицы (запускать от владельца)."""
+    url = (
+        current_app.config["MIGRATION_DATABASE_URL"]
+        or current_app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    engine = sa.create_engine(url)
+    if engine.dialect.name != "postgresql":
+        raise click.ClickException("Роли нужны только для PostgreSQL.")
+    grant_app_role(engine, role, password)
+    click.echo(f"Роль {role}: права выданы.")

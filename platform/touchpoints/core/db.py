@@ -1,0 +1,253 @@
+"""Database foundations: the declarative base, UTC datetimes and tenant scoping.
+
+Tenant isolation has two layers (DESIGN.md, "Tenant isolation"):
+
+1. the application: :func:`_scope_orm_queries` adds ``agency_id`` criteria to every ORM query of a
+   :class:`TenantMixin` model, from the scope of the current request or job;
+2. the database: on PostgreSQL, every tenant table has a forced row-level security policy, and the
+   same scope is handed to PostgreSQL per transaction with ``set_config(..., true)``.
+
+A scope is explicit. Nothing is visible without one (fail closed). Cross-agency readers (the
+project office, reminder scans, the operator) get a named scope, never a disabled policy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    registry,
+    with_loader_criteria,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timezone-aware UTC datetime on every backend (SQLite stores no zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class TenantScoped:
+    """A row that belongs to one agency; scoped in the application and by RLS.
+
+    Declares ``agency_id`` here (not only on subclasses) because ``with_loader_criteria`` first
+    evaluates its criteria against this very class."""
+
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id"), index=True)
+
+
+class TenantMixin(TenantScoped):
+    """The usual tenant row: its agency is required."""
+
+
+class PublicReadMixin:
+    """A tenant row that is public once it exists (approved versions): readable in 'public' scope."""
+
+
+# --------------------------------------------------------------------------- scopes
+
+
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """What the current request or job may read.
+
+    kind: ``none`` (nothing), ``agency`` (one agency), ``region`` (read all agencies of a region:
+    the project office), ``public`` (approved versions of every agency, read only), ``all`` (the
+    operator and system jobs).
+    """
+
+    kind: str = "none"
+    agency_id: int | None = None
+    region_id: int | None = None
+
+    @property
+    def writes_anywhere(self) -> bool:
+        return self.kind == "all"
+
+
+NO_SCOPE = Scope()
+SYSTEM_SCOPE = Scope("all")
+_current: contextvars.ContextVar[Scope] = contextvars.ContextVar("tenant_scope", default=NO_SCOPE)
+
+
+def current_scope() -> Scope:
+    return _current.get()
+
+
+def set_scope(scope: Scope) -> None:
+    """Switch scope now, also inside an already open transaction."""
+    _current.set(scope)
+    session = db.session()
+    if session.in_transaction():
+        for conn in _open_connections(session):
+            _push_scope(conn, scope)
+
+
+@contextlib.contextmanager
+def scoped(scope: Scope) -> Iterator[Scope]:
+    previous = _current.get()
+    set_scope(scope)
+    try:
+        yield scope
+    finally:
+        set_scope(previous)
+
+
+def agency_scope(agency_id: int) -> Scope:
+    return Scope("agency", agency_id=agency_id)
+
+
+def _open_connections(session: Session):
+    tx = session.get_transaction()
+    if tx is None:
+        return []
+    return [conn for conn, *_ in tx._connections.values()]
+
+
+def _push_scope(connection: sa.Connection, scope: Scope) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    connection.execute(
+        sa.text(
+            "SELECT set_config('app.scope', :kind, true), "
+            "set_config('app.agency_id', :agency, true), "
+            "set_config('app.region_id', :region, true)"
+        ),
+        {
+            "kind": scope.kind,
+            "agency": "" if scope.agency_id is None else str(scope.agency_id),
+            "region": "" if scope.region_id is None else str(scope.region_id),
+        },
+    )
+
+
+@event.listens_for(Session, "after_begin")
+def _after_begin(session, transaction, connection):
+    # Per transaction, never per connection: a pooled connection must not carry the previous
+    # user's agency into the next request (REFERENCE.md, row-level security).
+    _push_scope(connection, _current.get())
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_orm_queries(state):
+    if not state.is_select:
+        return
+    scope = _current.get()
+    if scope.kind == "all":
+        return
+    if scope.kind == "agency":
+        agency_id = scope.agency_id
+        crit = lambda cls: cls.agency_id == agency_id  # noqa: E731
+    elif scope.kind == "region":
+        from touchpoints.regions.models import Agency
+
+        region_id = scope.region_id
+        crit = lambda cls: cls.agency_id.in_(  # noqa: E731
+            sa.select(Agency.id).where(Agency.region_id == region_id)
+        )
+    elif scope.kind == "public":
+        # Only published data: tenant tables that are not public read as empty.
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                TenantScoped,
+                lambda cls: sa.true() if issubclass(cls, PublicReadMixin) else sa.false(),
+                include_aliases=True,
+            )
+        )
+        return
+    else:
+        crit = lambda cls: sa.false()  # noqa: E731
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, crit, include_aliases=True)
+    )
+
+
+# --------------------------------------------------------------------------- RLS DDL
+
+APP_SCOPE = "current_setting('app.scope', true)"
+APP_AGENCY = "NULLIF(current_setting('app.agency_id', true), '')::int"
+APP_REGION = "NULLIF(current_setting('app.region_id', true), '')::int"
+
+
+def rls_statements(table: str, *, public_read: bool = False) -> list[str]:
+    """DDL that puts one tenant table under forced row-level security.
+
+    Writes need the row's own agency (or the operator's ``all`` scope); reads may also come from
+    the project office of the agency's region, and for public tables from the public pages.
+    """
+    own = f"agency_id = {APP_AGENCY}"
+    read = [
+        own,
+        f"{APP_SCOPE} = 'all'",
+        f"({APP_SCOPE} = 'region' AND agency_id IN "
+        f"(SELECT id FROM agency WHERE region_id = {APP_REGION}))",
+    ]
+    if public_read:
+        read.append(f"{APP_SCOPE} = 'public'")
+    write = f"{own} OR {APP_SCOPE} = 'all'"
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS tenant_read ON {table}",
+        f"DROP POLICY IF EXISTS tenant_write ON {table}",
+        f"CREATE POLICY tenant_read ON {table} FOR SELECT USING ({' OR '.join(read)})",
+        f"CREATE POLICY tenant_write ON {table} FOR ALL USING ({write}) WITH CHECK ({write})",
+    ]
+
+
+def tenant_tables() -> dict[str, bool]:
+    """Every mapped tenant table, with whether it is publicly readable."""
+    out = {}
+    for mapper in Base.registry.mappers:
+        cls = mapper.class_
+        if issubclass(cls, TenantScoped) and mapper.local_table is not None:
+            out[mapper.local_table.name] = issubclass(cls, PublicReadMixin)
+    return dict(sorted(out.items()))

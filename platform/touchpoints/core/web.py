@@ -1,0 +1,180 @@
+"""Request plumbing: scope per request, error pages, security headers, template helpers."""
+
+from __future__ import annotations
+
+import math
+
+import sqlalchemy as sa
+from flask import Flask, jsonify, render_template, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from touchpoints.auth.roles import Permission, Role
+from touchpoints.core.access import apply_user_scope
+from touchpoints.core.db import NO_SCOPE, db, set_scope
+from touchpoints.extensions import login_manager
+
+ERROR_TITLES = {
+    400: "Неверный запрос",
+    403: "Доступ запрещён",
+    404: "Страница не найдена",
+    405: "Действие недоступно",
+    409: "Конфликт изменений",
+    413: "Файл слишком большой",
+    429: "Слишком много попыток",
+    500: "Внутренняя ошибка",
+}
+ERROR_TEXTS = {
+    400: "Запрос не удалось обработать. Вернитесь назад и попробуйте ещё раз.",
+    403: "У вашей роли нет прав на это действие.",
+    404: "Такой страницы нет или она вам недоступна.",
+    405: "Это действие нельзя выполнить таким способом.",
+    413: "Файл больше допустимого размера.",
+    429: "Слишком много попыток подряд. Подождите минуту и повторите.",
+    500: "Что-то пошло не так. Мы уже записали ошибку; попробуйте позже.",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def init_app(app: Flask) -> None:
+    @login_manager.user_loader
+    def load_user(token: str):
+        from touchpoints.auth.models import User
+
+        return db.session.scalar(sa.select(User).where(User.session_token == token, User.active))
+
+    @app.before_request
+    def _scope():
+        # Every request starts with no scope; the signed-in user's scope is applied here, and
+        # public blueprints pick "public" themselves.
+        set_scope(NO_SCOPE)
+        apply_user_scope()
+
+    @app.teardown_request
+    def _unscope(exc=None):
+        set_scope(NO_SCOPE)
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = exc.code or 500
+        if wants_json():
+            return jsonify(
+                error=ERROR_TITLES.get(code, exc.name), code=code, detail=exc.description
+            ), code
+        return (
+            render_template(
+                "error.html",
+                code=code,
+                title=ERROR_TITLES.get(code, exc.name),
+                text=ERROR_TEXTS.get(code, exc.description),
+            ),
+            code,
+        )
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if wants_json():
+            return jsonify(error=ERROR_TITLES[500], code=500), 500
+        return render_template(
+            "error.html", code=500, title=ERROR_TITLES[500], text=ERROR_TEXTS[500]
+        ), 500
+
+    @app.context_processor
+    def _globals():
+        return {"nav": navigation(), "Permission": Permission, "Role": Role}
+
+    app.jinja_env.filters["ru_date"] = ru_date
+    app.jinja_env.filters["ru_datetime"] = ru_datetime
+    app.jinja_env.globals["page_url"] = page_url
+
+
+def navigation() -> list[tuple[str, str]]:
+    """Menu items for the signed-in user's role: (endpoint, label)."""
+    if not current_user.is_authenticated:
+        return []
+    items = [("home.index", "Главная")]
+    if current_user.can(Permission.READ_AGENCY):
+        items.append(("agencies.audit_log", "Журнал изменений"))
+    if current_user.can(Permission.READ_REGION):
+        items.append(("agencies.index", "Органы власти"))
+    if current_user.can(Permission.MANAGE_AGENCY_USERS):
+        items.append(("users.index", "Пользователи"))
+    if current_user.can(Permission.VIEW_OUTBOX):
+        items.append(("mail.outbox", "Почта"))
+    return items
+
+
+MONTHS = [
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+]  # fmt: skip
+
+
+def ru_date(value, long: bool = False) -> str:
+    if value is None:
+        return "—"
+    if long:
+        return f"{value.day} {MONTHS[value.month - 1]} {value.year} г."
+    return value.strftime("%d.%m.%Y")
+
+
+def ru_datetime(value, tz=None) -> str:
+    if value is None:
+        return "—"
+    if tz is not None:
+        value = value.astimezone(tz)
+    return value.strftime("%d.%m.%Y %H:%M")
+
+
+def page_url(page: int) -> str:
+    args = request.args.to_dict()
+    args["page"] = str(page)
+    from urllib.parse import urlencode
+
+    return f"{request.path}?{urlencode(args)}"
+
+
+class Page:
+    """A page of a query's results, for lists of any length."""
+
+    def __init__(self, query, page: int | None = None, per_page: int | None = None):
+        from flask import current_app
+
+        self.per_page = per_page or current_app.config["PAGE_SIZE"]
+        try:
+            self.page = max(1, int(page if page is not None else request.args.get("page", 1)))
+        except ValueError:
+            self.page = 1
+        self.total = db.session.scalar(
+            sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+        )
+        self.pages = max(1, math.ceil(self.total / self.per_page))
+        self.page = min(self.page, self.pages)
+        self.items = list(
+            db.session.scalars(query.limit(self.per_page).offset((self.page - 1) * self.per_page))
+        )
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages

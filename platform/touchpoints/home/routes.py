@@ -1,0 +1,47 @@
+import sqlalchemy as sa
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from touchpoints.agencies.routes import overview_context, visible_agencies_query
+from touchpoints.auth.models import User
+from touchpoints.auth.roles import Role
+from touchpoints.core.db import db
+from touchpoints.regions.models import Agency, Region
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return dashboard()
+
+
+@login_required
+def dashboard():
+    role = current_user.role_enum
+    if role is Role.ADMIN:
+        counts = dict(
+            db.session.execute(
+                sa.select(Agency.region_id, sa.func.count()).group_by(Agency.region_id)
+            ).all()
+        )
+        users = dict(
+            db.session.execute(
+                sa.select(Agency.region_id, sa.func.count(User.id))
+                .join(User, User.agency_id == Agency.id)
+                .group_by(Agency.region_id)
+            ).all()
+        )
+        regions = db.session.scalars(sa.select(Region).order_by(Region.name)).all()
+        agencies = db.session.scalars(visible_agencies_query()).all()
+        return render_template(
+            "home/admin.html", regions=regions, counts=counts, users=users, agencies=agencies
+        )
+    if role is Role.OFFICE:
+        agencies = db.session.scalars(visible_agencies_query()).all()
+        return render_template("home/office.html", region=current_user.region, agencies=agencies)
+    return render_template(
+        "agencies/overview.html", **overview_context(current_user.agency), drilldown=False
+    )

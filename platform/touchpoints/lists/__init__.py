@@ -1,0 +1,1 @@
+"""The touchpoint list: entries, the review path, approved versions."""

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from touchpoints.core.db import db, utcnow
+
+
+class MailMessage(db.Model):
+    """A message to one recipient. Operator-level: its agency is kept for filtering only."""
+
+    __tablename__ = "mail_message"
+    __table_args__ = (sa.Index("ix_mail_message_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"), index=True)
+    recipient: Mapped[str] = mapped_column(sa.String(255))
+    subject: Mapped[str] = mapped_column(sa.String(500))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    #: queued → sending → sent; failed attempts go back to queued with a later next_attempt_at.
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When a worker claimed it; a stale claim (worker died) is taken over after a while.
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    #: Where it went: "smtp" or "outbox" (the demo's local outbox page).
+    transport: Mapped[str | None] = mapped_column(sa.String(16))

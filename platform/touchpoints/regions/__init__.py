@@ -1,0 +1,1 @@
+"""Regions, agencies (the tenants), their subdivisions and the form templates."""

@@ -1,0 +1,1 @@
+"""Tenant definitions (tenants/): forms, catalogues, agencies; validated and synced into the database."""

@@ -1,0 +1,121 @@
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from touchpoints.auth.models import User
+from touchpoints.auth.roles import AGENCY_ROLES, ROLE_LABELS, Permission, Role
+from touchpoints.core.access import permission_required
+from touchpoints.core.db import db
+from touchpoints.core.web import Page
+from touchpoints.regions.models import Agency, Region, Subdivision
+from touchpoints.users.forms import UserForm
+from touchpoints.users.services import UserError, save_user, set_active
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+
+def _is_admin() -> bool:
+    return current_user.role_enum is Role.ADMIN
+
+
+def _users_query():
+    q = sa.select(User).order_by(User.name)
+    if not _is_admin():
+        q = q.where(User.agency_id == current_user.agency_id)
+    search = request.args.get("q", "").strip()
+    if search:
+        like = f"%{search.lower()}%"
+        q = q.where(
+            sa.or_(sa.func.lower(User.name).like(like), sa.func.lower(User.email).like(like))
+        )
+    return q
+
+
+def _get_user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or (not _is_admin() and user.agency_id != current_user.agency_id):
+        abort(404)
+    return user
+
+
+def _prepare(form: UserForm) -> None:
+    roles = list(Role) if _is_admin() else sorted(AGENCY_ROLES, key=list(Role).index)
+    form.role.choices = [(r.value, ROLE_LABELS[r]) for r in roles]
+    if _is_admin():
+        agencies = db.session.scalars(sa.select(Agency).order_by(Agency.short_name)).all()
+        subs = db.session.scalars(sa.select(Subdivision).order_by(Subdivision.name)).all()
+        form.region_id.choices = [(0, "—")] + [
+            (r.id, r.name) for r in db.session.scalars(sa.select(Region).order_by(Region.name))
+        ]
+    else:
+        agencies = [current_user.agency]
+        subs = db.session.scalars(
+            sa.select(Subdivision)
+            .where(Subdivision.agency_id == current_user.agency_id)
+            .order_by(Subdivision.name)
+        ).all()
+        form.region_id.choices = [(0, "—")]
+    form.agency_id.choices = [(0, "—")] + [(a.id, a.short_name) for a in agencies]
+    names = {a.id: a.short_name for a in agencies}
+    form.subdivision_id.choices = [(0, "—")] + [
+        (s.id, f"{s.name} ({names.get(s.agency_id, '')})" if _is_admin() else s.name) for s in subs
+    ]
+
+
+@bp.route("/")
+@permission_required(Permission.MANAGE_AGENCY_USERS)
+def index():
+    page = Page(_users_query())
+    return render_template("users/index.html", page=page)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_AGENCY_USERS)
+def create():
+    form = UserForm()
+    _prepare(form)
+    return _save(form, None)
+
+
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_AGENCY_USERS)
+def edit(user_id):
+    user = _get_user_or_404(user_id)
+    form = UserForm(obj=user) if request.method == "GET" else UserForm()
+    _prepare(form)
+    if request.method == "GET":
+        form.agency_id.data = user.agency_id or 0
+        form.region_id.data = user.region_id or 0
+        form.subdivision_id.data = user.subdivision_id or 0
+    return _save(form, user)
+
+
+def _save(form: UserForm, user: User | None):
+    if form.validate_on_submit():
+        if user is not None and user.id == current_user.id and form.role.data != user.role:
+            form.role.errors.append("Свою роль изменить нельзя")
+        else:
+            try:
+                saved = save_user(user, dict(form.data), actor=current_user)
+            except UserError as exc:
+                getattr(form, exc.field).errors.append(str(exc))
+                db.session.rollback()
+            else:
+                db.session.commit()
+                flash(f"Пользователь {saved.name} сохранён.", "success")
+                return redirect(url_for("users.index"))
+    return render_template("users/edit.html", form=form, user=user)
+
+
+@bp.route("/<int:user_id>/active", methods=["POST"])
+@permission_required(Permission.MANAGE_AGENCY_USERS)
+def toggle_active(user_id):
+    user = _get_user_or_404(user_id)
+    if user.id == current_user.id:
+        flash("Нельзя отключить собственную учётную запись.", "error")
+        return redirect(url_for("users.index"))
+    activate = request.form.get("active") == "1"
+    set_active(user, activate)
+    db.session.commit()
+    flash(f"{user.name}: учётная запись {'включена' if activate else 'отключена'}.", "success")
+    return redirect(url_for("users.index"))

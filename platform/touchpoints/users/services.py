@@ -1,0 +1,103 @@
+"""User management: registrars manage their agency's people, administrators everyone."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from touchpoints.audit import service as audit
+from touchpoints.auth.models import User
+from touchpoints.auth.roles import AGENCY_ROLES, Role
+from touchpoints.core.db import db
+from touchpoints.regions.models import Subdivision
+
+
+class UserError(ValueError):
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+def snapshot(user: User) -> dict:
+    return {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "active": user.active,
+        "agency_id": user.agency_id,
+        "region_id": user.region_id,
+        "subdivision_id": user.subdivision_id,
+    }
+
+
+def save_user(user: User | None, data: dict, *, actor: User) -> User:
+    role = Role(data["role"])
+    if actor.role_enum is not Role.ADMIN:
+        # A registrar manages their own agency only and cannot mint administrators.
+        if role not in AGENCY_ROLES:
+            raise UserError("role", "Эту роль может назначить только администратор")
+        data["agency_id"] = actor.agency_id
+    agency_id = data.get("agency_id") or None
+    region_id = data.get("region_id") or None
+    subdivision_id = data.get("subdivision_id") or None
+    if role in AGENCY_ROLES:
+        if not agency_id:
+            raise UserError("agency_id", "Укажите организацию")
+        region_id = None
+    elif role is Role.OFFICE:
+        if not region_id:
+            raise UserError("region_id", "Укажите регион проектного офиса")
+        agency_id = subdivision_id = None
+    else:
+        agency_id = region_id = subdivision_id = None
+    if role is Role.EDITOR:
+        if not subdivision_id:
+            raise UserError("subdivision_id", "Сотруднику подразделения нужно подразделение")
+        sub = db.session.get(Subdivision, subdivision_id)
+        if sub is None or sub.agency_id != agency_id:
+            raise UserError("subdivision_id", "Подразделение не относится к организации")
+
+    email = data["email"].strip().lower()
+    clash = db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email))
+    if clash and (user is None or clash != user.id):
+        raise UserError("email", "Пользователь с такой почтой уже есть")
+
+    before = snapshot(user) if user else None
+    if user is None:
+        user = User(email=email, name=data["name"], role=role.value)
+        db.session.add(user)
+        if not data.get("password"):
+            raise UserError("password", "Задайте начальный пароль")
+    user.email = email
+    user.name = data["name"].strip()
+    user.role = role.value
+    user.agency_id, user.region_id, user.subdivision_id = agency_id, region_id, subdivision_id
+    if data.get("password"):
+        user.set_password(data["password"])
+        user.is_demo = False
+    db.session.flush()
+    after = snapshot(user)
+    if before is None:
+        audit.record("user.create", user, agency_id=agency_id, after=after)
+    else:
+        b, a = audit.changes(before, after)
+        if b or data.get("password"):
+            audit.record("user.update", user, agency_id=agency_id, before=b, after=a)
+    return user
+
+
+def set_active(user: User, active: bool) -> None:
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        # Deactivation ends the user's sessions at once.
+        from touchpoints.auth.models import _new_token
+
+        user.session_token = _new_token()
+    audit.record(
+        "user.activate" if active else "user.deactivate",
+        user,
+        agency_id=user.agency_id,
+        before={"active": not active},
+        after={"active": active},
+    )

@@ -1,0 +1,252 @@
+"""Fixtures: a real PostgreSQL database per test session (the app connects as a non-owner role so
+row-level security applies), real Redis, factories for tenants and users, and a clean slate per
+test (every table truncated by the owner afterwards)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date
+
+import pytest
+import redis
+import sqlalchemy as sa
+
+from touchpoints import create_app
+from touchpoints.auth.models import User
+from touchpoints.auth.roles import Role
+from touchpoints.config import ROOT_DIR
+from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.regions.models import Agency, Region, Subdivision
+
+PG_ADMIN_URL = os.environ.get(
+    "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+APP_ROLE = "touchpoints_app_test"
+PASSWORD = "correct horse battery staple"
+
+
+def _db_name() -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"touchpoints_test_{worker}"
+
+
+def _require_services() -> None:
+    """Tests run against the real services; their absence is a failure, never a skip."""
+    try:
+        sa.create_engine(PG_ADMIN_URL).connect().close()
+    except Exception as exc:
+        pytest.exit(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}", returncode=3)
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL, socket_timeout=3).ping()
+    except Exception as exc:
+        pytest.exit(f"Redis is not reachable at {REDIS_TEST_URL}: {exc}", returncode=3)
+
+
+@pytest.fixture(scope="session")
+def database_urls():
+    _require_services()
+    name = _db_name()
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    owner_url = f"{base}/{name}"
+    app_url = owner_url.replace("postgres@", f"{APP_ROLE}@", 1)
+    yield {"owner": owner_url, "app": app_url, "name": name}
+
+
+@pytest.fixture(scope="session")
+def migrated(database_urls):
+    """Upgrade the empty database with Alembic as the owner, then grant the app role."""
+    from flask_migrate import upgrade
+
+    from touchpoints.core.cli import grant_app_role
+
+    app = create_app(
+        "test",
+        SQLALCHEMY_DATABASE_URI=database_urls["owner"],
+        MIGRATION_DATABASE_URL=database_urls["owner"],
+    )
+    with app.app_context():
+        upgrade(directory=str(ROOT_DIR / "migrations"))
+    engine = sa.create_engine(database_urls["owner"])
+    grant_app_role(engine, APP_ROLE)
+    engine.dispose()
+    return database_urls
+
+
+def make_app(urls, **overrides):
+    cfg = {
+        "SQLALCHEMY_DATABASE_URI": urls["app"],
+        "MIGRATION_DATABASE_URL": urls["owner"],
+        "RATELIMIT_STORAGE_URI": REDIS_TEST_URL,
+        "WTF_CSRF_ENABLED": False,
+        "MAIL_BACKEND": "outbox",
+        "SERVER_NAME": None,
+    }
+    cfg.update(overrides)
+    return create_app("test", **cfg)
+
+
+@pytest.fixture
+def app(migrated):
+    app = make_app(migrated)
+    yield app
+    _clean(app, migrated)
+
+
+def _clean(app, urls):
+    with app.app_context():
+        app.extensions["inprocess_jobs"].wait(timeout=60)
+        db.session.remove()
+        db.engine.dispose()
+    engine = sa.create_engine(urls["owner"])
+    with engine.begin() as conn:
+        tables = [t for t in db.metadata.sorted_tables]
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def seeded(app):
+    """Both seed regions and agencies from tenants/ (flask tenants sync)."""
+    from touchpoints.tenants.sync import sync
+
+    with app.app_context():
+        sync(app.config["TENANTS_DIR"])
+    return app
+
+
+# --------------------------------------------------------------------------- factories
+
+
+@pytest.fixture
+def make_region(app):
+    def factory(slug=None, name=None, timezone="Europe/Moscow"):
+        with app.app_context(), scoped(SYSTEM_SCOPE):
+            slug = slug or f"region-{uuid.uuid4().hex[:6]}"
+            region = db.session.scalar(sa.select(Region).where(Region.slug == slug))
+            if region is None:
+                region = Region(slug=slug, name=name or f"Регион {slug}", timezone=timezone)
+                db.session.add(region)
+                db.session.commit()
+            return region.id
+
+    return factory
+
+
+@pytest.fixture
+def make_agency(app, make_region):
+    """Creates an agency from a form template; returns its id. Templates come from tenants/."""
+
+    def factory(
+        slug=None, region_id=None, template="default-full", subdivisions=("main", "second")
+    ):
+        from touchpoints.tenants.loader import load
+        from touchpoints.tenants.schema import jsonable
+
+        forms = load(app.config["TENANTS_DIR"]).forms
+        with app.app_context(), scoped(SYSTEM_SCOPE):
+            region_id = region_id or make_region()
+            slug = slug or f"agency-{uuid.uuid4().hex[:6]}"
+            agency = Agency(
+                slug=slug,
+                region_id=region_id,
+                full_name=f"Министерство {slug}",
+                short_name=f"Министерство {slug}",
+                form_template=template,
+                form=jsonable(forms[template]),
+                head_title="Министр",
+                head_name="И.И. Иванов",
+                city="г. Город",
+                legal_basis="В соответствии с распоряжением",
+                settings={
+                    "policies": {
+                        "publication_working_days": 10,
+                        "review_working_days": 5,
+                        "reconfirm_months": 3,
+                    }
+                },
+            )
+            db.session.add(agency)
+            db.session.flush()
+            for code in subdivisions:
+                db.session.add(Subdivision(agency_id=agency.id, code=code, name=f"Отдел {code}"))
+            db.session.commit()
+            return agency.id
+
+    return factory
+
+
+@pytest.fixture
+def make_user(app):
+    """Creates a user with password PASSWORD; returns its id."""
+
+    def factory(
+        role: Role | str,
+        agency_id=None,
+        region_id=None,
+        subdivision_code=None,
+        email=None,
+        name=None,
+    ):
+        role = Role(role)
+        with app.app_context(), scoped(SYSTEM_SCOPE):
+            sub_id = None
+            if role is Role.EDITOR:
+                q = sa.select(Subdivision).where(Subdivision.agency_id == agency_id)
+                if subdivision_code:
+                    q = q.where(Subdivision.code == subdivision_code)
+                sub_id = db.session.scalars(q.order_by(Subdivision.id)).first().id
+            user = User(
+                email=email or f"{role.value}-{uuid.uuid4().hex[:8]}@example.org",
+                name=name or f"Пользователь {role.label}",
+                role=role.value,
+                agency_id=agency_id,
+                region_id=region_id,
+                subdivision_id=sub_id,
+            )
+            user.set_password(PASSWORD)
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+
+    return factory
+
+
+def login(client, app, user_id: int) -> None:
+    with app.app_context():
+        email = db.session.get(User, user_id).email
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+@pytest.fixture
+def login_as(client, app):
+    def do(user_id):
+        login(client, app, user_id)
+        return client
+
+    return do
+
+
+@pytest.fixture
+def today() -> date:
+    return date.today()

@@ -1,0 +1,1 @@
+"""Celery entry point: ``celery -A workers.celery_app worker`` and ``... beat``."""
