@@ -28,8 +28,9 @@ PASSWORD = "correct horse battery staple"
 
 
 def _db_name() -> str:
+    # TEST_DB_PREFIX keeps parallel checkouts on one machine out of each other's databases.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return f"touchpoints_test_{worker}"
+    return f"touchpoints_test_{os.environ.get('TEST_DB_PREFIX', '')}{worker}"
 
 
 def _require_services() -> None:

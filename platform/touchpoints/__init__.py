@@ -75,7 +75,8 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from touchpoints.core.cli import database_cli
     from touchpoints.demo.cli import demo_cli
+    from touchpoints.lists.cli import lists_cli
     from touchpoints.tenants.cli import tenants_cli
 
-    for group in (tenants_cli, demo_cli, database_cli):
+    for group in (tenants_cli, demo_cli, database_cli, lists_cli):
         app.cli.add_command(group)
