@@ -75,9 +75,30 @@ def migrated(database_urls):
     with app.app_context():
         upgrade(directory=str(ROOT_DIR / "migrations"))
     engine = sa.create_engine(database_urls["owner"])
+    _create_unmigrated_tables(engine)
     grant_app_role(engine, APP_ROLE)
     engine.dispose()
     return database_urls
+
+
+def _create_unmigrated_tables(engine) -> None:
+    """Tables of models that have no migration yet, so that work in progress can be tested.
+
+    tests/test_migrations.py fails while any such table exists: this only keeps the other tests
+    meaningful until the migration is written. New tenant tables get the same RLS policies."""
+    from touchpoints.core.db import rls_statements, tenant_tables
+
+    existing = set(sa.inspect(engine).get_table_names())
+    missing = [t for t in db.metadata.sorted_tables if t.name not in existing]
+    if not missing:
+        return
+    db.metadata.create_all(engine, tables=missing)
+    tenant = tenant_tables()
+    with engine.begin() as conn:
+        for table in missing:
+            if table.name in tenant:
+                for statement in rls_statements(table.name, public_read=tenant[table.name]):
+                    conn.execute(sa.text(statement))
 
 
 def make_app(urls, **overrides):
