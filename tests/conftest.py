@@ -272,3 +272,68 @@ def login_as(client, app):
 @pytest.fixture
 def today() -> date:
     return date.today()
+
+
+# --------------------------------------------------------------------------- browser
+
+
+@pytest.fixture
+def live_server(app):
+    """The application served over real HTTP on a free loopback port, in a thread."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (no browser download: executable_path)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(executable):
+        pytest.fail(
+            f"Chromium not found at {executable}: run `make test-deps` (apt-get install chromium)"
+        )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="ru-RU")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def demo_app(seeded):
+    """The demo accounts and data loaded into the test database; demo passwords accepted."""
+    from touchpoints.demo.data import load_demo
+
+    with seeded.app_context():
+        load_demo()
+    seeded.config["ALLOW_DEMO_PASSWORDS"] = True
+    return seeded

@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 
 from touchpoints.audit import service as audit
-from touchpoints.core.db import db
+from touchpoints.core.db import agency_scope, db, scoped
 from touchpoints.regions.models import Agency, FormTemplate
 
 
@@ -41,10 +41,14 @@ def create_agency(data: dict) -> Agency:
     )
     db.session.add(agency)
     db.session.flush()
-    audit.record(
-        "agency.create",
-        agency,
-        agency_id=agency.id,
-        after={k: v for k, v in data.items() if k != "csrf_token"},
-    )
+    # The project office reads its region but writes nowhere; creating an agency is the one
+    # write it may do, so the new agency's own rows are written in that agency's scope only.
+    with scoped(agency_scope(agency.id)):
+        audit.record(
+            "agency.create",
+            agency,
+            agency_id=agency.id,
+            after={k: v for k, v in data.items() if k != "csrf_token"},
+        )
+        db.session.flush()
     return agency

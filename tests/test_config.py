@@ -1,0 +1,50 @@
+import pytest
+
+from touchpoints import create_app
+from touchpoints.config import DEMO_SECRET, ConfigError, build_config
+
+GOOD_SECRET = "x" * 48
+
+
+def test_production_refuses_demo_secret(monkeypatch):
+    monkeypatch.delenv("TOUCHPOINTS_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        build_config("production", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://u@h/db")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        build_config(
+            "production",
+            SECRET_KEY=DEMO_SECRET,
+            SQLALCHEMY_DATABASE_URI="postgresql+psycopg://u@h/db",
+        )
+
+
+def test_production_refuses_sqlite():
+    with pytest.raises(ConfigError, match="SQLite"):
+        build_config("production", SECRET_KEY=GOOD_SECRET, SQLALCHEMY_DATABASE_URI="sqlite:///x.db")
+
+
+def test_production_starts_with_real_settings(monkeypatch):
+    monkeypatch.setenv("TOUCHPOINTS_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("TOUCHPOINTS_DATABASE_URL", "postgres://app@127.0.0.1/touchpoints")
+    monkeypatch.setenv("TOUCHPOINTS_REDIS_URL", "redis://127.0.0.1:6379/0")
+    cfg = build_config("production")
+    assert cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+    assert cfg["SESSION_COOKIE_SECURE"] and not cfg["ALLOW_DEMO_PASSWORDS"]
+    assert cfg["CELERY"]["task_always_eager"] is False
+    assert cfg["RATELIMIT_STORAGE_URI"].startswith("redis://")
+
+
+def test_default_profile_is_production(monkeypatch):
+    monkeypatch.delenv("TOUCHPOINTS_ENV", raising=False)
+    monkeypatch.delenv("TOUCHPOINTS_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError):
+        create_app()
+
+
+def test_demo_profile_runs_embedded(monkeypatch):
+    for var in ("TOUCHPOINTS_DATABASE_URL", "TOUCHPOINTS_REDIS_URL"):
+        monkeypatch.delenv(var, raising=False)
+    cfg = build_config("demo")
+    assert cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert cfg["CELERY"]["task_always_eager"] is True
+    assert cfg["MAIL_BACKEND"] == "outbox"

@@ -1,0 +1,305 @@
+"""Tenant isolation, tested from the outside (issue 2).
+
+Every route of the URL map that takes an id or a slug is requested by one agency's users with
+another agency's objects: the answer is 404, exactly as for an object that does not exist. The
+routes come from ``app.url_map``, so a route added later is covered without touching this file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import APP_ROLE
+from touchpoints.auth.models import User
+from touchpoints.core.db import SYSTEM_SCOPE, db, rls_statements, scoped, tenant_tables
+from touchpoints.lists import services as lists
+from touchpoints.lists.models import Entry, ListVersion
+from touchpoints.mail.models import MailMessage
+from touchpoints.mail.service import queue_mail
+from touchpoints.regions.models import Agency, Subdivision
+
+#: Blueprints that serve approved, public data by design (issue 7); isolation of drafts there is
+#: tested in the public pages' own tests.
+PUBLIC_BLUEPRINTS = {"public", "api", "static", "health"}
+
+
+@pytest.fixture
+def two_agencies(seeded):
+    """The demo data of both seed agencies, in two regions, plus a second version of Kuzbass so
+    that a version number exists in one agency and not the other."""
+    from touchpoints.demo.data import load_demo
+
+    app = seeded
+    with app.app_context():
+        load_demo()
+        with scoped(SYSTEM_SCOPE):
+            kuz = db.session.scalar(sa.select(Agency).where(Agency.slug == "kuzbass-emergencies"))
+            registrar = db.session.scalar(
+                sa.select(User).where(User.email == "registrar@kuzbass-emergencies.example.org")
+            )
+            lists.approve_version(
+                kuz, registrar, order_number="200", order_date=dt.date(2025, 6, 2)
+            )
+            queue_mail(registrar.email, "Напоминание", "Текст", agency_id=kuz.id)
+            mur_id = db.session.scalar(
+                sa.select(Agency.id).where(Agency.slug == "murmansk-tourism")
+            )
+            queue_mail(
+                "registrar@murmansk-tourism.example.org", "Напоминание", "Текст", agency_id=mur_id
+            )
+            db.session.commit()
+    return app
+
+
+def _ids(app, slug: str) -> dict[str, list]:
+    """Ids of every kind of object of one agency, by URL argument name."""
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
+        entries = db.session.scalars(sa.select(Entry.id).where(Entry.agency_id == agency.id)).all()
+        users = db.session.scalars(sa.select(User.id).where(User.agency_id == agency.id)).all()
+        numbers = db.session.scalars(
+            sa.select(ListVersion.number).where(ListVersion.agency_id == agency.id)
+        ).all()
+        subdivisions = db.session.scalars(
+            sa.select(Subdivision.id).where(Subdivision.agency_id == agency.id)
+        ).all()
+        extra = _feature_ids(agency.id)
+        messages = db.session.scalars(
+            sa.select(MailMessage.id).where(MailMessage.agency_id == agency.id)
+        ).all()
+        return {
+            "slug": [slug],
+            "entry_id": entries,
+            "user_id": users,
+            "number": numbers,
+            "subdivision_id": subdivisions,
+            "agency_id": [agency.id],
+            "message_id": messages,
+            **extra,
+        }
+
+
+def _feature_ids(agency_id: int) -> dict[str, list]:
+    """Opaque tokens and other ids of later features, found through tenant tables' columns."""
+    out: dict[str, list] = {}
+    for table_name in tenant_tables():
+        table = db.metadata.tables[table_name]
+        if "token" in table.c:
+            out.setdefault("token", []).extend(
+                db.session.scalars(sa.select(table.c.token).where(table.c.agency_id == agency_id))
+            )
+    return out
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        blueprint = rule.endpoint.split(".", 1)[0] if "." in rule.endpoint else rule.endpoint
+        if not rule.arguments or blueprint in PUBLIC_BLUEPRINTS:
+            continue
+        yield rule
+
+
+def _build(rule, values: dict) -> str:
+    path = rule.rule
+    for arg in rule.arguments:
+        path = re.sub(r"<(?:[^:<>]+:)?" + arg + r">", str(values[arg]), path)
+    return path
+
+
+def _check_routes(app, client, own: dict, foreign: dict) -> list[str]:
+    problems = []
+    for rule in _routes(app):
+        unknown = [a for a in rule.arguments if a not in foreign]
+        if unknown:
+            problems.append(
+                f"{rule.rule}: no test objects for argument(s) {unknown}; add them to _ids()"
+            )
+            continue
+        if any(not foreign[a] for a in rule.arguments):
+            continue
+        foreign_values = {a: foreign[a][-1] for a in rule.arguments}
+        path = _build(rule, foreign_values)
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = client.open(path, method=method)
+            if response.status_code == 404:
+                continue
+            if response.status_code == 403 and all(own.get(a) for a in rule.arguments):
+                # Forbidden to the role whatever the object: allowed if it is 403 for one's own too.
+                own_path = _build(rule, {a: own[a][0] for a in rule.arguments})
+                if client.open(own_path, method=method).status_code == 403:
+                    continue
+            problems.append(f"{method} {path} -> {response.status_code}")
+    return problems
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "registrar@murmansk-tourism.example.org",
+        "editor@murmansk-tourism.example.org",
+        "viewer@murmansk-tourism.example.org",
+        "office@murmansk.example.org",
+    ],
+)
+def test_every_route_hides_other_agencys_objects(two_agencies, email):
+    app = two_agencies
+    app.config["ALLOW_DEMO_PASSWORDS"] = True
+    client = app.test_client()
+    assert client.post("/login", data={"email": email, "password": "demo"}).status_code == 302
+    own = _ids(app, "murmansk-tourism")
+    foreign = _ids(app, "kuzbass-emergencies")
+    # Version numbers: only those that the foreign agency has and the own one does not.
+    foreign["number"] = [n for n in foreign["number"] if n not in own["number"]]
+    assert foreign["entry_id"] and foreign["user_id"] and foreign["number"]
+    problems = _check_routes(app, client, own, foreign)
+    assert not problems, "\n".join(problems)
+
+
+def test_routes_with_arguments_exist(two_agencies):
+    # Guards the test above against silently checking nothing.
+    rules = list(_routes(two_agencies))
+    assert any("slug" in r.arguments for r in rules)
+    assert any("user_id" in r.arguments for r in rules)
+
+
+# --------------------------------------------------------------------------- database layer
+
+
+def _app_role_engine(urls):
+    return sa.create_engine(urls["app"])
+
+
+def test_rls_hides_other_agency_rows_from_raw_sql(two_agencies, migrated):
+    with two_agencies.app_context(), scoped(SYSTEM_SCOPE):
+        mur = db.session.scalar(sa.select(Agency.id).where(Agency.slug == "murmansk-tourism"))
+        kuz = db.session.scalar(sa.select(Agency.id).where(Agency.slug == "kuzbass-emergencies"))
+    engine = _app_role_engine(migrated)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT current_user")) == APP_ROLE
+            for table in tenant_tables():
+                conn.execute(
+                    sa.text("SELECT set_config('app.agency_id', :a, true)"), {"a": str(kuz)}
+                )
+                conn.execute(sa.text("SELECT set_config('app.scope', 'agency', true)"))
+                leaked = conn.scalar(
+                    sa.text(f"SELECT count(*) FROM {table} WHERE agency_id = :m"), {"m": mur}
+                )
+                assert leaked == 0, f"{table}: {leaked} rows of another agency visible"
+                conn.rollback()
+            # No scope at all: nothing (fails closed).
+            for table in tenant_tables():
+                assert conn.scalar(sa.text(f"SELECT count(*) FROM {table}")) == 0, table
+                conn.rollback()
+            # With its own agency set, the rows are there: the policy is not simply "deny all".
+            conn.execute(sa.text("SELECT set_config('app.agency_id', :a, true)"), {"a": str(mur)})
+            conn.execute(sa.text("SELECT set_config('app.scope', 'agency', true)"))
+            assert conn.scalar(sa.text("SELECT count(*) FROM entry")) > 0
+            conn.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_rls_refuses_writing_into_another_agency(two_agencies, migrated):
+    with two_agencies.app_context(), scoped(SYSTEM_SCOPE):
+        mur = db.session.scalar(sa.select(Agency.id).where(Agency.slug == "murmansk-tourism"))
+        kuz = db.session.scalar(sa.select(Agency.id).where(Agency.slug == "kuzbass-emergencies"))
+    engine = _app_role_engine(migrated)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT set_config('app.agency_id', :a, true)"), {"a": str(kuz)})
+            conn.execute(sa.text("SELECT set_config('app.scope', 'agency', true)"))
+            with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO subdivision (agency_id, code, name, active) VALUES (:m, 'x', 'x', true)"
+                    ),
+                    {"m": mur},
+                )
+            conn.rollback()
+            conn.execute(sa.text("SELECT set_config('app.agency_id', :a, true)"), {"a": str(kuz)})
+            conn.execute(sa.text("SELECT set_config('app.scope', 'agency', true)"))
+            updated = conn.execute(
+                sa.text("UPDATE entry SET process_name = 'взлом' WHERE agency_id = :m"), {"m": mur}
+            ).rowcount
+            assert updated == 0
+            conn.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_project_office_scope_reads_own_region_only(two_agencies, migrated):
+    with two_agencies.app_context(), scoped(SYSTEM_SCOPE):
+        mur = db.session.scalar(sa.select(Agency).where(Agency.slug == "murmansk-tourism"))
+        kuz_id = db.session.scalar(sa.select(Agency.id).where(Agency.slug == "kuzbass-emergencies"))
+        region_id = mur.region_id
+        mur_id = mur.id
+    engine = _app_role_engine(migrated)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT set_config('app.scope', 'region', true)"))
+            conn.execute(
+                sa.text("SELECT set_config('app.region_id', :r, true)"), {"r": str(region_id)}
+            )
+            own = conn.scalar(
+                sa.text("SELECT count(*) FROM entry WHERE agency_id = :a"), {"a": mur_id}
+            )
+            other = conn.scalar(
+                sa.text("SELECT count(*) FROM entry WHERE agency_id = :a"), {"a": kuz_id}
+            )
+            assert own > 0 and other == 0
+            # The office reads; it does not write.
+            changed = conn.execute(sa.text("UPDATE entry SET process_name = 'x'")).rowcount
+            assert changed == 0
+            conn.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_orm_layer_scopes_queries_without_rls(two_agencies):
+    """The application layer alone (as on SQLite) also hides other agencies' rows."""
+    from touchpoints.core.db import agency_scope
+
+    app = two_agencies
+    with app.app_context():
+        with scoped(SYSTEM_SCOPE):
+            mur = db.session.scalar(sa.select(Agency.id).where(Agency.slug == "murmansk-tourism"))
+            total = db.session.scalar(sa.select(sa.func.count(Entry.id)))
+        with scoped(agency_scope(mur)):
+            rows = db.session.scalars(sa.select(Entry)).all()
+            assert rows and all(e.agency_id == mur for e in rows)
+            assert len(rows) < total
+
+
+def test_every_tenant_table_has_forced_rls(migrated):
+    engine = sa.create_engine(migrated["owner"])
+    try:
+        with engine.connect() as conn:
+            rows = dict(
+                (name, (enabled, forced))
+                for name, enabled, forced in conn.execute(
+                    sa.text(
+                        "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+                        "WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
+                    )
+                )
+            )
+            for table in tenant_tables():
+                assert rows.get(table) == (True, True), f"{table} lacks forced RLS"
+            role = conn.execute(
+                sa.text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :r"),
+                {"r": APP_ROLE},
+            ).one()
+            assert tuple(role) == (False, False)
+    finally:
+        engine.dispose()
+
+
+def test_rls_statements_fail_closed():
+    ddl = " ".join(rls_statements("entry"))
+    assert "NULLIF(current_setting('app.agency_id', true), '')::int" in ddl
+    assert "FORCE ROW LEVEL SECURITY" in ddl

@@ -1,0 +1,163 @@
+"""Each role can do what it should and nothing more (issue 2). Checked on the server, per route."""
+
+import pytest
+import sqlalchemy as sa
+
+from touchpoints.auth.models import User
+from touchpoints.auth.roles import Role
+from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+
+
+@pytest.fixture
+def world(app, make_region, make_agency, make_user):
+    region = make_region("north")
+    other_region = make_region("south")
+    agency = make_agency("alpha", region_id=region)
+    other = make_agency("beta", region_id=other_region)
+    return {
+        "region": region,
+        "agency": agency,
+        "other": other,
+        Role.ADMIN: make_user(Role.ADMIN),
+        Role.OFFICE: make_user(Role.OFFICE, region_id=region),
+        Role.REGISTRAR: make_user(Role.REGISTRAR, agency_id=agency),
+        Role.EDITOR: make_user(Role.EDITOR, agency_id=agency),
+        Role.VIEWER: make_user(Role.VIEWER, agency_id=agency),
+    }
+
+
+# path -> roles that get 200; every other role gets 403 (or 404 where the page is agency-bound)
+PAGES = {
+    "/": set(Role),
+    "/agencies/": {Role.ADMIN, Role.OFFICE},
+    "/agencies/alpha/": {Role.ADMIN, Role.OFFICE},
+    "/agencies/beta/": {Role.ADMIN},
+    "/agencies/new": {Role.ADMIN, Role.OFFICE},
+    "/users/": {Role.ADMIN, Role.REGISTRAR},
+    "/users/new": {Role.ADMIN, Role.REGISTRAR},
+    "/mail/": {Role.ADMIN},
+    "/audit/": {Role.REGISTRAR, Role.EDITOR, Role.VIEWER},
+    "/audit/export.csv": {Role.REGISTRAR, Role.EDITOR, Role.VIEWER},
+    "/account/password": set(Role),
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_pages_by_role(world, app, login_as, role):
+    client = login_as(world[role])
+    for path, allowed in PAGES.items():
+        code = client.get(path).status_code
+        if role in allowed:
+            assert code == 200, (role, path, code)
+        else:
+            assert code in (403, 404), (role, path, code)
+
+
+def test_anonymous_is_sent_to_login(client):
+    for path in PAGES:
+        r = client.get(path)
+        assert r.status_code == 302 and "/login" in r.headers["Location"], path
+
+
+def test_registrar_manages_own_agency_users_only(world, app, login_as):
+    client = login_as(world[Role.REGISTRAR])
+    r = client.post(
+        "/users/new",
+        data={
+            "email": "new@example.org",
+            "name": "Новый Сотрудник",
+            "role": "viewer",
+            "password": "long enough pw",
+        },
+    )
+    assert r.status_code == 302
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        new = db.session.scalar(sa.select(User).where(User.email == "new@example.org"))
+        assert new.agency_id == world["agency"] and new.role == "viewer"
+    # A registrar cannot mint an administrator, nor put someone in another agency.
+    r = client.post(
+        "/users/new",
+        data={
+            "email": "evil@example.org",
+            "name": "X",
+            "role": "admin",
+            "password": "long enough pw",
+            "agency_id": world["other"],
+        },
+    )
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        assert db.session.scalar(sa.select(User).where(User.email == "evil@example.org")) is None
+    # Another agency's user is not found.
+    other_user = _other_agency_user(app, world)
+    assert client.get(f"/users/{other_user}/edit").status_code == 404
+    assert client.post(f"/users/{other_user}/active", data={"active": "0"}).status_code == 404
+
+
+def _other_agency_user(app, world):
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        u = User(email="b@example.org", name="Б", role="viewer", agency_id=world["other"])
+        u.set_password("long enough pw")
+        db.session.add(u)
+        db.session.commit()
+        return u.id
+
+
+def test_deactivation_is_confirmed_audited_and_ends_sessions(world, app, login_as):
+    viewer_client = app.test_client()
+    from tests.conftest import login
+
+    login(viewer_client, app, world[Role.VIEWER])
+    assert viewer_client.get("/").status_code == 200
+    client = login_as(world[Role.REGISTRAR])
+    page = client.get("/users/").get_data(as_text=True)
+    assert "data-confirm" in page
+    assert (
+        client.post(f"/users/{world[Role.VIEWER]}/active", data={"active": "0"}).status_code == 302
+    )
+    assert viewer_client.get("/").status_code == 302
+    audit = client.get("/audit/").get_data(as_text=True)
+    assert "user.deactivate" in audit
+
+
+def test_invalid_user_form_keeps_input(world, login_as):
+    client = login_as(world[Role.REGISTRAR])
+    r = client.post(
+        "/users/new", data={"email": "not-an-email", "name": "Мария Иванова", "role": "editor"}
+    )
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "Мария Иванова" in body and "not-an-email" in body
+
+
+def test_office_creates_agency_in_own_region_only(world, app, login_as):
+    client = login_as(world[Role.OFFICE])
+    data = {
+        "slug": "gamma",
+        "full_name": "Министерство культуры",
+        "short_name": "Минкультуры",
+        "region_id": world["region"],
+        "form_template": "default-full",
+    }
+    _sync_templates(app)
+    assert client.post("/agencies/new", data=data).status_code == 302
+    data.update(slug="delta", region_id=world["other"].__class__(999999))
+    r = client.post("/agencies/new", data={**data, "region_id": 999999})
+    assert r.status_code == 200  # not a valid choice for the office
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        from touchpoints.regions.models import Agency
+
+        assert db.session.scalar(sa.select(Agency).where(Agency.slug == "delta")) is None
+        gamma = db.session.scalar(sa.select(Agency).where(Agency.slug == "gamma"))
+        assert gamma.form["slug"] == "default-full" and gamma.region_id == world["region"]
+
+
+def test_editor_and_viewer_cannot_create_agencies(world, login_as):
+    for role in (Role.EDITOR, Role.VIEWER, Role.REGISTRAR):
+        assert login_as(world[role]).get("/agencies/new").status_code == 403
+
+
+def _sync_templates(app):
+    from touchpoints.tenants.sync import sync
+
+    with app.app_context():
+        sync(app.config["TENANTS_DIR"])
