@@ -28,9 +28,9 @@ demo: venv
 # System packages the tests need: Chromium for the browser journeys, fonts with Cyrillic for PDFs,
 # Pango for WeasyPrint, poppler for reading PDFs back. Installed only when missing.
 test-deps:
-	@command -v chromium >/dev/null && fc-list | grep -qi "liberation serif" && ldconfig -p | grep -q libpango-1.0 \
+	@command -v chromium >/dev/null && command -v docker-compose >/dev/null && fc-list | grep -qi "liberation serif" && ldconfig -p | grep -q libpango-1.0 \
 	  || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	       chromium fonts-liberation2 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 poppler-utils >/dev/null; \
+	       chromium fonts-liberation2 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 poppler-utils docker-compose >/dev/null; \
 	       else echo "Установите chromium fonts-liberation2 libpango-1.0-0 poppler-utils (apt-get)"; exit 1; fi; }
 
 test: venv test-deps
