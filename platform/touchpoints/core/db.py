@@ -127,8 +127,8 @@ def set_scope(scope: Scope) -> None:
     _current.set(scope)
     session = db.session()
     if session.in_transaction():
-        for conn in _open_connections(session):
-            _push_scope(conn, scope)
+        # Mid-transaction: the after_begin listener has already run for this connection.
+        _push_scope(session.connection(), scope)
 
 
 @contextlib.contextmanager
@@ -143,13 +143,6 @@ def scoped(scope: Scope) -> Iterator[Scope]:
 
 def agency_scope(agency_id: int) -> Scope:
     return Scope("agency", agency_id=agency_id)
-
-
-def _open_connections(session: Session):
-    tx = session.get_transaction()
-    if tx is None:
-        return []
-    return [conn for conn, *_ in tx._connections.values()]
 
 
 def _push_scope(connection: sa.Connection, scope: Scope) -> None:
