@@ -12,7 +12,7 @@ import dataclasses
 
 from touchpoints.lists.models import COMMON_FIELDS
 
-COMPARED = tuple(f for f in COMMON_FIELDS) + ("extra",)
+COMPARED = (*COMMON_FIELDS, "extra")
 
 REASONS = {
     "added": "Появление новой точки взаимодействия (п. 5.2.1)",
@@ -32,6 +32,21 @@ def row_of(obj) -> dict:
     return row
 
 
+#: The same reasons in the Kuzbass order (5.3): it has no separate item for a new touchpoint or
+#: an exclusion; both follow from 5.3.1, the inclusion in (exclusion from) the process registry.
+KUZBASS_REASONS = {
+    "added": "Включение услуги, функции, сервиса в реестр процессов (п. 5.3 подп. 1)",
+    "kind": "Изменение вида точки взаимодействия (п. 5.3 подп. 2)",
+    "needs": "Изменение удовлетворяемых потребностей клиента (п. 5.3 подп. 3)",
+    "excluded": "Исключение из реестра процессов (п. 5.3 подп. 1)",
+    "details": REASONS["details"],
+}
+
+
+def reasons_table(family: str | None) -> dict[str, str]:
+    return KUZBASS_REASONS if family == "kuzbass" else REASONS
+
+
 @dataclasses.dataclass
 class Change:
     key: int
@@ -39,15 +54,18 @@ class Change:
     new: dict
     fields: list[str]
 
+    family: str | None = None
+
     @property
     def reasons(self) -> list[str]:
+        table = reasons_table(self.family)
         out = []
         if {"touchpoint", "channel_kind"} & set(self.fields):
-            out.append(REASONS["kind"])
+            out.append(table["kind"])
         if "client_needs" in self.fields:
-            out.append(REASONS["needs"])
+            out.append(table["needs"])
         if not out:
-            out.append(REASONS["details"])
+            out.append(table["details"])
         return out
 
 
@@ -56,6 +74,11 @@ class Diff:
     added: list[dict]
     changed: list[Change]
     excluded: list[dict]
+    family: str | None = None
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        return reasons_table(self.family)
 
     @property
     def empty(self) -> bool:
@@ -66,8 +89,10 @@ class Diff:
         return len(self.added) + len(self.changed) + len(self.excluded)
 
 
-def compare(old: dict[int, dict], new: dict[int, dict]) -> Diff:
-    """``old`` and ``new`` map entry ids to comparable rows (see :func:`row_of`)."""
+def compare(old: dict[int, dict], new: dict[int, dict], family: str | None = None) -> Diff:
+    """``old`` and ``new`` map entry ids to comparable rows (see :func:`row_of`).
+
+    ``family`` ("murmansk", "kuzbass") picks the clauses the reasons cite."""
     added = [new[k] | {"_key": k} for k in new if k not in old]
     excluded = [old[k] | {"_key": k} for k in old if k not in new]
     changed = []
@@ -75,8 +100,8 @@ def compare(old: dict[int, dict], new: dict[int, dict]) -> Diff:
         if k in old:
             fields = [f for f in new[k] if _norm(new[k].get(f)) != _norm(old[k].get(f))]
             if fields:
-                changed.append(Change(key=k, old=old[k], new=new[k], fields=fields))
-    return Diff(added=added, changed=changed, excluded=excluded)
+                changed.append(Change(key=k, old=old[k], new=new[k], fields=fields, family=family))
+    return Diff(added=added, changed=changed, excluded=excluded, family=family)
 
 
 def _norm(value):

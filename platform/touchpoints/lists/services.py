@@ -29,6 +29,13 @@ from touchpoints.lists.models import (
 from touchpoints.regions.models import Agency
 from touchpoints.tenants.form import Form
 
+NORM_FIELDS = (
+    "response_hours_mentions",
+    "response_hours_requests",
+    "max_transfers",
+    "waiting_minutes",
+)
+
 #: Fields stored on the entry itself (the common ones minus the derived subdivision name).
 STORED_FIELDS = (*tuple(f for f in COMMON_FIELDS if f != "subdivision"), "touchpoint_code", "extra")
 #: Statuses in which the entry is part of the working list.
@@ -66,8 +73,19 @@ def _assign(entry: Entry, data: dict, form: Form) -> None:
     # A touchpoint picked from the catalogue carries its name and channel kind (seeds 3.1 / 4.1).
     item = form.touchpoint_by_code.get(entry.touchpoint_code or "")
     if item:
+        # A newly picked catalogue item brings its own name unless one is given with it; the
+        # old name must not survive a change of the code.
+        if "touchpoint_code" in data and not (data.get("touchpoint") or "").strip():
+            entry.touchpoint = item["name"]
         entry.touchpoint = entry.touchpoint or item["name"]
         entry.channel_kind = item["channel_kind"]
+        # Norms the catalogue item does not have are not stated for it.
+        for norm in NORM_FIELDS:
+            if norm not in item.get("norms", []):
+                setattr(entry, norm, None)
+    elif entry.touchpoint_code:
+        # A code that is not (or no longer) in the catalogue: keep the typed name only.
+        entry.touchpoint_code = None
     entry.client_needs = list(entry.client_needs or [])
     entry.extra = dict(entry.extra or {})
 
@@ -85,8 +103,8 @@ def _next_position(agency_id: int) -> int:
 
 
 def create_entry(agency: Agency, user: User, data: dict) -> Entry:
-    """A new draft; a registrar's own entry may go straight into the list with ``include_now``."""
-    if not user.can(Permission.EDIT_ENTRIES):
+    """A new draft of the user's own agency; the registrar may then include it at once."""
+    if not user.can(Permission.EDIT_ENTRIES) or user.agency_id != agency.id:
         raise ReviewError("Нет прав на подготовку сведений")
     data = dict(data)
     if user.role_enum is Role.EDITOR:
@@ -156,10 +174,11 @@ def submit(entry: Entry, user: User) -> Entry:
     if entry.status not in (EntryStatus.DRAFT.value, EntryStatus.RETURNED.value):
         raise ReviewError("Отправить на проверку можно черновик или возвращённую строку")
     _require_can_edit(entry, user)
+    before = entry.status
     entry.status = EntryStatus.SUBMITTED.value
     entry.submitted_by_id = user.id
     entry.submitted_at = utcnow()
-    audit.record("entry.submit", entry, before={"status": "draft"}, after={"status": "submitted"})
+    audit.record("entry.submit", entry, before={"status": before}, after={"status": "submitted"})
     return entry
 
 
@@ -198,16 +217,23 @@ def include(entry: Entry, user: User, comment: str | None = None) -> Entry:
     if entry.status != EntryStatus.SUBMITTED.value and entry.created_by_id != user.id:
         raise ReviewError("Чужой черновик включается после отправки на проверку")
     alone = _self_review(entry, user)
+    status_before = entry.status
     now = utcnow()
     note = "включено уполномоченным лицом, действующим единолично" if alone else None
     if entry.kind == EntryKind.NEW.value:
         entry.status = EntryStatus.INCLUDED.value
         action = "entry.include"
-        before, after = {"status": "submitted"}, {"status": "included"}
     else:
         target = db.session.get(Entry, entry.target_id)
         if target is None or target.status != EntryStatus.INCLUDED.value:
             raise ReviewError("Строка, к которой относится предложение, уже не в перечне")
+        if entry.kind == EntryKind.CHANGE.value and target_changed_since(entry, target):
+            # The row changed after the proposal was prepared: applying it would silently undo
+            # that change. The author prepares a new proposal from the current row.
+            raise ReviewError(
+                "Строка перечня изменена после подготовки предложения. Верните предложение "
+                "автору: он отзовёт его и подготовит новое по текущим сведениям."
+            )
         if entry.kind == EntryKind.CHANGE.value:
             before = values_of(target)
             _assign(target, values_of(entry), Form(entry_agency(entry).form))
@@ -231,11 +257,15 @@ def include(entry: Entry, user: User, comment: str | None = None) -> Entry:
     audit.record(
         "entry.review.include",
         entry,
-        before={"status": "submitted"},
+        before={"status": status_before},
         after={"status": entry.status},
         comment=comment or note,
     )
     return entry
+
+
+def target_changed_since(proposal: Entry, target: Entry) -> bool:
+    return target.updated_at > proposal.created_at
 
 
 def return_entry(entry: Entry, user: User, comment: str) -> Entry:
@@ -259,11 +289,18 @@ def return_entry(entry: Entry, user: User, comment: str) -> Entry:
 
 
 def withdraw(entry: Entry, user: User) -> Entry:
+    """The author drops an entry or proposal that is not yet in the list (also once submitted)."""
     if entry.status not in OPEN_PROPOSAL:
         raise ReviewError("Отозвать можно только неподтверждённую строку")
-    _require_can_edit(entry, user)
+    if user.agency_id != entry.agency_id or not user.can(Permission.EDIT_ENTRIES):
+        raise ReviewError("Нет прав на изменение")
+    if user.id not in (entry.created_by_id, entry.submitted_by_id):
+        raise ReviewError(
+            "Отозвать строку может только её автор; уполномоченное лицо её возвращает"
+        )
+    before = entry.status
     entry.status = EntryStatus.WITHDRAWN.value
-    audit.record("entry.withdraw", entry, after={"status": "withdrawn"})
+    audit.record("entry.withdraw", entry, before={"status": before}, after={"status": "withdrawn"})
     return entry
 
 

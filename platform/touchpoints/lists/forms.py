@@ -1,0 +1,340 @@
+"""Entry forms generated from the agency's form definition: its labels, order, required columns
+and catalogues (DESIGN.md, "Tenants with their own forms")."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from touchpoints.lists.compliance import FIELD_LABELS
+from touchpoints.lists.models import COMMON_FIELDS
+from touchpoints.lists.services import NORM_FIELDS
+from touchpoints.tenants.form import Form
+
+CUSTOM = ""  # the "typed by hand" choice of the touchpoint select
+
+CHANNEL_LABELS = {"digital": "Цифровая точка", "offline": "Офлайн-точка"}
+CLIENT_LABELS = {"external": "Внешний клиент", "internal": "Внутренний клиент"}
+
+HINTS = {
+    "touchpoint_code": "Выберите точку из справочника или введите свою ниже.",
+    "touchpoint": "Только если точки нет в справочнике; тогда укажите и её вид.",
+    "channel_kind": "Для точки из справочника вид определяется справочником (п. 3.1 / 4.1).",
+    "client_needs": "Цель обращения клиента в этой точке (п. 2.6 / 3.7 Порядка).",
+    "organisation": "Если взаимодействие осуществляет подведомственная организация.",
+    "response_hours_mentions": "Порядок: не более 4 часов (п. 3.2.3 / 4.2.3 «в»).",
+    "response_hours_requests": "Порядок: не более 2 часов (п. 3.2.3 / 4.2.3 «в»).",
+    "max_transfers": "Порядок: не более двух переключений (п. 3.2.4 / 4.2.5 «а»).",
+    "waiting_minutes": "Не более 15 минут (Кузбасс, п. 4.2.7 «ж»).",
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class EntryFormBase(FlaskForm):
+    revision = HiddenField()
+
+    #: [(section title, [field names])], filled per form definition.
+    layout: list = []
+    #: field name -> norms of each catalogue touchpoint, for showing only the relevant norms.
+    norms_by_touchpoint: dict = {}
+    #: activity area -> what its process column holds (Murmansk Appendix 2, column 3).
+    process_hints: dict = {}
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if (self.touchpoint_code.data or CUSTOM) == CUSTOM:
+            if not (self.touchpoint.data or "").strip():
+                self.touchpoint.errors = [
+                    *self.touchpoint.errors,
+                    "Выберите точку из справочника или введите её название",
+                ]
+                ok = False
+            if self.channel_kind.data not in CHANNEL_LABELS:
+                self.channel_kind.errors = [
+                    *self.channel_kind.errors,
+                    "Укажите, цифровая это точка или офлайн-точка",
+                ]
+                ok = False
+        return ok
+
+    def entry_data(self, form: Form) -> dict:
+        """The service's data dict from the submitted values."""
+        data = {
+            "activity_area": self.activity_area.data,
+            "process_name": (self.process_name.data or "").strip(),
+            "client_kind": self.client_kind.data
+            or form.area_by_code.get(self.activity_area.data, {}).get("client_kind", "external"),
+            "client_needs": list(self.client_needs.data or []),
+            "interaction": (self.interaction.data or "").strip(),
+            "specifics": (self.specifics.data or "").strip(),
+            "organisation": (self.organisation.data or "").strip(),
+        }
+        code = self.touchpoint_code.data or CUSTOM
+        item = form.touchpoint_by_code.get(code)
+        if item:
+            data["touchpoint_code"] = code
+            data["touchpoint"] = item["name"]
+            data["channel_kind"] = item["channel_kind"]
+        else:
+            data["touchpoint_code"] = None
+            data["touchpoint"] = (self.touchpoint.data or "").strip()
+            data["channel_kind"] = self.channel_kind.data
+        for norm in NORM_FIELDS:
+            data[norm] = getattr(self, norm).data
+        if hasattr(self, "subdivision_id"):
+            data["subdivision_id"] = self.subdivision_id.data or None
+        data["extra"] = {
+            c["key"]: (getattr(self, f"extra__{c['key']}").data or "").strip()
+            for c in form.extra_columns
+        }
+        return data
+
+
+def _labels(form: Form) -> dict[str, str]:
+    labels = dict(FIELD_LABELS)
+    for column in form.columns:
+        if column["field"] != "extra":
+            labels[column["field"]] = column["label"]
+    return labels
+
+
+def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool):
+    """A FlaskForm class for entries of this form. Columns come first, in the form's order."""
+    labels = _labels(form)
+    required = form.required_fields
+    attrs: dict = {}
+
+    def text_validators(field: str, limit: int | None = None):
+        v = [DataRequired("Заполните это поле")] if field in required else [Optional()]
+        if limit:
+            v.append(Length(max=limit, message=f"Не длиннее {limit} символов"))
+        return v
+
+    attrs["activity_area"] = SelectField(
+        labels["activity_area"],
+        choices=[(a["code"], a["name"]) for a in form.activity_areas],
+        validators=[InputRequired("Выберите направление деятельности")],
+    )
+    attrs["process_name"] = TextAreaField(
+        labels["process_name"]
+        if "process_name" in {c["field"] for c in form.columns}
+        else "Наименование процесса (услуги, функции, сервиса)",
+        validators=text_validators("process_name"),
+        description="Услуга, функция или сервис, в рамках которых происходит взаимодействие.",
+    )
+    digital = [(t["code"], t["name"]) for t in form.touchpoints if t["channel_kind"] == "digital"]
+    offline = [(t["code"], t["name"]) for t in form.touchpoints if t["channel_kind"] == "offline"]
+    attrs["touchpoint_code"] = SelectField(
+        f"{labels['touchpoint']} (справочник)",
+        choices=[
+            (CUSTOM, "— нет в справочнике, ввести —"),
+            *[(c, f"{n} · цифровая") for c, n in digital],
+            *[(c, f"{n} · офлайн") for c, n in offline],
+        ],
+        validators=[Optional()],
+        description=HINTS["touchpoint_code"],
+    )
+    attrs["touchpoint"] = StringField(
+        f"{labels['touchpoint']} (своя)",
+        validators=[Optional(), Length(max=500, message="Не длиннее 500 символов")],
+        description=HINTS["touchpoint"],
+    )
+    attrs["channel_kind"] = RadioField(
+        labels["channel_kind"],
+        choices=list(CHANNEL_LABELS.items()),
+        default="digital",
+        validators=[Optional()],
+        description=HINTS["channel_kind"],
+    )
+    attrs["client_kind"] = RadioField(
+        labels["client_kind"],
+        choices=list(CLIENT_LABELS.items()),
+        default="external",
+        validators=[Optional()],
+    )
+    attrs["client_needs"] = MultiCheckboxField(
+        labels["client_needs"],
+        choices=[(n["code"], n["name"]) for n in form.client_needs],
+        validators=[Optional()],
+        description=HINTS["client_needs"],
+    )
+    attrs["interaction"] = TextAreaField(
+        labels["interaction"], validators=text_validators("interaction")
+    )
+    attrs["specifics"] = TextAreaField(labels["specifics"], validators=text_validators("specifics"))
+    attrs["organisation"] = StringField(
+        labels["organisation"],
+        validators=text_validators("organisation", 500),
+        description=HINTS["organisation"],
+    )
+    if not fixed_subdivision:
+        sub_required = "subdivision" in required
+        attrs["subdivision_id"] = SelectField(
+            labels["subdivision"],
+            coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+            choices=([] if sub_required else [("", "—")])
+            + [(s.id, s.name) for s in subdivisions if s.active],
+            validators=[InputRequired("Выберите подразделение")] if sub_required else [Optional()],
+        )
+    number = [Optional(), NumberRange(min=0, message="Не может быть отрицательным")]
+    attrs["response_hours_mentions"] = FloatField(
+        labels["response_hours_mentions"],
+        validators=number,
+        description=HINTS["response_hours_mentions"],
+    )
+    attrs["response_hours_requests"] = FloatField(
+        labels["response_hours_requests"],
+        validators=number,
+        description=HINTS["response_hours_requests"],
+    )
+    attrs["max_transfers"] = IntegerField(
+        labels["max_transfers"], validators=number, description=HINTS["max_transfers"]
+    )
+    attrs["waiting_minutes"] = IntegerField(
+        labels["waiting_minutes"], validators=number, description=HINTS["waiting_minutes"]
+    )
+    for column in form.extra_columns:
+        attrs[f"extra__{column['key']}"] = TextAreaField(
+            column["label"],
+            validators=[DataRequired("Заполните это поле")]
+            if column.get("required")
+            else [Optional()],
+        )
+
+    # Layout: the form's own columns first, in its order, then what the form does not print.
+    in_form: list[str] = []
+    for column in form.columns:
+        field = column["field"]
+        if field == "extra":
+            in_form.append(f"extra__{column['key']}")
+        elif field == "touchpoint":
+            in_form += ["touchpoint_code", "touchpoint", "channel_kind"]
+        elif field == "subdivision":
+            if not fixed_subdivision:
+                in_form.append("subdivision_id")
+        elif field in NORM_FIELDS:
+            continue
+        elif field in COMMON_FIELDS:
+            in_form.append(field)
+    if "activity_area" not in in_form:
+        # Forms grouped by area print it as a heading, not a column; it is still asked first.
+        in_form.insert(0, "activity_area")
+    rest = [
+        f
+        for f in (
+            "activity_area",
+            "process_name",
+            "touchpoint_code",
+            "touchpoint",
+            "channel_kind",
+            "client_kind",
+            "client_needs",
+            "interaction",
+            "specifics",
+            "organisation",
+            *([] if fixed_subdivision else ["subdivision_id"]),
+        )
+        if f not in in_form
+    ]
+    attrs["layout"] = [
+        ("Графы формы перечня", in_form),
+        ("Сведения для проверки и сравнения (в форму не выводятся)", rest),
+        ("Нормы обслуживания (если у точки они есть)", list(NORM_FIELDS)),
+    ]
+    attrs["norms_by_touchpoint"] = {t["code"]: t.get("norms", []) for t in form.touchpoints}
+    attrs["process_hints"] = {
+        a["code"]: a["process_hint"] for a in form.activity_areas if a.get("process_hint")
+    }
+    return type("EntryForm", (EntryFormBase,), attrs)
+
+
+def initial_values(entry, form: Form) -> dict:
+    """Form data from an entry (for GET) — the same keys the form posts."""
+    data = {
+        f: getattr(entry, f)
+        for f in (
+            "activity_area",
+            "process_name",
+            "touchpoint",
+            "channel_kind",
+            "client_kind",
+            "client_needs",
+            "interaction",
+            "specifics",
+            "organisation",
+            *NORM_FIELDS,
+        )
+    }
+    data["touchpoint_code"] = entry.touchpoint_code or CUSTOM
+    if entry.touchpoint_code:
+        data["touchpoint"] = ""
+    data["subdivision_id"] = entry.subdivision_id
+    data["revision"] = entry.revision
+    for column in form.extra_columns:
+        data[f"extra__{column['key']}"] = (entry.extra or {}).get(column["key"], "")
+    return data
+
+
+class ReturnForm(FlaskForm):
+    comment = TextAreaField(
+        "Что нужно исправить",
+        validators=[DataRequired("Укажите, что нужно исправить"), Length(max=4000)],
+    )
+
+
+class ReviewCommentForm(FlaskForm):
+    comment = TextAreaField(
+        "Комментарий (необязательно)", validators=[Optional(), Length(max=4000)]
+    )
+
+
+class ExclusionForm(FlaskForm):
+    reason = TextAreaField(
+        "Причина исключения",
+        validators=[DataRequired("Укажите причину исключения"), Length(max=4000)],
+        description="Например: точка взаимодействия больше не используется (п. 5.2.4 / 5.3).",
+    )
+
+
+class AreaStatusForm(FlaskForm):
+    area_code = HiddenField(validators=[DataRequired()])
+    not_performed = HiddenField(default="1")
+    reason = TextAreaField(
+        "Почему направление не осуществляется",
+        validators=[Optional(), Length(max=2000)],
+    )
+
+
+class ApproveForm(FlaskForm):
+    order_number = StringField(
+        "Номер приказа",
+        validators=[DataRequired("Укажите номер приказа"), Length(max=64)],
+    )
+    order_date = DateField(
+        "Дата приказа",
+        validators=[InputRequired("Укажите дату приказа")],
+        format="%Y-%m-%d",
+    )
+    signatory_title = StringField(
+        "Должность подписавшего", validators=[DataRequired("Укажите должность"), Length(max=500)]
+    )
+    signatory_name = StringField(
+        "Инициалы и фамилия подписавшего",
+        validators=[DataRequired("Укажите, кто подписал приказ"), Length(max=255)],
+    )

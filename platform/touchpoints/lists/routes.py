@@ -1,0 +1,960 @@
+"""The list's pages: the working list in the agency's form, entries and their review path,
+compliance report, approved versions and their comparison; read-only drill-down for the office.
+
+Views are thin: every change goes through :mod:`touchpoints.lists.services`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from touchpoints.audit.models import AuditEvent
+from touchpoints.auth.roles import Permission
+from touchpoints.core.access import (
+    current_agency,
+    get_agency_or_404,
+    get_tenant_object_or_404,
+    permission_required,
+)
+from touchpoints.core.db import db
+from touchpoints.core.web import Page
+from touchpoints.lists import services
+from touchpoints.lists.compliance import FIELD_LABELS, check, clause_for, family
+from touchpoints.lists.diff import compare, row_of
+from touchpoints.lists.forms import (
+    CHANNEL_LABELS,
+    CLIENT_LABELS,
+    ApproveForm,
+    AreaStatusForm,
+    ExclusionForm,
+    ReturnForm,
+    ReviewCommentForm,
+    entry_form_class,
+    initial_values,
+)
+from touchpoints.lists.models import (
+    AreaStatus,
+    Entry,
+    EntryKind,
+    EntryStatus,
+    ListVersion,
+    VersionEntry,
+)
+from touchpoints.lists.services import ConflictError, ReviewError
+from touchpoints.regions.models import Agency, Subdivision
+from touchpoints.tenants.form import Form
+
+bp = Blueprint("lists", __name__)
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_unicode_lower(dbapi_connection, _record):
+    """SQLite's lower() folds ASCII only; the list is searched in Russian (the embedded demo).
+    PostgreSQL's lower() follows the database's locale and needs nothing."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function(
+            "lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
+        )
+
+
+STATUS_LABELS = {
+    EntryStatus.DRAFT.value: "черновик",
+    EntryStatus.SUBMITTED.value: "ожидает проверки",
+    EntryStatus.RETURNED.value: "возвращена на доработку",
+    EntryStatus.INCLUDED.value: "в перечне",
+    EntryStatus.EXCLUDED.value: "исключена",
+    EntryStatus.APPLIED.value: "учтено в перечне",
+    EntryStatus.WITHDRAWN.value: "отозвана",
+}
+KIND_LABELS = {
+    EntryKind.NEW.value: "новая строка",
+    EntryKind.CHANGE.value: "предложение изменения",
+    EntryKind.EXCLUSION.value: "предложение исключения",
+}
+STATUS_FILTERS = {
+    "included": ("В перечне", (EntryStatus.INCLUDED.value,)),
+    "pending": ("Готовятся и на проверке", services.OPEN_PROPOSAL),
+    "excluded": ("Исключённые", (EntryStatus.EXCLUDED.value,)),
+    "all": (
+        "Все",
+        (*services.OPEN_PROPOSAL, EntryStatus.INCLUDED.value, EntryStatus.EXCLUDED.value),
+    ),
+}
+ACTION_LABELS = {
+    "entry.create": "Создана строка",
+    "entry.update": "Изменены сведения",
+    "entry.submit": "Отправлена на проверку",
+    "entry.include": "Включена в перечень",
+    "entry.review.include": "Принята уполномоченным лицом",
+    "entry.return": "Возвращена на доработку",
+    "entry.withdraw": "Отозвана",
+    "entry.change": "Внесено изменение",
+    "entry.exclude": "Исключена из перечня",
+    "entry.propose.change": "Предложено изменение",
+    "entry.propose.exclusion": "Предложено исключение",
+}
+
+
+@bp.app_context_processor
+def _labels():
+    return {
+        "STATUS_LABELS": STATUS_LABELS,
+        "KIND_LABELS": KIND_LABELS,
+        "CHANNEL_LABELS": CHANNEL_LABELS,
+        "CLIENT_LABELS": CLIENT_LABELS,
+        "FIELD_LABELS": FIELD_LABELS,
+        "ACTION_LABELS": ACTION_LABELS,
+    }
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _subdivisions(agency_id: int) -> list[Subdivision]:
+    return list(
+        db.session.scalars(
+            sa.select(Subdivision)
+            .where(Subdivision.agency_id == agency_id)
+            .order_by(Subdivision.name)
+        )
+    )
+
+
+def _area_order(form: Form):
+    return sa.case(
+        {a["code"]: i for i, a in enumerate(form.activity_areas)},
+        value=Entry.activity_area,
+        else_=len(form.activity_areas),
+    )
+
+
+def cell(row: dict, column: dict, form: Form) -> str:
+    """The text of one cell of the form's table, for an entry or a version row."""
+    field = column["field"]
+    if field == "extra":
+        return str((row.get("extra") or {}).get(column["key"], "") or "")
+    value = row.get(field)
+    if field == "activity_area":
+        return form.area_name(value)
+    if field == "channel_kind":
+        return {"digital": "цифровая", "offline": "офлайн"}.get(value, value or "")
+    if field == "client_kind":
+        return {"external": "внешний", "internal": "внутренний"}.get(value, value or "")
+    if field == "client_needs":
+        return "; ".join(form.need_names(value or []))
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
+    return str(value)
+
+
+def field_text(row: dict, field: str, form: Form) -> str:
+    return cell(row, {"field": field, "key": field}, form)
+
+
+def _grouped(rows: list[tuple[int, dict, object]], form: Form) -> list[dict]:
+    """Rows of the table with area headings where the area changes (Appendix 2 of Murmansk)."""
+    out, current = [], object()
+    area_numbers = {a["code"]: i for i, a in enumerate(form.activity_areas, start=1)}
+    for number, row, obj in rows:
+        area = row.get("activity_area")
+        heading = None
+        if form.group_by_area and area != current:
+            heading = f"{area_numbers.get(area, '')}. {form.area_name(area)}".lstrip(". ")
+            current = area
+        out.append({"number": number, "row": row, "obj": obj, "heading": heading})
+    return out
+
+
+def _last_version(agency_id: int) -> ListVersion | None:
+    return db.session.scalar(
+        sa.select(ListVersion)
+        .where(ListVersion.agency_id == agency_id)
+        .order_by(ListVersion.number.desc())
+        .limit(1)
+    )
+
+
+def _changes_since_last(agency: Agency, form: Form):
+    """The working list compared with the last approved version (None without a version)."""
+    last = _last_version(agency.id)
+    if last is None:
+        return None, None
+    old = _version_rows(last)
+    new = {e.id: row_of(e) for e in services.working_entries(agency.id)}
+    return last, compare(old, new, family(form))
+
+
+def _version_rows(version: ListVersion) -> dict[int, dict]:
+    entries = db.session.scalars(
+        sa.select(VersionEntry)
+        .where(VersionEntry.version_id == version.id)
+        .order_by(VersionEntry.row_number)
+    )
+    return {ve.entry_id: row_of(ve) for ve in entries}
+
+
+AUDIT_LABELS = {
+    **FIELD_LABELS,
+    "status": "Статус",
+    "touchpoint_code": "Код точки в справочнике",
+    "subdivision_id": "Подразделение",
+    "extra": "Дополнительные графы",
+    "target_id": "Строка перечня",
+    "reason": "Причина",
+}
+
+
+def audit_items(
+    values: dict | None, form: Form, sub_names: dict[int, str], skip_empty: bool = False
+) -> list[tuple]:
+    """An audit event's before/after as (label, readable value) pairs."""
+    out = []
+    for key, value in (values or {}).items():
+        if key == "status":
+            text = STATUS_LABELS.get(value, value)
+        elif key == "subdivision_id":
+            text = sub_names.get(value, "") if value else ""
+        elif key == "extra":
+            text = "; ".join(
+                f"{c['label']}: {value[c['key']]}"
+                for c in form.extra_columns
+                if (value or {}).get(c["key"])
+            )
+        elif key in FIELD_LABELS:
+            text = field_text({key: value}, key, form)
+        else:
+            text = "" if value is None else str(value)
+        if text or not skip_empty:
+            out.append((AUDIT_LABELS.get(key, key), text or "—"))
+    return out
+
+
+def _flash_error(exc: Exception) -> None:
+    flash(str(exc), "error")
+
+
+# --------------------------------------------------------------------------- the working list
+
+
+def _list_query(agency: Agency, form: Form):
+    args = request.args
+    status = args.get("status", "included")
+    if status not in STATUS_FILTERS:
+        status = "included"
+    q = (
+        sa.select(Entry)
+        .where(
+            Entry.agency_id == agency.id,
+            Entry.kind == EntryKind.NEW.value,
+            Entry.status.in_(STATUS_FILTERS[status][1]),
+        )
+        .order_by(_area_order(form), Entry.position, Entry.id)
+    )
+    area = args.get("area", "")
+    if area in form.area_by_code:
+        q = q.where(Entry.activity_area == area)
+    channel = args.get("channel", "")
+    if channel in CHANNEL_LABELS:
+        q = q.where(Entry.channel_kind == channel)
+    sub = args.get("subdivision", "")
+    if sub.isdigit():
+        q = q.where(Entry.subdivision_id == int(sub))
+    text = args.get("q", "").strip()
+    if text:
+        like = f"%{text.lower()}%"
+        q = q.where(
+            sa.or_(
+                *(
+                    sa.func.lower(col).like(like)
+                    for col in (
+                        Entry.process_name,
+                        Entry.touchpoint,
+                        Entry.interaction,
+                        Entry.specifics,
+                        Entry.organisation,
+                    )
+                )
+            )
+        )
+    return q, status
+
+
+def _list_context(agency: Agency, *, readonly: bool) -> dict:
+    form = Form(agency.form)
+    query, status = _list_query(agency, form)
+    page = Page(query)
+    subdivisions = _subdivisions(agency.id)
+    sub_names = {s.id: s.name for s in subdivisions}
+    rows = []
+    for i, entry in enumerate(page.items, start=(page.page - 1) * page.per_page + 1):
+        row = {f: getattr(entry, f, None) for f in services.STORED_FIELDS}
+        row["subdivision"] = sub_names.get(entry.subdivision_id, "")
+        rows.append((i, row, entry))
+    last, diff = _changes_since_last(agency, form)
+    added, changed = set(), {}
+    if diff is not None:
+        added = {r["_key"] for r in diff.added}
+        changed = {c.key: c for c in diff.changed}
+    return {
+        "agency": agency,
+        "form": form,
+        "title": form.title(agency),
+        "page": page,
+        "rows": _grouped(rows, form),
+        "subdivisions": subdivisions,
+        "status": status,
+        "status_filters": STATUS_FILTERS,
+        "last_version": last,
+        "diff": diff,
+        "added": added,
+        "changed": changed,
+        "readonly": readonly,
+        "cell": cell,
+        "entry_link": lambda e: url_for("lists.entry", entry_id=e.id),
+    }
+
+
+@bp.route("/list/")
+@permission_required(Permission.READ_AGENCY)
+def working_list():
+    agency = current_agency()
+    return render_template("lists/list.html", **_list_context(agency, readonly=False))
+
+
+@bp.route("/agencies/<slug>/list")
+@permission_required(Permission.READ_REGION)
+def agency_list(slug):
+    agency = get_agency_or_404(slug)
+    versions = db.session.scalars(
+        sa.select(ListVersion)
+        .where(ListVersion.agency_id == agency.id)
+        .order_by(ListVersion.number.desc())
+        .limit(5)
+    ).all()
+    return render_template(
+        "lists/list.html", **_list_context(agency, readonly=True), versions=versions
+    )
+
+
+# --------------------------------------------------------------------------- entries
+
+
+def _entry_form(agency: Agency, form: Form, formdata=None, data=None):
+    fixed = not current_user.can(Permission.REVIEW_ENTRIES)
+    cls = entry_form_class(form, _subdivisions(agency.id), fixed_subdivision=fixed)
+    if formdata is not None:
+        return cls(formdata=formdata)
+    return cls(data=data or {})
+
+
+@bp.route("/list/entries/new", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_ENTRIES)
+def new_entry():
+    agency = current_agency()
+    form = Form(agency.form)
+    if request.method == "POST":
+        entry_form = _entry_form(agency, form, formdata=request.form)
+    else:
+        area = request.args.get("area")
+        initial = {}
+        if area in form.area_by_code:
+            initial = {
+                "activity_area": area,
+                "client_kind": form.area_by_code[area].get("client_kind", "external"),
+            }
+        if current_user.subdivision_id:
+            initial["subdivision_id"] = current_user.subdivision_id
+        entry_form = _entry_form(agency, form, data=initial)
+    if request.method == "POST" and entry_form.validate():
+        action = request.form.get("action", "draft")
+        try:
+            entry = services.create_entry(agency, current_user, entry_form.entry_data(form))
+            if action == "submit":
+                services.submit(entry, current_user)
+            elif action == "include":
+                services.include(entry, current_user)
+        except ReviewError as exc:
+            db.session.rollback()
+            _flash_error(exc)
+        else:
+            db.session.commit()
+            flash(
+                {
+                    "submit": "Строка отправлена на проверку уполномоченному лицу.",
+                    "include": "Строка включена в перечень.",
+                }.get(action, "Черновик сохранён."),
+                "success",
+            )
+            return redirect(url_for("lists.entry", entry_id=entry.id))
+    return render_template(
+        "lists/entry_form.html", agency=agency, form=form, entry_form=entry_form, entry=None
+    )
+
+
+def _history(entry: Entry) -> list[AuditEvent]:
+    ids = [str(entry.id)]
+    ids += [
+        str(i)
+        for i in db.session.scalars(sa.select(Entry.id).where(Entry.target_id == entry.id)).all()
+    ]
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(
+                AuditEvent.agency_id == entry.agency_id,
+                AuditEvent.object_type == "entry",
+                AuditEvent.object_id.in_(ids),
+            )
+            .options(sa.orm.selectinload(AuditEvent.actor))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        )
+    )
+
+
+def _can_edit(entry: Entry) -> bool:
+    try:
+        services._require_can_edit(entry, current_user)
+    except ReviewError:
+        return False
+    return True
+
+
+@bp.route("/list/entries/<int:entry_id>")
+@permission_required(Permission.READ_AGENCY)
+def entry(entry_id):
+    agency = current_agency()
+    item = get_tenant_object_or_404(Entry, entry_id)
+    form = Form(agency.form)
+    row = row_of(item)
+    target = db.session.get(Entry, item.target_id) if item.target_id else None
+    proposal_diff = None
+    if target is not None and item.kind == EntryKind.CHANGE.value:
+        proposal_diff = compare({target.id: row_of(target)}, {target.id: row}, family(form))
+    proposals = db.session.scalars(
+        sa.select(Entry).where(Entry.target_id == item.id).order_by(Entry.id.desc())
+    ).all()
+    open_proposal = next((p for p in proposals if p.status in services.OPEN_PROPOSAL), None)
+    findings = check(agency).for_entry(item.id) if item.status == EntryStatus.INCLUDED.value else []
+    is_registrar = current_user.can(Permission.REVIEW_ENTRIES)
+    return render_template(
+        "lists/entry.html",
+        agency=agency,
+        form=form,
+        entry=item,
+        row=row,
+        target=target,
+        proposal_diff=proposal_diff,
+        target_changed=bool(target and services.target_changed_since(item, target)),
+        proposals=proposals,
+        open_proposal=open_proposal,
+        findings=findings,
+        history=_history(item),
+        can_edit=_can_edit(item),
+        is_registrar=is_registrar,
+        can_propose=current_user.can(Permission.EDIT_ENTRIES)
+        and item.status == EntryStatus.INCLUDED.value
+        and item.kind == EntryKind.NEW.value
+        and open_proposal is None
+        and (is_registrar or item.subdivision_id == current_user.subdivision_id),
+        return_form=ReturnForm(),
+        comment_form=ReviewCommentForm(),
+        exclusion_form=ExclusionForm(),
+        field_text=field_text,
+        cell=cell,
+        audit_items=audit_items,
+        sub_names={s.id: s.name for s in _subdivisions(agency.id)},
+    )
+
+
+@bp.route("/list/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_ENTRIES)
+def edit_entry(entry_id):
+    """Edit a draft or returned entry; the registrar also edits included rows directly. An
+    editor's edit of an included row becomes a change proposal (2.2.4 / 3.4)."""
+    agency = current_agency()
+    item = get_tenant_object_or_404(Entry, entry_id)
+    form = Form(agency.form)
+    is_registrar = current_user.can(Permission.REVIEW_ENTRIES)
+    proposing = item.status == EntryStatus.INCLUDED.value and not is_registrar
+    if item.kind == EntryKind.EXCLUSION.value:
+        flash("Предложение исключения не редактируется: отзовите его и подготовьте новое.", "error")
+        return redirect(url_for("lists.entry", entry_id=item.id))
+    if not proposing and not _can_edit(item):
+        flash("Эту строку сейчас изменить нельзя.", "error")
+        return redirect(url_for("lists.entry", entry_id=item.id))
+    conflict = None
+    if request.method == "POST":
+        entry_form = _entry_form(agency, form, formdata=request.form)
+        if entry_form.validate():
+            data = entry_form.entry_data(form)
+            try:
+                if proposing:
+                    # The proposal is built from the row as this person saw it: if the row
+                    # changed meanwhile, applying it later would undo that change unseen.
+                    if _int(entry_form.revision.data) != item.revision:
+                        raise ConflictError(item, data)
+                    result = services.propose_change(item, current_user, data)
+                    if request.form.get("action") == "submit":
+                        services.submit(result, current_user)
+                else:
+                    expected = _int(entry_form.revision.data)
+                    result = services.update_entry(item, current_user, data, expected)
+                    if request.form.get("action") == "submit":
+                        services.submit(result, current_user)
+            except ConflictError as exc:
+                db.session.rollback()
+                conflict = exc
+                item = get_tenant_object_or_404(Entry, entry_id)
+                # The form keeps what the person typed; saving again now means "mine wins",
+                # knowingly, on top of the revision shown next to it.
+                entry_form.revision.data = str(item.revision)
+            except ReviewError as exc:
+                db.session.rollback()
+                _flash_error(exc)
+            else:
+                db.session.commit()
+                flash(
+                    "Предложение изменения сохранено." if proposing else "Изменения сохранены.",
+                    "success",
+                )
+                return redirect(url_for("lists.entry", entry_id=result.id))
+    else:
+        entry_form = _entry_form(agency, form, data=initial_values(item, form))
+    theirs = mine = None
+    if conflict is not None:
+        theirs = row_of(item)
+        mine = dict(conflict.attempted)
+        mine["subdivision"] = next(
+            (s.name for s in _subdivisions(agency.id) if s.id == mine.get("subdivision_id")),
+            theirs.get("subdivision", ""),
+        )
+    return (
+        render_template(
+            "lists/entry_form.html",
+            agency=agency,
+            form=form,
+            entry_form=entry_form,
+            entry=item,
+            proposing=proposing,
+            conflict=conflict,
+            theirs=theirs,
+            mine=mine,
+            field_text=field_text,
+        ),
+        409 if conflict is not None else 200,
+    )
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _post_action(entry_id: int, fn, success: str):
+    item = get_tenant_object_or_404(Entry, entry_id)
+    try:
+        result = fn(item)
+    except ReviewError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+        return redirect(url_for("lists.entry", entry_id=entry_id))
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for("lists.entry", entry_id=(result or item).id))
+
+
+@bp.route("/list/entries/<int:entry_id>/submit", methods=["POST"])
+@permission_required(Permission.EDIT_ENTRIES)
+def submit_entry(entry_id):
+    return _post_action(
+        entry_id,
+        lambda e: services.submit(e, current_user),
+        "Строка отправлена на проверку уполномоченному лицу.",
+    )
+
+
+@bp.route("/list/entries/<int:entry_id>/withdraw", methods=["POST"])
+@permission_required(Permission.EDIT_ENTRIES)
+def withdraw_entry(entry_id):
+    return _post_action(entry_id, lambda e: services.withdraw(e, current_user), "Строка отозвана.")
+
+
+@bp.route("/list/entries/<int:entry_id>/include", methods=["POST"])
+@permission_required(Permission.REVIEW_ENTRIES)
+def include_entry(entry_id):
+    get_tenant_object_or_404(Entry, entry_id)
+    form = ReviewCommentForm()
+    comment = (form.comment.data or "").strip() or None
+    return _post_action(
+        entry_id,
+        lambda e: services.include(e, current_user, comment),
+        "Сведения включены в перечень.",
+    )
+
+
+@bp.route("/list/entries/<int:entry_id>/return", methods=["POST"])
+@permission_required(Permission.REVIEW_ENTRIES)
+def return_entry(entry_id):
+    get_tenant_object_or_404(Entry, entry_id)  # another agency's entry is a 404 before anything
+    form = ReturnForm()
+    if not form.validate():
+        flash("Укажите, что нужно исправить: без комментария строку не вернуть.", "error")
+        return redirect(url_for("lists.entry", entry_id=entry_id))
+    return _post_action(
+        entry_id,
+        lambda e: services.return_entry(e, current_user, form.comment.data),
+        "Строка возвращена автору с комментарием.",
+    )
+
+
+@bp.route("/list/entries/<int:entry_id>/exclude", methods=["POST"])
+@permission_required(Permission.EDIT_ENTRIES)
+def exclude_entry(entry_id):
+    """Propose an exclusion with its reason (2.2.4, 5.2.4 / 3.4, 5.3). The registrar acting
+    alone carries it out at once; otherwise it waits for review like any proposal."""
+    get_tenant_object_or_404(Entry, entry_id)  # another agency's entry is a 404 before anything
+    form = ExclusionForm()
+    if not form.validate():
+        flash("Укажите причину исключения.", "error")
+        return redirect(url_for("lists.entry", entry_id=entry_id))
+
+    def act(target):
+        proposal = services.propose_exclusion(target, current_user, form.reason.data)
+        if current_user.can(Permission.REVIEW_ENTRIES) and (
+            services.registrars_of(target.agency_id) <= 1
+        ):
+            services.include(proposal, current_user)
+        else:
+            services.submit(proposal, current_user)
+        return proposal
+
+    return _post_action(entry_id, act, "Исключение оформлено.")
+
+
+# --------------------------------------------------------------------------- review queues
+
+QUEUES = {
+    "drafts": "Мои черновики",
+    "returned": "Возвращены мне",
+    "waiting": "Ожидают проверки",
+}
+
+
+def _queue_query(agency: Agency, queue: str):
+    q = sa.select(Entry).where(Entry.agency_id == agency.id)
+    me = current_user.id
+    if queue == "drafts":
+        q = q.where(Entry.status == EntryStatus.DRAFT.value, Entry.created_by_id == me)
+    elif queue == "returned":
+        q = q.where(
+            Entry.status == EntryStatus.RETURNED.value,
+            sa.or_(Entry.created_by_id == me, Entry.submitted_by_id == me),
+        )
+    else:
+        q = q.where(Entry.status == EntryStatus.SUBMITTED.value)
+        if not current_user.can(Permission.REVIEW_ENTRIES):
+            q = q.where(Entry.submitted_by_id == me)
+    return q
+
+
+@bp.route("/list/review")
+@permission_required(Permission.EDIT_ENTRIES)
+def review():
+    agency = current_agency()
+    form = Form(agency.form)
+    default = "waiting" if current_user.can(Permission.REVIEW_ENTRIES) else "drafts"
+    queue = request.args.get("queue", default)
+    if queue not in QUEUES:
+        queue = default
+    counts = {
+        name: db.session.scalar(
+            sa.select(sa.func.count()).select_from(_queue_query(agency, name).subquery())
+        )
+        for name in QUEUES
+    }
+    page = Page(
+        _queue_query(agency, queue)
+        .options(
+            sa.orm.selectinload(Entry.submitted_by),
+            sa.orm.selectinload(Entry.created_by),
+            sa.orm.selectinload(Entry.subdivision),
+        )
+        .order_by(Entry.submitted_at.asc().nulls_last(), Entry.updated_at.desc(), Entry.id)
+    )
+    return render_template(
+        "lists/review.html",
+        agency=agency,
+        form=form,
+        queue=queue,
+        queues=QUEUES,
+        counts=counts,
+        page=page,
+    )
+
+
+# --------------------------------------------------------------------------- compliance
+
+
+@bp.route("/list/check")
+@permission_required(Permission.READ_AGENCY)
+def check_report():
+    return render_template("lists/check.html", **_check_context(current_agency(), readonly=False))
+
+
+@bp.route("/agencies/<slug>/check")
+@permission_required(Permission.READ_REGION)
+def agency_check(slug):
+    agency = get_agency_or_404(slug)
+    return render_template("lists/check.html", **_check_context(agency, readonly=True))
+
+
+def _check_context(agency: Agency, *, readonly: bool) -> dict:
+    form = Form(agency.form)
+    report = check(agency)
+    statuses = {
+        s.area_code: s
+        for s in db.session.scalars(sa.select(AreaStatus).where(AreaStatus.agency_id == agency.id))
+    }
+    counts = dict(
+        db.session.execute(
+            sa.select(Entry.activity_area, sa.func.count())
+            .where(
+                Entry.agency_id == agency.id,
+                Entry.status == EntryStatus.INCLUDED.value,
+                Entry.kind == EntryKind.NEW.value,
+            )
+            .group_by(Entry.activity_area)
+        ).all()
+    )
+    return {
+        "agency": agency,
+        "form": form,
+        "report": report,
+        "statuses": statuses,
+        "counts": counts,
+        "area_form": AreaStatusForm(),
+        "area_clause": clause_for("area", family(form)),
+        "readonly": readonly,
+    }
+
+
+@bp.route("/list/areas", methods=["POST"])
+@permission_required(Permission.REVIEW_ENTRIES)
+def area_status():
+    agency = current_agency()
+    form = AreaStatusForm()
+    if not form.validate():
+        flash("Не удалось сохранить отметку: не указано направление.", "error")
+        return redirect(url_for("lists.check_report"))
+    not_performed = form.not_performed.data == "1"
+    reason = (form.reason.data or "").strip()
+    if not_performed and not reason:
+        flash("Укажите, почему направление не осуществляется.", "error")
+        return redirect(url_for("lists.check_report"))
+    try:
+        services.set_area_not_performed(agency, form.area_code.data, not_performed, reason)
+    except ReviewError as exc:
+        db.session.rollback()
+        _flash_error(exc)
+    else:
+        db.session.commit()
+        flash(
+            "Направление отмечено как не осуществляемое."
+            if not_performed
+            else "Отметка снята: направление снова проверяется.",
+            "success",
+        )
+    return redirect(url_for("lists.check_report"))
+
+
+# --------------------------------------------------------------------------- versions
+
+
+@bp.route("/list/approve", methods=["GET", "POST"])
+@permission_required(Permission.APPROVE_VERSIONS)
+def approve():
+    agency = current_agency()
+    form = Form(agency.form)
+    report = check(agency)
+    approve_form = ApproveForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "order_date": date.today(),
+            "signatory_title": agency.head_title,
+            "signatory_name": agency.head_name,
+        }
+    )
+    last, diff = _changes_since_last(agency, form)
+    if request.method == "POST" and approve_form.validate():
+        try:
+            version = services.approve_version(
+                agency,
+                current_user,
+                order_number=approve_form.order_number.data,
+                order_date=approve_form.order_date.data,
+                signatory_title=approve_form.signatory_title.data.strip(),
+                signatory_name=approve_form.signatory_name.data.strip(),
+                check_errors=lambda a: check(a).errors,
+            )
+        except ReviewError as exc:
+            db.session.rollback()
+            _flash_error(exc)
+        else:
+            db.session.commit()
+            flash(f"Утверждена редакция № {version.number}.", "success")
+            return redirect(url_for("lists.version", number=version.number))
+    count = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Entry.agency_id == agency.id,
+            Entry.status == EntryStatus.INCLUDED.value,
+            Entry.kind == EntryKind.NEW.value,
+        )
+    )
+    return render_template(
+        "lists/approve.html",
+        agency=agency,
+        form=form,
+        approve_form=approve_form,
+        report=report,
+        last_version=last,
+        diff=diff,
+        count=count,
+    )
+
+
+@bp.route("/list/versions/")
+@permission_required(Permission.READ_AGENCY)
+def versions():
+    return _versions_page(current_agency(), readonly=False)
+
+
+@bp.route("/agencies/<slug>/versions/")
+@permission_required(Permission.READ_REGION)
+def agency_versions(slug):
+    return _versions_page(get_agency_or_404(slug), readonly=True)
+
+
+def _versions_page(agency: Agency, *, readonly: bool):
+    page = Page(
+        sa.select(ListVersion)
+        .where(ListVersion.agency_id == agency.id)
+        .options(sa.orm.selectinload(ListVersion.approved_by))
+        .order_by(ListVersion.number.desc())
+    )
+    return render_template("lists/versions.html", agency=agency, page=page, readonly=readonly)
+
+
+def _get_version_or_404(agency: Agency, number: int) -> ListVersion:
+    version = db.session.scalar(
+        sa.select(ListVersion).where(
+            ListVersion.agency_id == agency.id, ListVersion.number == number
+        )
+    )
+    if version is None:
+        abort(404)
+    return version
+
+
+def _version_context(agency: Agency, version: ListVersion, *, readonly: bool) -> dict:
+    form = Form(version.form)
+    entries = db.session.scalars(
+        sa.select(VersionEntry)
+        .where(VersionEntry.version_id == version.id)
+        .order_by(VersionEntry.row_number)
+    ).all()
+    rows = [(ve.row_number, row_of(ve), ve) for ve in entries]
+    previous = db.session.scalar(
+        sa.select(ListVersion.number)
+        .where(ListVersion.agency_id == agency.id, ListVersion.number < version.number)
+        .order_by(ListVersion.number.desc())
+        .limit(1)
+    )
+    return {
+        "agency": agency,
+        "form": form,
+        "version": version,
+        "title": form.title(agency),
+        "rows": _grouped(rows, form),
+        "previous": previous,
+        "readonly": readonly,
+        "cell": cell,
+    }
+
+
+@bp.route("/list/versions/<int:number>")
+@permission_required(Permission.READ_AGENCY)
+def version(number):
+    agency = current_agency()
+    item = _get_version_or_404(agency, number)
+    return render_template("lists/version.html", **_version_context(agency, item, readonly=False))
+
+
+@bp.route("/agencies/<slug>/versions/<int:number>")
+@permission_required(Permission.READ_REGION)
+def agency_version(slug, number):
+    agency = get_agency_or_404(slug)
+    item = _get_version_or_404(agency, number)
+    return render_template("lists/version.html", **_version_context(agency, item, readonly=True))
+
+
+@bp.route("/list/versions/compare")
+@permission_required(Permission.READ_AGENCY)
+def compare_versions():
+    """Two versions, or a version and the working list (``b`` omitted or "working")."""
+    agency = current_agency()
+    numbers = db.session.scalars(
+        sa.select(ListVersion.number)
+        .where(ListVersion.agency_id == agency.id)
+        .order_by(ListVersion.number.desc())
+    ).all()
+    if not numbers:
+        flash("Утверждённых редакций пока нет: сравнивать не с чем.", "warning")
+        return redirect(url_for("lists.versions"))
+    a_arg = request.args.get("a", "")
+    b_arg = request.args.get("b", "working")
+    a = _int(a_arg) if a_arg else numbers[0]
+    if a not in numbers or (b_arg != "working" and _int(b_arg) not in numbers):
+        flash("Такой редакции нет. Выберите редакции из списка.", "error")
+        return redirect(url_for("lists.versions"))
+    form = Form(agency.form)
+    old_version = _get_version_or_404(agency, a)
+    old = _version_rows(old_version)
+    if b_arg == "working":
+        new_version = None
+        new = {e.id: row_of(e) for e in services.working_entries(agency.id)}
+    else:
+        new_version = _get_version_or_404(agency, _int(b_arg))
+        new = _version_rows(new_version)
+        form = Form(new_version.form)
+    diff = compare(old, new, family(form))
+    excluded_ids = [r["_key"] for r in diff.excluded]
+    reasons = dict(
+        db.session.execute(
+            sa.select(Entry.id, Entry.exclusion_reason).where(
+                Entry.agency_id == agency.id, Entry.id.in_(excluded_ids)
+            )
+        ).all()
+    )
+    return render_template(
+        "lists/compare.html",
+        agency=agency,
+        form=form,
+        numbers=numbers,
+        a=a,
+        b=b_arg,
+        old_version=old_version,
+        new_version=new_version,
+        diff=diff,
+        exclusion_reasons=reasons,
+        field_text=field_text,
+    )
