@@ -1,0 +1,147 @@
+"""Order PDFs in the interface: a status page while the PDF is being prepared, then the download.
+
+GET requests may queue a rendering: that only fills a cache (the same request again finds it), it
+changes nothing the user can see otherwise. Retrying a failed rendering is a POST.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from touchpoints.auth.roles import Permission
+from touchpoints.core.access import current_agency, permission_required
+from touchpoints.core.db import db
+from touchpoints.lists.models import ListVersion
+from touchpoints.orders import services
+
+bp = Blueprint("orders", __name__)
+
+
+def _back_url(endpoint: str, **values) -> str:
+    """The list's own page when the list feature has it (it is another slice), else home."""
+    if endpoint in current_app.view_functions:
+        return url_for(endpoint, **values)
+    return url_for("home.index")
+
+
+def _version_or_404(number: int) -> ListVersion:
+    agency = current_agency()
+    version = db.session.scalar(
+        sa.select(ListVersion).where(
+            ListVersion.agency_id == agency.id, ListVersion.number == number
+        )
+    )
+    if version is None:
+        abort(404)
+    return version
+
+
+def _changes_arg(version: ListVersion) -> bool:
+    raw = request.values.get("changes")
+    if raw in ("0", "1"):
+        return raw == "1"
+    return services.default_with_changes(version)
+
+
+@bp.get("/list/versions/<int:number>/order")
+@permission_required(Permission.READ_AGENCY)
+def version_status(number: int):
+    version = _version_or_404(number)
+    with_changes = _changes_arg(version)
+    doc = services.request_version_pdf(version, with_changes, user_id=current_user.id)
+    return render_template(
+        "orders/status.html",
+        heading=f"Приказ об утверждении редакции № {version.number}",
+        doc=doc,
+        version=version,
+        agency=current_agency(),
+        with_changes=with_changes,
+        has_previous=services.default_with_changes(version),
+        download_url=url_for(
+            "orders.version_pdf", number=number, changes="1" if with_changes else "0"
+        ),
+        retry_url=url_for(
+            "orders.version_retry", number=number, changes="1" if with_changes else "0"
+        ),
+        back_url=_back_url("lists.version", number=number),
+        back_label="К редакции перечня",
+    )
+
+
+@bp.post("/list/versions/<int:number>/order")
+@permission_required(Permission.READ_AGENCY)
+def version_retry(number: int):
+    version = _version_or_404(number)
+    with_changes = _changes_arg(version)
+    services.request_version_pdf(version, with_changes, user_id=current_user.id, retry=True)
+    flash("PDF приказа поставлен в очередь на формирование.", "info")
+    return redirect(
+        url_for("orders.version_status", number=number, changes="1" if with_changes else "0")
+    )
+
+
+@bp.get("/list/versions/<int:number>/order.pdf")
+@permission_required(Permission.READ_AGENCY)
+def version_pdf(number: int):
+    version = _version_or_404(number)
+    with_changes = _changes_arg(version)
+    doc = services.version_pdf(version, with_changes)
+    if doc is None:
+        # Not rendered yet: the status page queues it and reloads itself until it is ready.
+        return redirect(
+            url_for("orders.version_status", number=number, changes="1" if with_changes else "0")
+        )
+    return services.pdf_response(doc, services.pdf_filename(current_agency(), version))
+
+
+@bp.get("/list/order")
+@permission_required(Permission.READ_AGENCY)
+def draft_status():
+    agency = current_agency()
+    try:
+        doc = services.request_draft_pdf(agency, user_id=current_user.id)
+    except services.OrderError as exc:
+        flash(str(exc), "error")
+        return redirect(_back_url("lists.working_list"))
+    return render_template(
+        "orders/status.html",
+        heading="Проект приказа об утверждении перечня",
+        doc=doc,
+        version=None,
+        agency=agency,
+        with_changes=True,
+        has_previous=False,
+        download_url=url_for("orders.draft_pdf"),
+        retry_url=url_for("orders.draft_retry"),
+        back_url=_back_url("lists.working_list"),
+        back_label="К перечню",
+    )
+
+
+@bp.post("/list/order")
+@permission_required(Permission.READ_AGENCY)
+def draft_retry():
+    try:
+        services.request_draft_pdf(current_agency(), user_id=current_user.id, retry=True)
+    except services.OrderError as exc:
+        flash(str(exc), "error")
+        return redirect(_back_url("lists.working_list"))
+    flash("Проект приказа поставлен в очередь на формирование.", "info")
+    return redirect(url_for("orders.draft_status"))
+
+
+@bp.get("/list/order.pdf")
+@permission_required(Permission.READ_AGENCY)
+def draft_pdf():
+    """The working list as a draft order; served when a PDF of exactly this list is stored."""
+    agency = current_agency()
+    try:
+        doc = services.request_draft_pdf(agency, user_id=current_user.id)
+    except services.OrderError as exc:
+        flash(str(exc), "error")
+        return redirect(_back_url("lists.working_list"))
+    if not doc.ready:
+        return redirect(url_for("orders.draft_status"))
+    return services.pdf_response(doc, services.pdf_filename(agency, None))
