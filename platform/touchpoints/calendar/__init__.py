@@ -1,0 +1,1 @@
+"""The Russian production calendar: working days per region (Labour Code art. 112 and decrees)."""

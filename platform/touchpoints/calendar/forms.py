@@ -1,0 +1,18 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class OverrideForm(FlaskForm):
+    day = DateField("Дата", validators=[DataRequired("Укажите дату")])
+    is_working = RadioField(
+        "Что это за день",
+        choices=[("0", "Дополнительный выходной (региональный праздник)"), ("1", "Рабочий день")],
+        default="0",
+        validators=[DataRequired("Выберите вид дня")],
+    )
+    note = StringField(
+        "Основание",
+        validators=[Optional(), Length(max=500)],
+        description="Например, закон или постановление региона",
+    )

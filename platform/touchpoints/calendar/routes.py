@@ -1,0 +1,102 @@
+"""The operator's calendar page: a year per region, and the region's overrides."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from touchpoints.auth.roles import Permission, Role
+from touchpoints.calendar import services
+from touchpoints.calendar.forms import OverrideForm
+from touchpoints.calendar.models import CalendarOverride
+from touchpoints.core.access import permission_required
+from touchpoints.core.db import db
+from touchpoints.core.web import Page
+from touchpoints.regions.models import Region
+
+bp = Blueprint("calendar", __name__, url_prefix="/calendar")
+
+
+def _regions() -> list[Region]:
+    q = sa.select(Region).order_by(Region.name)
+    if current_user.role_enum is Role.OFFICE:
+        q = q.where(Region.id == current_user.region_id)
+    return list(db.session.scalars(q))
+
+
+def _page(form: OverrideForm | None = None, status: int = 200):
+    regions = _regions()
+    if not regions:
+        abort(404)
+    slug = request.values.get("region") or regions[0].slug
+    region = next((r for r in regions if r.slug == slug), None)
+    if region is None:
+        abort(404)
+    try:
+        year = int(request.args.get("year") or date.today().year)
+        report = services.year_report(year, region.id)
+    except (ValueError, services.CalendarError):
+        year = date.today().year
+        report = services.year_report(year, region.id)
+    overrides = Page(
+        sa.select(CalendarOverride)
+        .where(CalendarOverride.region_id == region.id)
+        .order_by(CalendarOverride.day.desc())
+    )
+    can_edit = current_user.can(Permission.MANAGE_ALL)
+    return render_template(
+        "calendar/index.html",
+        regions=regions,
+        region=region,
+        year=year,
+        report=report,
+        overrides=overrides,
+        form=form or OverrideForm(),
+        can_edit=can_edit,
+    ), status
+
+
+@bp.route("/")
+@permission_required(Permission.READ_REGION)
+def index():
+    return _page()
+
+
+@bp.route("/overrides", methods=["POST"])
+@permission_required(Permission.MANAGE_ALL)
+def add_override():
+    form = OverrideForm()
+    region = db.session.scalar(sa.select(Region).where(Region.slug == request.form.get("region")))
+    if region is None:
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            services.add_override(
+                region.id,
+                form.day.data,
+                form.is_working.data == "1",
+                form.note.data or "",
+                user_id=current_user.id,
+            )
+        except services.CalendarError as exc:
+            db.session.rollback()
+            form.day.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Исключение календаря сохранено.", "success")
+            return redirect(url_for("calendar.index", region=region.slug, year=form.day.data.year))
+    return _page(form, status=400)
+
+
+@bp.route("/overrides/<int:override_id>/delete", methods=["POST"])
+@permission_required(Permission.MANAGE_ALL)
+def delete_override(override_id: int):
+    row = db.get_or_404(CalendarOverride, override_id)
+    slug, year = row.region.slug, row.day.year
+    services.delete_override(row)
+    db.session.commit()
+    flash("Исключение удалено.", "success")
+    return redirect(url_for("calendar.index", region=slug, year=year))

@@ -1,0 +1,21 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, StringField, TextAreaField
+from wtforms.validators import URL, DataRequired, Length, Optional
+
+
+class PublicationForm(FlaskForm):
+    published_on = DateField("Дата размещения", validators=[DataRequired("Укажите дату")])
+    url = StringField(
+        "Адрес страницы на сайте",
+        validators=[
+            DataRequired("Укажите адрес страницы"),
+            URL(message="Укажите полный адрес, начиная с https://"),
+            Length(max=1000),
+        ],
+        description="Страница сайта организации, где размещён актуальный перечень",
+    )
+
+
+class ReconfirmForm(FlaskForm):
+    subdivision_id = HiddenField(validators=[DataRequired()])
+    comment = TextAreaField("Комментарий", validators=[Optional(), Length(max=2000)])

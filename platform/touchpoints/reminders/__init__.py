@@ -1,0 +1,1 @@
+"""Reminder e-mails about deadlines: claimed exactly once, gathered into one digest a day."""
