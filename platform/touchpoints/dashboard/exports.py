@@ -1,0 +1,148 @@
+"""The dashboard as an XLSX workbook and as a PDF report for the office's meetings."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+from touchpoints.dashboard.services import AgencyRow, Dashboard
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+COLUMNS = [
+    ("Орган власти", 44),
+    ("Форма", 24),
+    ("Редакция №", 11),
+    ("Дата приказа", 13),
+    ("Размещение", 24),
+    ("Строк (точек)", 12),
+    ("Внешние клиенты", 12),
+    ("Внутренние клиенты", 12),
+    ("Доля цифровых", 11),
+    ("Направлений охвачено", 12),
+    ("Направлений в форме", 12),
+    ("Не осуществляется", 12),
+    ("Потребностей охвачено", 12),
+    ("Потребностей в форме", 12),
+    ("Ошибок", 9),
+    ("Предупреждений", 12),
+    ("Ждут проверки", 11),
+    ("Дней с изменения", 11),
+    ("Последнее напоминание", 18),
+]
+NO_DATA = "нет данных"
+
+
+def row_values(r: AgencyRow) -> list:
+    return [
+        r.full_name,
+        r.form_name,
+        r.version_number,
+        r.version_date,
+        r.publication.label if r.publication else NO_DATA,
+        r.touchpoints,
+        r.external,
+        r.internal,
+        round(r.digital_share, 4) if r.digital_share is not None else None,
+        r.areas_covered,
+        r.areas_total,
+        r.areas_not_performed,
+        r.needs_covered,
+        r.needs_total,
+        r.errors if r.errors is not None else NO_DATA,
+        r.warnings if r.warnings is not None else NO_DATA,
+        r.pending,
+        r.days_since_change,
+        r.last_reminder_at.replace(tzinfo=None) if r.last_reminder_at else None,
+    ]
+
+
+def xlsx(region, board: Dashboard, rows: list[AgencyRow], heat: list[list]) -> bytes:
+    wb = Workbook()
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="EEF1F6")
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    ws = wb.active
+    ws.title = "Сводка"
+    ws.append(
+        [f"Сводка по органам власти: {region.name}", None, None, f"на {board.today:%d.%m.%Y}"]
+    )
+    ws["A1"].font = Font(bold=True, size=13)
+    h = board.headline
+    ws.append(["Органов власти", h.agencies])
+    ws.append(["С утверждённым перечнем", h.approved])
+    ws.append(["Размещено в срок", h.on_time if h.on_time is not None else NO_DATA])
+    ws.append(["Просрочено размещение", h.overdue if h.overdue is not None else NO_DATA])
+    ws.append(["Точек взаимодействия в регионе", h.touchpoints])
+    ws.append(
+        [
+            "Средняя доля цифровых",
+            round(h.average_digital_share, 4) if h.average_digital_share is not None else None,
+        ]
+    )
+    ws.cell(row=7, column=2).number_format = "0%"
+    ws.append([])
+    header_row = ws.max_row + 1
+    ws.append([c for c, _ in COLUMNS])
+    for i, (_, width) in enumerate(COLUMNS, start=1):
+        cell = ws.cell(row=header_row, column=i)
+        cell.font, cell.fill, cell.alignment = bold, head_fill, wrap
+        ws.column_dimensions[get_column_letter(i)].width = width
+    for r in rows:
+        ws.append(row_values(r))
+        n = ws.max_row
+        ws.cell(row=n, column=4).number_format = "DD.MM.YYYY"
+        ws.cell(row=n, column=9).number_format = "0%"
+        ws.cell(row=n, column=19).number_format = "DD.MM.YYYY HH:MM"
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
+    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(COLUMNS))}{ws.max_row}"
+
+    areas = board.catalogue["activity_areas"]
+    hm = wb.create_sheet("Направления")
+    hm.append(["Орган власти", *[a["name"] for a in areas]])
+    for cell in hm[1]:
+        cell.font, cell.fill, cell.alignment = bold, head_fill, wrap
+    hm.column_dimensions["A"].width = 44
+    for j in range(len(areas)):
+        hm.column_dimensions[get_column_letter(j + 2)].width = 18
+    for r, values in zip(rows, heat, strict=True):
+        hm.append([r.full_name, *["не осуществляется" if v is None else v for v in values]])
+
+    taxonomy = board.used_taxonomy()
+    ch = wb.create_sheet("Каналы")
+    ch.append(["Орган власти", *[t["name"] for t in taxonomy]])
+    for cell in ch[1]:
+        cell.font, cell.fill, cell.alignment = bold, head_fill, wrap
+    ch.column_dimensions["A"].width = 44
+    for r in rows:
+        ch.append([r.full_name, *[r.taxonomy.get(t["code"], 0) for t in taxonomy]])
+
+    tl = wb.create_sheet("По месяцам")
+    tl.append(["Месяц", "Изменений перечней", "Утверждено редакций"])
+    for cell in tl[1]:
+        cell.font, cell.fill = bold, head_fill
+    for month, changes, approvals in board.timeline:
+        tl.append([f"{month[5:7]}.{month[:4]}", changes, approvals])
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+class _NoFetch(URLFetcher):
+    """The report needs nothing from outside: refuse file:// (local files) and the network."""
+
+    def fetch(self, url, headers=None):
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        raise ValueError(f"ресурс не разрешён в отчёте: {url[:80]}")
+
+
+def pdf(html: str) -> bytes:
+    return HTML(string=html, url_fetcher=_NoFetch()).write_pdf()

@@ -1,0 +1,297 @@
+"""Dashboards: the region's (project office home), channels, exports, peers and regions."""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from touchpoints.auth.roles import Permission, Role
+from touchpoints.core.access import current_agency, permission_required
+from touchpoints.core.db import db
+from touchpoints.dashboard import charts, exports, services
+from touchpoints.regions.models import Region
+
+bp = Blueprint("dashboard", __name__)
+
+
+# --------------------------------------------------------------------------- drill-down links
+
+
+LINK_RULES = {
+    "list": ("/agencies/<slug>/list",),
+    "version": ("/agencies/<slug>/versions/<int:number>",),
+    "versions": ("/agencies/<slug>/versions", "/agencies/<slug>/versions/"),
+}
+
+
+def _link_templates() -> dict[str, str | None]:
+    """Which drill-down pages this deployment has, resolved once per application."""
+    found = current_app.extensions.get("dashboard_links")
+    if found is None:
+        rules = {r.rule for r in current_app.url_map.iter_rules()}
+        found = {what: next((r for r in c if r in rules), None) for what, c in LINK_RULES.items()}
+        agency_pages = sorted(
+            r for r in rules if r.startswith("/agencies/<slug>/") and "<int" not in r
+        )
+        found["deadlines"] = next((r for r in agency_pages if "deadline" in r), None)
+        found["compliance"] = next(
+            (r for r in agency_pages if "compliance" in r or r.endswith("/check")), None
+        )
+        current_app.extensions["dashboard_links"] = found
+    return found
+
+
+def agency_url(slug: str, what: str = "overview", number: int | None = None, **query) -> str:
+    """The page behind a figure, by path: the list, a version or the deadlines of an agency.
+
+    Those pages belong to other features; where one is not installed the link falls back to the
+    agency's overview (which shows its deadlines) rather than to a 404."""
+    links = _link_templates()
+    rule = links.get(what)
+    if what == "versions" and rule is None and number:
+        rule = links.get("version")
+    if what == "version" and not number:
+        rule = None
+    if rule is None and what == "compliance":
+        return agency_url(slug, "list", **query)
+    if rule is None:
+        return f"/agencies/{slug}/"
+    path = rule.replace("<slug>", slug).replace("<int:number>", str(number or ""))
+    query = {k: v for k, v in query.items() if v not in (None, "")}
+    return path + ("?" + urlencode(query) if query else "")
+
+
+@bp.app_template_global("dashboard_agency_url")
+def _agency_url_global(slug, what="overview", number=None, **query):
+    return agency_url(slug, what, number, **query)
+
+
+# --------------------------------------------------------------------------- region
+
+
+def _region_for_request() -> Region:
+    """The project office's own region; the operator picks one with ?region=."""
+    if current_user.role_enum is Role.OFFICE:
+        region = db.session.get(Region, current_user.region_id)
+        if region is None:
+            abort(404)
+        return region
+    slug = request.args.get("region", "")
+    region = db.session.scalar(sa.select(Region).where(Region.slug == slug)) if slug else None
+    if region is None:
+        abort(404)
+    return region
+
+
+class RowsPage:
+    """A page of already sorted rows, shaped like core.web.Page for the pager macro."""
+
+    def __init__(self, items: list, per_page: int):
+        self.total = len(items)
+        self.per_page = per_page
+        self.pages = max(1, math.ceil(self.total / per_page))
+        try:
+            page = int(request.args.get("page", 1))
+        except ValueError:
+            page = 1
+        self.page = min(max(1, page), self.pages)
+        start = (self.page - 1) * per_page
+        self.items = items[start : start + per_page]
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _chart_context(board: services.Dashboard, rows: list[services.AgencyRow]) -> dict:
+    areas = board.catalogue["activity_areas"]
+    by_share = sorted(rows, key=lambda r: (r.digital_share is None, -(r.digital_share or 0)))
+    return {
+        "share_chart": charts.share_bars(
+            "ch-share",
+            "Доля цифровых точек взаимодействия по органам власти",
+            [
+                {
+                    "label": r.name,
+                    "value": r.digital_share,
+                    "href": agency_url(r.slug, "list", channel_kind="digital"),
+                }
+                for r in by_share
+            ],
+        ),
+        "kinds_chart": charts.stacked_bars(
+            "ch-kinds",
+            "Цифровые и офлайн точки взаимодействия по органам власти",
+            [
+                {
+                    "label": r.name,
+                    "digital": r.digital,
+                    "offline": r.offline,
+                    "href": agency_url(r.slug, "list"),
+                }
+                for r in rows
+            ],
+        ),
+        "timeline_chart": charts.timeline(
+            "ch-time", "Изменения перечней и утверждённые редакции по месяцам", board.timeline
+        ),
+        "heat_chart": charts.heatmap(
+            "ch-heat",
+            "Строки перечней по направлениям деятельности",
+            [(r.name, agency_url(r.slug, "list")) for r in rows],
+            [a["name"] for a in areas],
+            heat_values(rows, areas),
+        ),
+    }
+
+
+def heat_values(rows, areas) -> list[list[int | None]]:
+    return [
+        [
+            None
+            if a["code"] in r.common_areas_not_performed and not r.common_areas.get(a["code"])
+            else r.common_areas.get(a["code"], 0)
+            for a in areas
+        ]
+        for r in rows
+    ]
+
+
+@bp.route("/dashboard/")
+@permission_required(Permission.READ_REGION)
+def region():
+    if current_user.role_enum is Role.ADMIN and not request.args.get("region"):
+        return redirect(url_for("dashboard.regions"))
+    region = _region_for_request()
+    board = services.region_dashboard(region)
+    filters = services.Filters.from_args(request.args)
+    rows = services.apply(board.rows, filters)
+    page = RowsPage(rows, current_app.config["PAGE_SIZE"])
+    forms = sorted({(r.form_template, r.form_name) for r in board.rows})
+    region_arg = region.slug if current_user.role_enum is Role.ADMIN else None
+    export_args = filters.as_args(**({"region": region_arg} if region_arg else {}))
+    return render_template(
+        "dashboard/region.html",
+        region=region,
+        board=board,
+        filters=filters,
+        page=page,
+        rows=rows,
+        forms=forms,
+        publication_filters=services.PUBLICATION_FILTERS,
+        heat=heat_values(rows, board.catalogue["activity_areas"]),
+        region_arg=region_arg,
+        export_args=export_args,
+        **_chart_context(board, rows),
+    )
+
+
+def sort_url(filters: services.Filters, key: str, region_arg: str | None) -> str:
+    desc = not filters.desc if filters.sort == key else key not in ("name",)
+    args = filters.as_args(sort=key, dir="desc" if desc else "")
+    if region_arg:
+        args["region"] = region_arg
+    return f"{request.path}?{urlencode(args)}"
+
+
+bp.add_app_template_global(sort_url, "dashboard_sort_url")
+
+
+@bp.route("/dashboard/channels")
+@permission_required(Permission.READ_REGION)
+def channels():
+    region = _region_for_request()
+    board = services.region_dashboard(region)
+    taxonomy = board.used_taxonomy()
+    users = {t["code"]: sum(1 for r in board.rows if r.taxonomy.get(t["code"])) for t in taxonomy}
+    return render_template(
+        "dashboard/channels.html",
+        region=region,
+        board=board,
+        taxonomy=taxonomy,
+        users=users,
+        region_arg=region.slug if current_user.role_enum is Role.ADMIN else None,
+    )
+
+
+def _export_rows():
+    region = _region_for_request()
+    board = services.region_dashboard(region)
+    rows = services.apply(board.rows, services.Filters.from_args(request.args))
+    return region, board, rows
+
+
+@bp.route("/dashboard/export.xlsx")
+@permission_required(Permission.READ_REGION)
+def export_xlsx():
+    region, board, rows = _export_rows()
+    data = exports.xlsx(region, board, rows, heat_values(rows, board.catalogue["activity_areas"]))
+    return _download(data, exports.XLSX_MIME, f"dashboard-{region.slug}-{board.today}.xlsx")
+
+
+@bp.route("/dashboard/export.pdf")
+@permission_required(Permission.READ_REGION)
+def export_pdf():
+    region, board, rows = _export_rows()
+    html = render_template(
+        "dashboard/pdf.html",
+        region=region,
+        board=board,
+        rows=rows,
+        heat=heat_values(rows, board.catalogue["activity_areas"]),
+        timeline_chart=charts.timeline(
+            "ch-time", "Изменения перечней и утверждённые редакции по месяцам", board.timeline
+        ),
+    )
+    return _download(
+        exports.pdf(html), "application/pdf", f"dashboard-{region.slug}-{board.today}.pdf"
+    )
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )
+
+
+# --------------------------------------------------------------------------- peers and regions
+
+
+@bp.route("/list/peers")
+@permission_required(Permission.READ_AGENCY)
+def peers():
+    agency = current_agency()
+    channels_, total = services.peer_channels(agency)
+    return render_template(
+        "dashboard/peers.html",
+        agency=agency,
+        channels=channels_,
+        missing=[c for c in channels_ if c.missing],
+        peers_total=total,
+        majority=services.PEER_MAJORITY,
+    )
+
+
+@bp.route("/admin/regions")
+@permission_required(Permission.MANAGE_ALL)
+def regions():
+    return render_template("dashboard/regions.html", summaries=services.region_summaries())
