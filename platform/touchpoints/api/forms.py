@@ -1,0 +1,12 @@
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        "Назначение токена",
+        validators=[DataRequired("Укажите, для чего нужен токен"), Length(max=255)],
+        description="Например: «Сводная панель правительства области». Видно только вам и администратору.",
+    )
+    region_id = SelectField("Доступ к данным", coerce=int)

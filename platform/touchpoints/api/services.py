@@ -1,0 +1,263 @@
+"""API tokens (issue, revoke, authenticate) and the monitoring data read through them."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from touchpoints.api.models import ApiToken, hash_token, new_raw_token
+from touchpoints.audit import service as audit
+from touchpoints.auth.models import User
+from touchpoints.auth.roles import Role
+from touchpoints.core.db import SYSTEM_SCOPE, Scope, db, scoped, utcnow
+from touchpoints.lists.models import Entry, EntryKind, EntryStatus
+from touchpoints.regions.models import Agency, Region
+
+log = logging.getLogger(__name__)
+#: last_used_at is refreshed at most this often, so that reads do not write on every call.
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+class TokenError(ValueError):
+    """A token request the rules do not allow; the message is shown to the user."""
+
+
+def can_manage_tokens(user) -> bool:
+    return user.is_authenticated and user.role_enum in (Role.ADMIN, Role.OFFICE)
+
+
+def tokens_query(user):
+    """Tokens a user sees: their own (office) or all of them (administrator)."""
+    q = sa.select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
+    if user.role_enum is not Role.ADMIN:
+        q = q.where(ApiToken.owner_id == user.id)
+    return q
+
+
+def issue(user: User, name: str, region_id: int | None) -> tuple[ApiToken, str]:
+    """A new token; returns it with the raw value, which is shown once and never stored."""
+    if not can_manage_tokens(user):
+        raise TokenError("Токены API выдаются проектному офису и администратору")
+    name = (name or "").strip()
+    if not name:
+        raise TokenError("Укажите, для чего нужен токен")
+    if user.role_enum is Role.OFFICE:
+        # A project office reads its own region only, whatever the form said.
+        if region_id not in (None, user.region_id):
+            raise TokenError("Проектный офис может выдать токен только для своего региона")
+        region_id = user.region_id
+    elif region_id is not None and db.session.get(Region, region_id) is None:
+        raise TokenError("Нет такого региона")
+    raw = new_raw_token()
+    token = ApiToken(
+        name=name[:255],
+        token_hash=hash_token(raw),
+        token_hint=raw[:10],
+        owner_id=user.id,
+        scope="region" if region_id is not None else "all",
+        region_id=region_id,
+    )
+    db.session.add(token)
+    db.session.flush()
+    _audit(
+        "api_token.issue",
+        token,
+        after={"name": token.name, "scope": token.scope, "region_id": region_id},
+    )
+    return token, raw
+
+
+def _audit(action: str, token: ApiToken, **kwargs) -> None:
+    # A token belongs to no agency: its events are operator-level rows (agency_id NULL), which
+    # RLS lets only the "all" scope write; the office's own scope reads its region only.
+    with scoped(SYSTEM_SCOPE):
+        audit.record(action, token, **kwargs)
+        db.session.flush()
+
+
+def revoke(token: ApiToken, user: User) -> None:
+    if user.role_enum is not Role.ADMIN and token.owner_id != user.id:
+        raise TokenError("Отозвать можно только свой токен")
+    if token.revoked_at is not None:
+        raise TokenError("Токен уже отозван")
+    token.revoked_at = utcnow()
+    token.revoked_by_id = user.id
+    _audit("api_token.revoke", token, before={"active": True}, after={"active": False})
+
+
+def authenticate(raw: str) -> ApiToken | None:
+    """The active token with this value whose owner may still use it; None otherwise."""
+    if not raw or len(raw) > 200:
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+    if token is None or token.revoked_at is not None:
+        return None
+    owner = token.owner
+    if owner is None or not owner.active:
+        return None
+    role = owner.role_enum
+    if role is Role.OFFICE:
+        # An office moved to another region loses its old region's tokens.
+        if token.scope != "region" or token.region_id != owner.region_id:
+            return None
+    elif role is not Role.ADMIN:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
+        token.last_used_at = now
+        db.session.commit()
+    return token
+
+
+def scope_of(token: ApiToken) -> Scope:
+    if token.scope == "region":
+        return Scope("region", region_id=token.region_id)
+    return SYSTEM_SCOPE
+
+
+def token_agencies_query(token: ApiToken):
+    q = sa.select(Agency).join(Region).order_by(Region.name, Agency.short_name, Agency.id)
+    if token.scope == "region":
+        q = q.where(Agency.region_id == token.region_id)
+    return q
+
+
+def token_agency(token: ApiToken, slug: str) -> Agency | None:
+    agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
+    if agency is None or (token.scope == "region" and agency.region_id != token.region_id):
+        return None
+    return agency
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+def _deadlines_module():
+    for name in ("touchpoints.deadlines.services", "touchpoints.deadlines"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "deadline_summaries"):
+            return module
+    return None
+
+
+def deadlines_available() -> bool:
+    return _deadlines_module() is not None
+
+
+def working_counts(agency_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Entries of each agency's working list by state (the scope must allow reading them)."""
+    out = {
+        a: {"included": 0, "submitted": 0, "returned": 0, "draft": 0, "excluded": 0}
+        for a in agency_ids
+    }
+    if not agency_ids:
+        return out
+    rows = db.session.execute(
+        sa.select(Entry.agency_id, Entry.status, sa.func.count())
+        .where(
+            Entry.agency_id.in_(agency_ids),
+            sa.or_(
+                Entry.kind == EntryKind.NEW.value,
+                Entry.status.in_([EntryStatus.SUBMITTED.value, EntryStatus.RETURNED.value]),
+            ),
+        )
+        .group_by(Entry.agency_id, Entry.status)
+    )
+    for agency_id, status, n in rows:
+        if status in out[agency_id]:
+            out[agency_id][status] += n
+    return out
+
+
+def last_change(agency_ids: list[int]) -> dict[int, object]:
+    if not agency_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            sa.select(Entry.agency_id, sa.func.max(Entry.updated_at))
+            .where(Entry.agency_id.in_(agency_ids))
+            .group_by(Entry.agency_id)
+        ).all()
+    )
+
+
+def deadline_summaries(agencies: list[Agency]) -> dict[int, dict] | None:
+    """Deadlines of each agency from the deadlines feature (in the caller's scope), when it is
+    installed; None otherwise."""
+    module = _deadlines_module()
+    if module is None:
+        return None
+    summaries = module.deadline_summaries([a.id for a in agencies])
+    return {agency_id: deadline_record(s) for agency_id, s in summaries.items()}
+
+
+#: Fields of the deadlines feature's Summary published by the API (see openapi.py).
+DEADLINE_FIELDS = (
+    "publication_status",
+    "publication_label",
+    "publication_due_on",
+    "publication_days",
+    "publication_started_on",
+    "last_publication_on",
+    "last_publication_url",
+    "last_publication_on_time",
+    "pending_reviews",
+    "overdue_reviews",
+    "oldest_review_submitted_on",
+    "oldest_review_due_on",
+    "reconfirm_overdue",
+    "reconfirm_next_due_on",
+)
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def deadline_record(summary) -> dict:
+    out = {f: _plain(getattr(summary, f, None)) for f in DEADLINE_FIELDS}
+    items = []
+    for item in getattr(summary, "items", None) or []:
+        due, status = item if isinstance(item, tuple) else (item, None)
+        items.append(
+            {
+                "kind": getattr(due, "kind", None),
+                "title": getattr(due, "title", "") or "",
+                "started_on": _plain(getattr(due, "started_on", None)),
+                "due_on": _plain(getattr(due, "due_on", None)),
+                "days": getattr(status, "days", None),
+                "state": getattr(status, "state", None),
+                "label": getattr(status, "label", None),
+            }
+        )
+    out["items"] = items
+    return out
+
+
+def statuses(agencies: list[Agency]) -> list[dict]:
+    from touchpoints.api import serializers
+    from touchpoints.public.services import latest_versions
+
+    ids = [a.id for a in agencies]
+    latest = latest_versions(ids)
+    counts = working_counts(ids)
+    changed = last_change(ids)
+    deadlines = deadline_summaries(agencies)
+    return [
+        serializers.status(
+            a,
+            latest.get(a.id),
+            counts[a.id],
+            changed.get(a.id),
+            None if deadlines is None else deadlines.get(a.id),
+        )
+        for a in agencies
+    ]
