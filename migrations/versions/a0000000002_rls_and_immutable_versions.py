@@ -1,7 +1,7 @@
 """Row-level security on tenant tables; approved versions immutable in the database.
 
-Revision ID: b1c2d3e4f5a6
-Revises: 2a93bfab223c
+Revision ID: a0000000002
+Revises: a0000000001
 Create Date: 2026-11-23
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 
 from touchpoints.core.db import rls_statements
 
-revision = "b1c2d3e4f5a6"
-down_revision = "2a93bfab223c"
+revision = "a0000000002"
+down_revision = "a0000000001"
 branch_labels = None
 depends_on = None
 
@@ -18,8 +18,15 @@ depends_on = None
 TENANT_TABLES = {
     "area_status": False,
     "audit_event": False,
+    "deadline": False,
     "entry": False,
+    "import_session": False,
     "list_version": True,
+    "order_document": False,
+    "publication": False,
+    "published_file": True,
+    "reconfirmation": False,
+    "reminder": False,
     "subdivision": False,
     "version_entry": True,
 }
