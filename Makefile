@@ -23,7 +23,7 @@ demo: venv
 	TOUCHPOINTS_ENV=demo $(VENV)/bin/flask db upgrade
 	TOUCHPOINTS_ENV=demo $(VENV)/bin/flask demo load
 	@echo "Платформа: http://127.0.0.1:5000  (вход: registrar@murmansk-tourism.example.org / demo)"
-	TOUCHPOINTS_ENV=demo $(VENV)/bin/flask run --host 127.0.0.1 --port 5000
+	TOUCHPOINTS_ENV=demo TOUCHPOINTS_INPROCESS_BEAT=1 $(VENV)/bin/flask run --host 127.0.0.1 --port 5000
 
 # System packages the tests need: Chromium for the browser journeys, fonts with Cyrillic for PDFs,
 # Pango for WeasyPrint, poppler for reading PDFs back. Installed only when missing.

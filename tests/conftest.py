@@ -22,7 +22,17 @@ from touchpoints.regions.models import Agency, Region, Subdivision
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_url() -> str:
+    # One Redis database per xdist worker: tests flush theirs, and a real Celery worker's
+    # queue must not be flushed by the other worker's tests.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return f"redis://127.0.0.1:6379/{15 - index % 8}"
+
+
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL") or _redis_url()
 APP_ROLE = "touchpoints_app_test"
 PASSWORD = "correct horse battery staple"
 

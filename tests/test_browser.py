@@ -35,6 +35,9 @@ def test_wrong_password_in_browser_keeps_email(demo_app, live_server, page):
 def test_office_sees_its_region(demo_app, live_server, page):
     login(page, live_server, "office@kuzbass.example.org")
     page.wait_for_url(f"{live_server}/**")
+    # The office lands on its region's dashboard, which lists its agencies and no others.
+    assert page.url.endswith("/dashboard/")
     body = page.inner_text("main")
-    assert "Департамент по чрезвычайным ситуациям Кузбасса" in body
+    assert "Кемеровская область — Кузбасс" in body
+    assert "Департамент по ЧС" in body
     assert "Комитет по туризму" not in body

@@ -12,7 +12,12 @@ from touchpoints.config import ROOT_DIR
 def test_docker_compose_config_is_accepted():
     compose = shutil.which("docker-compose")
     assert compose, "docker-compose is installed by `make test-deps`"
-    env = {**os.environ, "TOUCHPOINTS_SECRET_KEY": "s" * 48, "APP_DB_PASSWORD": "a", "OWNER_DB_PASSWORD": "o"}
+    env = {
+        **os.environ,
+        "TOUCHPOINTS_SECRET_KEY": "s" * 48,
+        "APP_DB_PASSWORD": "a",
+        "OWNER_DB_PASSWORD": "o",
+    }
     result = subprocess.run(
         [compose, "-f", str(ROOT_DIR / "docker-compose.yml"), "config", "-q"],
         capture_output=True,

@@ -14,13 +14,18 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import APP_ROLE
+from touchpoints.api import services as api_tokens
+from touchpoints.api.models import ApiToken
 from touchpoints.auth.models import User
-from touchpoints.core.db import SYSTEM_SCOPE, db, rls_statements, scoped, tenant_tables
+from touchpoints.calendar.models import CalendarOverride
+from touchpoints.calendar.services import add_override
+from touchpoints.core.db import SYSTEM_SCOPE, db, rls_statements, scoped, tenant_tables, utcnow
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry, ListVersion
 from touchpoints.mail.models import MailMessage
 from touchpoints.mail.service import queue_mail
-from touchpoints.regions.models import Agency, Subdivision
+from touchpoints.regions.models import Agency, Region, Subdivision
+from touchpoints.transfer.models import ImportSession
 
 #: Blueprints that serve approved, public data by design (issue 7); isolation of drafts there is
 #: tested in the public pages' own tests.
@@ -45,6 +50,25 @@ def two_agencies(seeded):
                 kuz, registrar, order_number="200", order_date=dt.date(2025, 6, 2)
             )
             queue_mail(registrar.email, "Напоминание", "Текст", agency_id=kuz.id)
+            # An upload waiting for confirmation in each agency (opaque token in the URL).
+            for agency in db.session.scalars(sa.select(Agency)):
+                db.session.add(
+                    ImportSession(
+                        agency_id=agency.id,
+                        token=f"tok-{agency.slug}",
+                        expires_at=utcnow() + dt.timedelta(hours=1),
+                        filename="list.xlsx",
+                        cells=[["Точка взаимодействия"], ["Официальный сайт"]],
+                    )
+                )
+            # Region-level objects of both regions: API tokens of each project office and
+            # calendar overrides (e.g. a regional holiday).
+            for region in db.session.scalars(sa.select(Region)):
+                office = db.session.scalar(
+                    sa.select(User).where(User.region_id == region.id, User.role == "office")
+                )
+                api_tokens.issue(office, f"Токен {region.slug}", region.id)
+                add_override(region.id, dt.date(2026, 12, 30), False, "Региональный выходной")
             mur_id = db.session.scalar(
                 sa.select(Agency.id).where(Agency.slug == "murmansk-tourism")
             )
@@ -68,6 +92,12 @@ def _ids(app, slug: str) -> dict[str, list]:
             sa.select(Subdivision.id).where(Subdivision.agency_id == agency.id)
         ).all()
         extra = _feature_ids(agency.id)
+        tokens = db.session.scalars(
+            sa.select(ApiToken.id).where(ApiToken.region_id == agency.region_id)
+        ).all()
+        overrides = db.session.scalars(
+            sa.select(CalendarOverride.id).where(CalendarOverride.region_id == agency.region_id)
+        ).all()
         messages = db.session.scalars(
             sa.select(MailMessage.id).where(MailMessage.agency_id == agency.id)
         ).all()
@@ -79,6 +109,8 @@ def _ids(app, slug: str) -> dict[str, list]:
             "subdivision_id": subdivisions,
             "agency_id": [agency.id],
             "message_id": messages,
+            "token_id": tokens,
+            "override_id": overrides,
             **extra,
         }
 
@@ -154,7 +186,8 @@ def test_every_route_hides_other_agencys_objects(two_agencies, email):
     foreign = _ids(app, "kuzbass-emergencies")
     # Version numbers: only those that the foreign agency has and the own one does not.
     foreign["number"] = [n for n in foreign["number"] if n not in own["number"]]
-    assert foreign["entry_id"] and foreign["user_id"] and foreign["number"]
+    # Every kind of argument has an object to try, so no route is skipped for lack of one.
+    assert all(foreign[k] for k in foreign), {k for k in foreign if not foreign[k]}
     problems = _check_routes(app, client, own, foreign)
     assert not problems, "\n".join(problems)
 

@@ -62,21 +62,49 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from touchpoints.agencies.routes import bp as agencies_bp
+    from touchpoints.api.routes import bp as api_bp
+    from touchpoints.api.routes import tokens_bp as api_tokens_bp
     from touchpoints.auth.routes import bp as auth_bp
+    from touchpoints.dashboard.routes import bp as dashboard_bp
     from touchpoints.health.routes import bp as health_bp
     from touchpoints.home.routes import bp as home_bp
     from touchpoints.mail.routes import bp as mail_bp
+    from touchpoints.orders.routes import bp as orders_bp
+    from touchpoints.public.routes import bp as public_bp
     from touchpoints.users.routes import bp as users_bp
 
     for bp in (auth_bp, home_bp, agencies_bp, users_bp, health_bp, mail_bp):
         app.register_blueprint(bp)
+    from touchpoints.lists.routes import bp as lists_bp
+
+    app.register_blueprint(lists_bp)
+    for bp in (public_bp, api_bp, api_tokens_bp):
+        app.register_blueprint(bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(dashboard_bp)
+    from touchpoints.calendar.routes import bp as calendar_bp
+    from touchpoints.deadlines.routes import bp as deadlines_bp
+    from touchpoints.reminders.routes import bp as reminders_bp
+
+    for bp in (calendar_bp, deadlines_bp, reminders_bp):
+        app.register_blueprint(bp)
+    from touchpoints.transfer.routes import bp as transfer_bp
+
+    app.register_blueprint(transfer_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from touchpoints.core.cli import database_cli
     from touchpoints.demo.cli import demo_cli
     from touchpoints.lists.cli import lists_cli
+    from touchpoints.orders.cli import orders_cli
     from touchpoints.tenants.cli import tenants_cli
 
     for group in (tenants_cli, demo_cli, database_cli, lists_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(orders_cli)
+    from touchpoints.calendar.cli import calendar_cli
+    from touchpoints.reminders.cli import reminders_cli
+
+    for group in (calendar_cli, reminders_cli):
         app.cli.add_command(group)

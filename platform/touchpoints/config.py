@@ -77,6 +77,16 @@ def build_config(profile: str | None = None, **overrides) -> dict:
             "MAIL_DEFAULT_SENDER", "Реестр точек взаимодействия <noreply@example.org>"
         ),
         "MAX_CONTENT_LENGTH": env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+        #: Years whose working-day calendar an operator checked although holidays lacks a decree.
+        "CALENDAR_DECREED_YEARS": [
+            int(y) for y in (env("CALENDAR_DECREED_YEARS") or "").split(",") if y.strip()
+        ],
+        #: Run the beat schedule on a thread of the web process (make demo: no Redis, no beat).
+        "INPROCESS_BEAT": env_bool("INPROCESS_BEAT", False),
+        #: List import (transfer): own file limit, rows per file, hours an unconfirmed upload waits.
+        "IMPORT_MAX_BYTES": env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024),
+        "IMPORT_MAX_ROWS": env_int("IMPORT_MAX_ROWS", 3000),
+        "IMPORT_TTL_HOURS": env_int("IMPORT_TTL_HOURS", 24),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env_bool("SECURE_COOKIES", profile == "production"),
@@ -90,6 +100,8 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "TRUSTED_HOSTS": [h for h in (env("TRUSTED_HOSTS", "") or "").split(",") if h] or None,
         "PROXY_FIX": env_bool("PROXY_FIX", False),
         "PAGE_SIZE": env_int("PAGE_SIZE", 50),
+        #: Seconds a region dashboard's figures are reused while its data is unchanged; 0: never.
+        "DASHBOARD_CACHE_SECONDS": env_int("DASHBOARD_CACHE_SECONDS", 120),
         #: Demo accounts log in with password "demo"; refused anywhere else.
         "ALLOW_DEMO_PASSWORDS": demo,
         "CELERY": {

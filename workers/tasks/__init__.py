@@ -1,3 +1,7 @@
 """Task modules. Importing this package registers every task with the current Celery app."""
 
-from workers.tasks import mail  # noqa: F401
+from workers.tasks import (
+    mail,  # noqa: F401
+    orders,  # noqa: F401
+    reminders,  # noqa: F401
+)

@@ -187,12 +187,13 @@ def _scope_orm_queries(state):
             sa.select(Agency.id).where(Agency.region_id == region_id)
         )
     elif scope.kind == "public":
-        # Only published data: tenant tables that are not public read as empty.
+        # Only published data: tenant tables that are not public read as empty. One criterion
+        # per private class: a lambda branching on the class is evaluated first against
+        # TenantScoped itself and that first answer (false) was applied to every table.
         state.statement = state.statement.options(
-            with_loader_criteria(
-                TenantScoped,
-                lambda cls: sa.true() if issubclass(cls, PublicReadMixin) else sa.false(),
-                include_aliases=True,
+            *(
+                with_loader_criteria(cls, sa.false(), include_aliases=True)
+                for cls in _private_tenant_classes()
             )
         )
         return
@@ -201,6 +202,14 @@ def _scope_orm_queries(state):
     state.statement = state.statement.options(
         with_loader_criteria(TenantScoped, crit, include_aliases=True)
     )
+
+
+def _private_tenant_classes() -> list[type]:
+    return [
+        m.class_
+        for m in Base.registry.mappers
+        if issubclass(m.class_, TenantScoped) and not issubclass(m.class_, PublicReadMixin)
+    ]
 
 
 # --------------------------------------------------------------------------- RLS DDL

@@ -111,11 +111,23 @@ def navigation() -> list[tuple[str, str]]:
         return []
     items = [("home.index", "Главная")]
     if current_user.can(Permission.READ_AGENCY):
+        items.append(("lists.working_list", "Перечень"))
+    if current_user.can(Permission.EDIT_ENTRIES):
+        items.append(("lists.review", "Черновики и проверка"))
+    if current_user.can(Permission.READ_AGENCY):
+        items.append(("deadlines.index", "Сроки"))
+    if current_user.can(Permission.READ_AGENCY):
         items.append(("agencies.audit_log", "Журнал изменений"))
     if current_user.can(Permission.READ_REGION):
         items.append(("agencies.index", "Органы власти"))
+    if current_user.can(Permission.MANAGE_ALL):
+        items.append(("dashboard.regions", "Сравнение регионов"))
+    if current_user.can(Permission.READ_AGENCY):
+        items.append(("dashboard.peers", "Каналы коллег"))
     if current_user.can(Permission.MANAGE_AGENCY_USERS):
         items.append(("users.index", "Пользователи"))
+    if current_user.can(Permission.READ_REGION):
+        items.append(("api_tokens.token_list", "Токены API"))
     if current_user.can(Permission.VIEW_OUTBOX):
         items.append(("mail.outbox", "Почта"))
     return items

@@ -40,8 +40,8 @@ def dashboard():
             "home/admin.html", regions=regions, counts=counts, users=users, agencies=agencies
         )
     if role is Role.OFFICE:
-        agencies = db.session.scalars(visible_agencies_query()).all()
-        return render_template("home/office.html", region=current_user.region, agencies=agencies)
+        # The project office's home is its region's dashboard (issue 6).
+        return redirect(url_for("dashboard.region"))
     return render_template(
         "agencies/overview.html", **overview_context(current_user.agency), drilldown=False
     )

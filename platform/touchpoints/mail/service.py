@@ -11,6 +11,7 @@ import logging
 import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import formatdate
 
 import sqlalchemy as sa
 from flask import current_app
@@ -116,6 +117,9 @@ def _send(msg: MailMessage) -> str:
     email["Subject"] = msg.subject
     # A stable Message-ID lets a receiving server drop a duplicate after a crash mid-send.
     email["Message-ID"] = f"<mail-{msg.id}@touchpoints.local>"
+    email["Date"] = formatdate(msg.created_at.timestamp(), localtime=False)
+    # Reminders and notices are machine mail: no out-of-office replies back to us (RFC 3834).
+    email["Auto-Submitted"] = "auto-generated"
     email.set_content(msg.body_text)
     if msg.body_html:
         email.add_alternative(msg.body_html, subtype="html")
