@@ -168,3 +168,19 @@ def _sync_templates(app):
 
     with app.app_context():
         sync(app.config["TENANTS_DIR"])
+
+
+def test_agency_slug_of_a_public_page_is_refused(world, app, login_as):
+    _sync_templates(app)
+    client = login_as(world[Role.ADMIN])
+    data = {
+        "slug": "opendata",
+        "full_name": "Министерство открытых данных",
+        "short_name": "Минданных",
+        "region_id": world["region"],
+        "form_template": "default-full",
+    }
+    r = client.post("/agencies/new", data=data)
+    assert r.status_code == 200
+    body = r.get_data(as_text=True)
+    assert "зарезервирован" in body and "Министерство открытых данных" in body

@@ -9,8 +9,14 @@ class AgencyError(ValueError):
     pass
 
 
+#: Slugs that name pages of the public site (/p/opendata/) rather than agencies.
+RESERVED_SLUGS = frozenset({"opendata", "api", "static", "embed", "current"})
+
+
 def create_agency(data: dict) -> Agency:
     """A new agency from a form template (issue 2: from the interface, by admin or office)."""
+    if data["slug"] in RESERVED_SLUGS:
+        raise AgencyError("Этот код зарезервирован, выберите другой")
     if db.session.scalar(sa.select(Agency.id).where(Agency.slug == data["slug"])):
         raise AgencyError("Организация с таким кодом уже есть")
     template = db.session.scalar(
