@@ -27,6 +27,7 @@ def test_production_starts_with_real_settings(monkeypatch):
     monkeypatch.setenv("TOUCHPOINTS_SECRET_KEY", GOOD_SECRET)
     monkeypatch.setenv("TOUCHPOINTS_DATABASE_URL", "postgres://app@127.0.0.1/touchpoints")
     monkeypatch.setenv("TOUCHPOINTS_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("TOUCHPOINTS_TRUSTED_HOSTS", "touchpoints.example.gov.ru")
     cfg = build_config("production")
     assert cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
     assert cfg["SESSION_COOKIE_SECURE"] and not cfg["ALLOW_DEMO_PASSWORDS"]
@@ -48,3 +49,33 @@ def test_demo_profile_runs_embedded(monkeypatch):
     assert cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert cfg["CELERY"]["task_always_eager"] is True
     assert cfg["MAIL_BACKEND"] == "outbox"
+
+
+def test_production_refuses_missing_trusted_hosts_and_disabled_csrf(monkeypatch):
+    monkeypatch.delenv("TOUCHPOINTS_TRUSTED_HOSTS", raising=False)
+    db_url = "postgresql+psycopg://u@h/db"
+    with pytest.raises(ConfigError, match="TRUSTED_HOSTS"):
+        build_config("production", SECRET_KEY=GOOD_SECRET, SQLALCHEMY_DATABASE_URI=db_url)
+    with pytest.raises(ConfigError, match="CSRF"):
+        build_config(
+            "production",
+            SECRET_KEY=GOOD_SECRET,
+            SQLALCHEMY_DATABASE_URI=db_url,
+            TRUSTED_HOSTS=["example.org"],
+            WTF_CSRF_ENABLED=False,
+        )
+
+
+def test_production_refuses_missing_trusted_hosts_and_disabled_csrf(monkeypatch):
+    monkeypatch.delenv("TOUCHPOINTS_TRUSTED_HOSTS", raising=False)
+    db_url = "postgresql+psycopg://u@h/db"
+    with pytest.raises(ConfigError, match="TRUSTED_HOSTS"):
+        build_config("production", SECRET_KEY=GOOD_SECRET, SQLALCHEMY_DATABASE_URI=db_url)
+    with pytest.raises(ConfigError, match="CSRF"):
+        build_config(
+            "production",
+            SECRET_KEY=GOOD_SECRET,
+            SQLALCHEMY_DATABASE_URI=db_url,
+            TRUSTED_HOSTS=["example.org"],
+            WTF_CSRF_ENABLED=False,
+        )

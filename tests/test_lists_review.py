@@ -327,3 +327,45 @@ def test_permissions(seeded, make_user, make_region):
     assert outsider.get(f"/list/entries/{eid}").status_code == 404
     assert outsider.post(f"/list/entries/{eid}/include").status_code == 404
     assert entry_state(app, aid, eid)["status"] == "draft"
+
+
+def test_registrar_who_rewrote_a_submission_cannot_include_it(app, seeded, make_user, login_as):
+    """Editing someone's submitted entry makes the registrar its author (four eyes, 2.2 / 3.3)."""
+    import sqlalchemy as sa
+
+    from touchpoints.auth.models import User
+    from touchpoints.core.db import agency_scope, db, scoped
+    from touchpoints.lists import services
+    from touchpoints.regions.models import Agency
+
+    with app.app_context():
+        agency = db.session.scalar(sa.select(Agency).where(Agency.slug == "murmansk-tourism"))
+        agency_id = agency.id
+    first = make_user("registrar", agency_id=agency_id)
+    second = make_user("registrar", agency_id=agency_id)
+    editor = make_user("editor", agency_id=agency_id)
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        agency = db.session.get(Agency, agency_id)
+        ed, r1, r2 = (db.session.get(User, i) for i in (editor, first, second))
+        entry = services.create_entry(
+            agency,
+            ed,
+            {
+                "activity_area": "services",
+                "process_name": "Аттестация экскурсоводов",
+                "touchpoint_code": "portal",
+                "client_needs": ["info"],
+                "interaction": "Размещение порядка",
+            },
+        )
+        services.submit(entry, ed)
+        db.session.commit()
+        services.update_entry(
+            entry, r1, {"interaction": "Переписано уполномоченным"}, entry.revision
+        )
+        db.session.commit()
+        with pytest.raises(services.ReviewError, match="другое уполномоченное лицо"):
+            services.include(entry, r1)
+        db.session.rollback()
+        services.include(db.session.get(type(entry), entry.id), r2)
+        db.session.commit()

@@ -184,3 +184,56 @@ def test_agency_slug_of_a_public_page_is_refused(world, app, login_as):
     assert r.status_code == 200
     body = r.get_data(as_text=True)
     assert "зарезервирован" in body and "Министерство открытых данных" in body
+
+
+def test_registrar_cannot_mint_demote_or_reset_registrars(world, app, login_as, make_user):
+    """Registrars are appointed by the head (2.2 / 3.2): only the operator manages them."""
+    peer = make_user(Role.REGISTRAR, agency_id=world["agency"])
+    client = login_as(world[Role.REGISTRAR])
+    r = client.post(
+        "/users/new",
+        data={
+            "email": "twin@example.org",
+            "name": "Двойник",
+            "role": "registrar",
+            "password": "long enough pw",
+        },
+    )
+    assert r.status_code == 200
+    r = client.post(
+        f"/users/{peer}/edit",
+        data={
+            "email": "peer@example.org",
+            "name": "Коллега",
+            "role": "viewer",
+            "password": "taken over pw",
+        },
+    )
+    assert r.status_code == 200 and "меняет администратор" in r.get_data(as_text=True)
+    client.post(f"/users/{peer}/active", data={"active": "0"})
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        assert db.session.scalar(sa.select(User).where(User.email == "twin@example.org")) is None
+        peer_user = db.session.get(User, peer)
+        assert (
+            peer_user.role == "registrar"
+            and peer_user.active
+            and peer_user.check_password("correct horse battery staple")
+        )
+
+
+def test_office_and_admin_change_their_password(world, app, login_as):
+    for role in (Role.OFFICE, Role.ADMIN):
+        client = login_as(world[role])
+        new = f"new password for {role.value}"
+        r = client.post(
+            "/account/password",
+            data={"current": "correct horse battery staple", "new": new, "confirm": new},
+        )
+        assert r.status_code == 302, role
+        client.post("/logout")
+
+
+def test_crafted_filter_values_are_not_errors(world, login_as):
+    client = login_as(world[Role.REGISTRAR])
+    for query in ("subdivision=²", "subdivision=-1", "status=нет", "page=abc", "area=../../x"):
+        assert client.get(f"/list/?{query}").status_code == 200, query

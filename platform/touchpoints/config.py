@@ -92,6 +92,7 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "SESSION_COOKIE_SECURE": env_bool("SECURE_COOKIES", profile == "production"),
         "REMEMBER_COOKIE_SECURE": env_bool("SECURE_COOKIES", profile == "production"),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_ENABLED": env_bool("CSRF_ENABLED", True),
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
@@ -137,6 +138,11 @@ def validate(cfg: dict) -> None:
         )
     if cfg.get("ALLOW_DEMO_PASSWORDS"):
         problems.append("демонстрационные пароли разрешены")
+    if not cfg.get("WTF_CSRF_ENABLED"):
+        problems.append("защита от CSRF отключена (TOUCHPOINTS_CSRF_ENABLED)")
+    if not cfg.get("TRUSTED_HOSTS"):
+        # Links in e-mails, API documents and embed snippets use the Host header.
+        problems.append("не задан TOUCHPOINTS_TRUSTED_HOSTS (имена хостов сайта через запятую)")
     if problems:
         raise ConfigError(
             "Конфигурация production небезопасна: "

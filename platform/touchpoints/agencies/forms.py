@@ -26,5 +26,10 @@ class AgencyForm(FlaskForm):
     city = StringField("Город (для приказа)", validators=[Length(max=255)])
     legal_basis = TextAreaField("Правовое основание приказа (преамбула)")
     website = StringField(
-        "Сайт", validators=[Optional(), URL(message="Укажите адрес вида https://…")]
+        "Сайт",
+        validators=[
+            Optional(),
+            URL(message="Укажите адрес вида https://…"),
+            Regexp(r"^https?://", message="Адрес должен начинаться с http:// или https://"),
+        ],
     )

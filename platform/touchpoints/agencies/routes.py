@@ -15,6 +15,7 @@ from touchpoints.core.db import db
 from touchpoints.core.web import Page
 from touchpoints.regions.models import Agency, FormTemplate, Region
 from touchpoints.tenants.form import Form
+from touchpoints.transfer.export import csv_safe
 
 bp = Blueprint("agencies", __name__)
 
@@ -112,7 +113,8 @@ def audit_export():
 
     for e in events:
         writer.writerow(
-            [
+            csv_safe(cell)
+            for cell in [
                 e.at.isoformat(),
                 e.actor.email if e.actor else e.actor_label,
                 e.action,

@@ -32,14 +32,22 @@ def record(
     after: dict | None = None,
     comment: str | None = None,
     actor_label: str | None = None,
+    actor=None,
 ) -> AuditEvent:
+    """Record a change. ``actor`` defaults to the signed-in user; services that know who acts
+    (also outside a request: CLI, tasks, tests) pass it."""
     if obj is not None:
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
         if agency_id is None:
             agency_id = getattr(obj, "agency_id", None)
-    actor_id = None
-    if has_request_context() and current_user and current_user.is_authenticated:
+    actor_id = getattr(actor, "id", None)
+    if (
+        actor_id is None
+        and has_request_context()
+        and current_user
+        and current_user.is_authenticated
+    ):
         actor_id = current_user.id
     event = AuditEvent(
         agency_id=agency_id,

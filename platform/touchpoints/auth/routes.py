@@ -6,9 +6,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from touchpoints.audit import service as audit
 from touchpoints.auth.forms import ChangePasswordForm, LoginForm
-from touchpoints.auth.models import User
-from touchpoints.core.access import apply_user_scope
-from touchpoints.core.db import db, utcnow
+from touchpoints.auth.models import User, burn_password_check
+from touchpoints.core.access import apply_user_scope, scope_for
+from touchpoints.core.db import SYSTEM_SCOPE, db, scoped, utcnow
 from touchpoints.extensions import limiter
 
 bp = Blueprint("auth", __name__)
@@ -41,6 +41,9 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
+        if user is None:
+            # Spend the same argon2 time for unknown e-mails: timing must not reveal accounts.
+            burn_password_check(form.password.data)
         if user is not None and user.active and user.check_password(form.password.data):
             next_url = safe_next(form.next.data)
             # A fresh session at login: nothing an attacker planted before survives it.
@@ -72,7 +75,13 @@ def change_password():
         else:
             current_user.set_password(form.new.data)
             current_user.is_demo = False
-            audit.record("user.password", current_user, agency_id=current_user.agency_id)
+            # Office and operator events belong to no agency: only the system scope may write
+            # such audit rows, and only this one row is written under it.
+            with scoped(
+                SYSTEM_SCOPE if current_user.agency_id is None else scope_for(current_user)
+            ):
+                audit.record("user.password", current_user, agency_id=current_user.agency_id)
+                db.session.flush()
             db.session.commit()
             # The new session token ends every other session; keep this one going.
             login_user(current_user)

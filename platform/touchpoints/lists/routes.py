@@ -12,6 +12,8 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.roles import Permission
@@ -264,7 +266,7 @@ def _list_query(agency: Agency, form: Form):
     if channel in CHANNEL_LABELS:
         q = q.where(Entry.channel_kind == channel)
     sub = args.get("subdivision", "")
-    if sub.isdigit():
+    if sub.isdecimal() and sub.isascii():
         q = q.where(Entry.subdivision_id == int(sub))
     text = args.get("q", "").strip()
     if text:
@@ -563,11 +565,16 @@ def _post_action(entry_id: int, fn, success: str):
     item = get_tenant_object_or_404(Entry, entry_id)
     try:
         result = fn(item)
+        db.session.commit()
     except ReviewError as exc:
         db.session.rollback()
         _flash_error(exc)
         return redirect(url_for("lists.entry", entry_id=entry_id))
-    db.session.commit()
+    except StaleDataError:
+        # Someone acted on the same row between our read and our write (optimistic lock).
+        db.session.rollback()
+        flash("Эту строку только что изменил другой пользователь. Проверьте её состояние.", "error")
+        return redirect(url_for("lists.entry", entry_id=entry_id))
     flash(success, "success")
     return redirect(url_for("lists.entry", entry_id=(result or item).id))
 
@@ -797,6 +804,11 @@ def approve():
     last, diff = _changes_since_last(agency, form)
     if request.method == "POST" and approve_form.validate():
         try:
+            if last is not None and diff is not None and diff.empty:
+                # Guards against a double submit approving an identical second version.
+                raise ReviewError(
+                    f"Перечень не изменился после редакции № {last.number}: утверждать нечего."
+                )
             version = services.approve_version(
                 agency,
                 current_user,
@@ -806,11 +818,14 @@ def approve():
                 signatory_name=approve_form.signatory_name.data.strip(),
                 check_errors=lambda a: check(a).errors,
             )
+            db.session.commit()
         except ReviewError as exc:
             db.session.rollback()
             _flash_error(exc)
+        except IntegrityError:
+            db.session.rollback()
+            flash("Другой пользователь только что утвердил редакцию. Обновите страницу.", "error")
         else:
-            db.session.commit()
             flash(f"Утверждена редакция № {version.number}.", "success")
             return redirect(url_for("lists.version", number=version.number))
     count = db.session.scalar(

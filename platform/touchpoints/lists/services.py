@@ -119,7 +119,7 @@ def create_entry(agency: Agency, user: User, data: dict) -> Entry:
     _assign(entry, data, Form(agency.form))
     db.session.add(entry)
     db.session.flush()
-    audit.record("entry.create", entry, after=values_of(entry))
+    audit.record("entry.create", entry, after=values_of(entry), actor=user)
     return entry
 
 
@@ -142,7 +142,7 @@ def update_entry(entry: Entry, user: User, data: dict, expected_revision: int) -
         raise ConflictError(fresh, data) from None
     b, a = audit.changes(before, values_of(entry))
     if b:
-        audit.record("entry.update", entry, before=b, after=a)
+        audit.record("entry.update", entry, before=b, after=a, actor=user)
     return entry
 
 
@@ -178,7 +178,9 @@ def submit(entry: Entry, user: User) -> Entry:
     entry.status = EntryStatus.SUBMITTED.value
     entry.submitted_by_id = user.id
     entry.submitted_at = utcnow()
-    audit.record("entry.submit", entry, before={"status": before}, after={"status": "submitted"})
+    audit.record(
+        "entry.submit", entry, before={"status": before}, after={"status": "submitted"}, actor=user
+    )
     return entry
 
 
@@ -195,10 +197,28 @@ def registrars_of(agency_id: int) -> int:
     )
 
 
+def _edited_since_submission(entry: Entry, user: User) -> bool:
+    """A registrar who rewrote a submitted entry is its author for the four-eyes rule."""
+    from touchpoints.audit.models import AuditEvent
+
+    q = sa.select(AuditEvent.id).where(
+        AuditEvent.agency_id == entry.agency_id,
+        AuditEvent.object_type == Entry.__tablename__,
+        AuditEvent.object_id == str(entry.id),
+        AuditEvent.action == "entry.update",
+        AuditEvent.actor_id == user.id,
+    )
+    if entry.submitted_at is not None:
+        q = q.where(AuditEvent.at >= entry.submitted_at)
+    return db.session.scalar(q.limit(1)) is not None
+
+
 def _self_review(entry: Entry, user: User) -> bool:
     """A person never approves their own submission unless they are the only registrar."""
-    own = entry.submitted_by_id == user.id or (
-        entry.submitted_by_id is None and entry.created_by_id == user.id
+    own = (
+        entry.submitted_by_id == user.id
+        or (entry.submitted_by_id is None and entry.created_by_id == user.id)
+        or _edited_since_submission(entry, user)
     )
     if own and registrars_of(entry.agency_id) > 1:
         raise ReviewError("Свою строку включает другое уполномоченное лицо")
@@ -250,7 +270,9 @@ def include(entry: Entry, user: User, comment: str | None = None) -> Entry:
             )
             action = "entry.exclude"
         entry.status = EntryStatus.APPLIED.value
-        audit.record(action, target, before=before, after=after, comment=comment or note)
+        audit.record(
+            action, target, before=before, after=after, comment=comment or note, actor=user
+        )
     entry.reviewed_by_id = user.id
     entry.reviewed_at = now
     entry.review_comment = comment
@@ -260,6 +282,7 @@ def include(entry: Entry, user: User, comment: str | None = None) -> Entry:
         before={"status": status_before},
         after={"status": entry.status},
         comment=comment or note,
+        actor=user,
     )
     return entry
 
@@ -284,6 +307,7 @@ def return_entry(entry: Entry, user: User, comment: str) -> Entry:
         before={"status": "submitted"},
         after={"status": "returned"},
         comment=comment,
+        actor=user,
     )
     return entry
 
@@ -300,7 +324,13 @@ def withdraw(entry: Entry, user: User) -> Entry:
         )
     before = entry.status
     entry.status = EntryStatus.WITHDRAWN.value
-    audit.record("entry.withdraw", entry, before={"status": before}, after={"status": "withdrawn"})
+    audit.record(
+        "entry.withdraw",
+        entry,
+        before={"status": before},
+        after={"status": "withdrawn"},
+        actor=user,
+    )
     return entry
 
 
@@ -353,6 +383,7 @@ def _propose(
         proposal,
         after={"target_id": target.id, **values_of(proposal)},
         comment=reason,
+        actor=user,
     )
     return proposal
 
@@ -483,5 +514,6 @@ def approve_version(
         comment="утверждено с собственными строками уполномоченного лица"
         if self_approved
         else None,
+        actor=user,
     )
     return version

@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import jinja2
 import sqlalchemy as sa
@@ -470,8 +471,7 @@ def render_html(agency: Agency, data: OrderData, tenants_dir: Path | None = None
     except jinja2.TemplateError as exc:
         log.exception("order template of %s failed", agency.slug)
         raise OrderError(
-            f"Шаблон приказа организации содержит ошибку ({exc.__class__.__name__}: {exc}). "
-            "Обратитесь к администратору платформы."
+            "Шаблон приказа организации содержит ошибку. Обратитесь к администратору платформы."
         ) from exc
 
 
@@ -829,7 +829,13 @@ def pdf_response(doc: OrderDocument, filename: str, *, public: bool = False) -> 
     response = Response(document_bytes(doc), mimetype="application/pdf")
     response.set_etag(doc.sha256)
     response.headers["Cache-Control"] = cache
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    # HTTP headers are Latin-1: the Russian name goes in filename* (RFC 6266), with an ASCII fallback.
+    response.headers.set(
+        "Content-Disposition",
+        "attachment",
+        filename="prikaz.pdf",
+        **{"filename*": "UTF-8''" + quote(filename, safe="")},
+    )
     return response
 
 

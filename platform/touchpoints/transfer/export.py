@@ -176,7 +176,8 @@ def export_list(agency: Agency, version: ListVersion | None = None, fmt: str = "
 # --------------------------------------------------------------------------- CSV
 
 
-def _csv_safe(text: str) -> str:
+def csv_safe(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (CSV injection)."""
     if (text and text[0] in "=+@\t\r") or (len(text) > 1 and text[0] == "-" and text[1] != " "):
         return "'" + text
     return text
@@ -206,7 +207,7 @@ def to_csv(layout: Layout) -> bytes:
         cells += [c.replace("\n", "; ") if t == "client_needs" else c for c, t in
                   zip(row.cells, layout.targets, strict=True)]  # fmt: skip
         cells += [str(machine[c]) for c in MACHINE_COLUMNS]
-        writer.writerow([_csv_safe(c) for c in cells])
+        writer.writerow([csv_safe(c) for c in cells])
     return buf.getvalue().encode("utf-8-sig")
 
 

@@ -670,7 +670,14 @@ def write_rows(
         raise ImportRefused(
             "Загрузка невозможна: в файле есть ошибки. Исправьте их и загрузите файл снова."
         )
+    from touchpoints.lists.services import registrars_of, values_of
+
     now = utcnow()
+    # Four eyes (2.2 / 3.3): where another registrar exists, a registrar's upload waits for them
+    # like any submission; a registrar acting alone, or the operator's onboarding from the
+    # command line, includes the rows at once, and the audit trail says so.
+    four_eyes = user_id is not None and registrars_of(agency.id) > 1
+    status = EntryStatus.SUBMITTED.value if four_eyes else EntryStatus.INCLUDED.value
     top = db.session.scalar(
         sa.select(sa.func.max(Entry.position)).where(Entry.agency_id == agency.id)
     )
@@ -680,13 +687,13 @@ def write_rows(
         entry = Entry(
             agency_id=agency.id,
             kind=EntryKind.NEW.value,
-            status=EntryStatus.INCLUDED.value,
+            status=status,
             position=position,
             created_by_id=user_id,
             submitted_by_id=user_id,
-            reviewed_by_id=user_id,
+            reviewed_by_id=None if four_eyes else user_id,
             submitted_at=now,
-            reviewed_at=now,
+            reviewed_at=None if four_eyes else now,
             client_needs=[],
             extra={},
         )
@@ -696,8 +703,6 @@ def write_rows(
         db.session.add(entry)
         entries.append((row, entry))
     db.session.flush()
-    from touchpoints.lists.services import values_of
-
     label = actor_label or ""
     for row, entry in entries:
         audit.record(
@@ -713,8 +718,16 @@ def write_rows(
         object_id=agency.id,
         agency_id=agency.id,
         after={"file": filename, "entries": len(entries), "entry_ids": [e.id for _, e in entries]},
-        comment="Строки включены в рабочий перечень при загрузке"
-        + (" оператором из командной строки" if actor_label else " уполномоченным лицом"),
+        comment=(
+            "Строки отправлены на проверку другому уполномоченному лицу"
+            if four_eyes
+            else "Строки включены в рабочий перечень при загрузке"
+            + (
+                " оператором из командной строки"
+                if actor_label
+                else " уполномоченным лицом, действующим единолично"
+            )
+        ),
         actor_label=label or None,
     )
     return [e for _, e in entries]

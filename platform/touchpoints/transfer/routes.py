@@ -236,9 +236,13 @@ def confirm(token):
             "error",
         )
         return redirect(url_for("transfer.preview", token=token))
+    where = (
+        "Строки ждут проверки другим уполномоченным лицом"
+        if entries and entries[0].status == "submitted"
+        else "Строки включены в рабочий перечень"
+    )
     flash(
-        f"Загружено: {rows_word(len(entries))}. Строки включены в рабочий перечень; загрузка "
-        "записана в журнал изменений.",
+        f"Загружено: {rows_word(len(entries))}. {where}; загрузка записана в журнал изменений.",
         "success",
     )
     return redirect(list_url())

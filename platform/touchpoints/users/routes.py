@@ -1,15 +1,16 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from touchpoints.auth.models import User
-from touchpoints.auth.roles import AGENCY_ROLES, ROLE_LABELS, Permission, Role
+from touchpoints.auth.roles import ROLE_LABELS, Permission, Role
 from touchpoints.core.access import permission_required
 from touchpoints.core.db import db
 from touchpoints.core.web import Page
 from touchpoints.regions.models import Agency, Region, Subdivision
 from touchpoints.users.forms import UserForm
-from touchpoints.users.services import UserError, save_user, set_active
+from touchpoints.users.services import REGISTRAR_MANAGED, UserError, save_user, set_active
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -39,7 +40,7 @@ def _get_user_or_404(user_id: int) -> User:
 
 
 def _prepare(form: UserForm) -> None:
-    roles = list(Role) if _is_admin() else sorted(AGENCY_ROLES, key=list(Role).index)
+    roles = list(Role) if _is_admin() else sorted(REGISTRAR_MANAGED, key=list(Role).index)
     form.role.choices = [(r.value, ROLE_LABELS[r]) for r in roles]
     if _is_admin():
         agencies = db.session.scalars(sa.select(Agency).order_by(Agency.short_name)).all()
@@ -101,9 +102,15 @@ def _save(form: UserForm, user: User | None):
                 getattr(form, exc.field).errors.append(str(exc))
                 db.session.rollback()
             else:
-                db.session.commit()
-                flash(f"Пользователь {saved.name} сохранён.", "success")
-                return redirect(url_for("users.index"))
+                try:
+                    db.session.commit()
+                except IntegrityError:
+                    # Two people created the same e-mail at once; the unique key caught it.
+                    db.session.rollback()
+                    form.email.errors.append("Пользователь с такой почтой уже есть")
+                else:
+                    flash(f"Пользователь {saved.name} сохранён.", "success")
+                    return redirect(url_for("users.index"))
     return render_template("users/edit.html", form=form, user=user)
 
 
@@ -115,7 +122,11 @@ def toggle_active(user_id):
         flash("Нельзя отключить собственную учётную запись.", "error")
         return redirect(url_for("users.index"))
     activate = request.form.get("active") == "1"
-    set_active(user, activate)
+    try:
+        set_active(user, activate, actor=current_user)
+    except UserError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("users.index"))
     db.session.commit()
     flash(f"{user.name}: учётная запись {'включена' if activate else 'отключена'}.", "success")
     return redirect(url_for("users.index"))

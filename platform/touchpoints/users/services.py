@@ -10,6 +10,9 @@ from touchpoints.auth.roles import AGENCY_ROLES, Role
 from touchpoints.core.db import db
 from touchpoints.regions.models import Subdivision
 
+#: Roles a registrar may give and manage within their agency.
+REGISTRAR_MANAGED = frozenset({Role.EDITOR, Role.VIEWER})
+
 
 class UserError(ValueError):
     def __init__(self, field: str, message: str):
@@ -32,9 +35,14 @@ def snapshot(user: User) -> dict:
 def save_user(user: User | None, data: dict, *, actor: User) -> User:
     role = Role(data["role"])
     if actor.role_enum is not Role.ADMIN:
-        # A registrar manages their own agency only and cannot mint administrators.
-        if role not in AGENCY_ROLES:
+        # A registrar manages the editors and viewers of their own agency. Registrars are
+        # appointed by the head (Murmansk 2.2, Kuzbass 3.2), so only the operator creates, changes
+        # or resets them: otherwise one registrar could mint or demote another and then review
+        # their own submissions.
+        if role not in REGISTRAR_MANAGED:
             raise UserError("role", "Эту роль может назначить только администратор")
+        if user is not None and Role(user.role) not in REGISTRAR_MANAGED:
+            raise UserError("role", "Данные этого пользователя меняет администратор")
         data["agency_id"] = actor.agency_id
     agency_id = data.get("agency_id") or None
     region_id = data.get("region_id") or None
@@ -85,7 +93,13 @@ def save_user(user: User | None, data: dict, *, actor: User) -> User:
     return user
 
 
-def set_active(user: User, active: bool) -> None:
+def set_active(user: User, active: bool, *, actor: User | None = None) -> None:
+    if (
+        actor is not None
+        and actor.role_enum is not Role.ADMIN
+        and Role(user.role) not in REGISTRAR_MANAGED
+    ):
+        raise UserError("active", "Отключить этого пользователя может только администратор")
     if user.active == active:
         return
     user.active = active
