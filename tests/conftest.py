@@ -96,18 +96,21 @@ def _create_unmigrated_tables(engine) -> None:
 
     tests/test_migrations.py fails while any such table exists: this only keeps the other tests
     meaningful until the migration is written. New tenant tables get the same RLS policies."""
-    from touchpoints.core.db import rls_statements, tenant_tables
+    from touchpoints.core.db import rls_statements, tenant_table_policies
 
     existing = set(sa.inspect(engine).get_table_names())
     missing = [t for t in db.metadata.sorted_tables if t.name not in existing]
     if not missing:
         return
     db.metadata.create_all(engine, tables=missing)
-    tenant = tenant_tables()
+    tenant = tenant_table_policies()
     with engine.begin() as conn:
         for table in missing:
             if table.name in tenant:
-                for statement in rls_statements(table.name, public_read=tenant[table.name]):
+                public, region_read = tenant[table.name]
+                for statement in rls_statements(
+                    table.name, public_read=public, region_read=region_read
+                ):
                     conn.execute(sa.text(statement))
 
 

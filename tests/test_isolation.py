@@ -13,9 +13,10 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import APP_ROLE
+from tests.conftest import APP_ROLE, make_app
 from touchpoints.api import services as api_tokens
 from touchpoints.api.models import ApiToken
+from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.models import User
 from touchpoints.calendar.models import CalendarOverride
 from touchpoints.calendar.services import add_override
@@ -336,3 +337,65 @@ def test_rls_statements_fail_closed():
     ddl = " ".join(rls_statements("entry"))
     assert "NULLIF(current_setting('app.agency_id', true), '')::int" in ddl
     assert "FORCE ROW LEVEL SECURITY" in ddl
+
+
+def test_migration_policies_match_the_models():
+    import importlib.util
+
+    from touchpoints.config import ROOT_DIR
+    from touchpoints.core.db import tenant_table_policies
+
+    path = ROOT_DIR / "migrations" / "versions" / "a0000000002_rls_and_immutable_versions.py"
+    spec = importlib.util.spec_from_file_location("rls_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert tenant_table_policies() == module.TENANT_TABLES
+
+
+def test_project_office_never_reads_drafts(two_agencies, migrated):
+    """DESIGN.md: nobody sees another agency's drafts, the project office included."""
+    from touchpoints.core.db import Scope
+
+    app = two_agencies
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        mur = db.session.scalar(sa.select(Agency).where(Agency.slug == "murmansk-tourism"))
+        hidden = db.session.scalars(
+            sa.select(Entry.process_name).where(
+                Entry.agency_id == mur.id,
+                Entry.kind == "new",
+                Entry.status.in_(("draft", "submitted", "returned")),
+            )
+        ).all()
+        region_id, mur_id = mur.region_id, mur.id
+    assert hidden, "demo data has drafts, submissions and returns"
+    # Application layer alone: connected as the owner, whom RLS does not restrict.
+    owner_app = make_app({"app": migrated["owner"], "owner": migrated["owner"]})
+    with owner_app.app_context(), scoped(Scope("region", region_id=region_id)):
+        statuses = set(db.session.scalars(sa.select(Entry.status).where(Entry.agency_id == mur_id)))
+        assert statuses <= {"included", "excluded"} and statuses
+        assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == 0
+    # Database layer, raw SQL as the application's role.
+    engine = _app_role_engine(migrated)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT set_config('app.scope', 'region', true)"))
+            conn.execute(
+                sa.text("SELECT set_config('app.region_id', :r, true)"), {"r": str(region_id)}
+            )
+            drafts = conn.scalar(
+                sa.text("SELECT count(*) FROM entry WHERE status NOT IN ('included', 'excluded')")
+            )
+            assert drafts == 0
+            assert conn.scalar(sa.text("SELECT count(*) FROM entry")) > 0
+            assert conn.scalar(sa.text("SELECT count(*) FROM audit_event")) == 0
+            assert conn.scalar(sa.text("SELECT count(*) FROM import_session")) == 0
+            conn.rollback()
+    finally:
+        engine.dispose()
+    # Through the drill-down pages, whatever the filter asks for.
+    client = app.test_client()
+    client.post("/login", data={"email": "office@murmansk.example.org", "password": "demo"})
+    for status in ("pending", "all", "draft", "submitted", "returned"):
+        body = client.get(f"/agencies/murmansk-tourism/list?status={status}").get_data(as_text=True)
+        for text in hidden:
+            assert text not in body, (status, text)

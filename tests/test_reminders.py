@@ -210,3 +210,23 @@ def test_registrar_edits_agency_policy(app, client, login_as, make_agency, make_
     assert scan(app, at(2025, 5, 13, 10, 59))["claimed"] == 0  # 11:00 now, and 2 days before
     scan(app, at(2025, 5, 13, 11, 1))
     assert reminders(app, "pol@example.org") == [("pol@example.org", "before:2", "sent")]
+
+
+def test_office_escalation_of_a_late_review_does_not_quote_the_draft(
+    app, make_region, make_agency, make_user
+):
+    """The office learns that a review is late, not what the submitted (draft) entry says."""
+    from deadlines_support import submit_entry
+
+    region = make_region(timezone="Europe/Moscow")
+    agency = make_agency(region_id=region)
+    make_user(Role.REGISTRAR, agency_id=agency, email="reg-esc@example.org")
+    make_user(Role.OFFICE, region_id=region, email="office-esc@example.org")
+    submit_entry(app, agency, at(2025, 4, 25, 10), process="Секретный черновик процесса")
+    for day in range(5, 31):
+        scan(app, at(2025, 5, day, 9, 5))
+    office_mail = mails(app, "office-esc@example.org")
+    registrar_mail = mails(app, "reg-esc@example.org")
+    assert office_mail, "the late review escalates to the project office"
+    assert all("Секретный черновик" not in m.body_text for m in office_mail)
+    assert any("Секретный черновик" in m.body_text for m in registrar_mail)

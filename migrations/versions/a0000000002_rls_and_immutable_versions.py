@@ -14,21 +14,23 @@ down_revision = "a0000000001"
 branch_labels = None
 depends_on = None
 
-#: Tenant tables and whether the public pages may read them (approved versions only).
+#: Tenant tables: (readable by the public pages, what the project office of the region may
+#: read: an SQL condition, or None for nothing). Kept equal to the models' declarations by
+#: tests/test_isolation.py.
 TENANT_TABLES = {
-    "area_status": False,
-    "audit_event": False,
-    "deadline": False,
-    "entry": False,
-    "import_session": False,
-    "list_version": True,
-    "order_document": False,
-    "publication": False,
-    "published_file": True,
-    "reconfirmation": False,
-    "reminder": False,
-    "subdivision": False,
-    "version_entry": True,
+    "area_status": (False, "true"),
+    "audit_event": (False, None),
+    "deadline": (False, "true"),
+    "entry": (False, "status IN ('included', 'excluded')"),
+    "import_session": (False, None),
+    "list_version": (True, "true"),
+    "order_document": (False, "NOT draft"),
+    "publication": (False, "true"),
+    "published_file": (True, "true"),
+    "reconfirmation": (False, "true"),
+    "reminder": (False, "true"),
+    "subdivision": (False, "true"),
+    "version_entry": (True, "true"),
 }
 IMMUTABLE = ("list_version", "version_entry")
 
@@ -36,8 +38,8 @@ IMMUTABLE = ("list_version", "version_entry")
 def upgrade():
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        for table, public in TENANT_TABLES.items():
-            for statement in rls_statements(table, public_read=public):
+        for table, (public, region_read) in TENANT_TABLES.items():
+            for statement in rls_statements(table, public_read=public, region_read=region_read):
                 op.execute(statement)
         op.execute(
             """

@@ -227,10 +227,12 @@ def deadline_record(summary) -> dict:
     items = []
     for item in getattr(summary, "items", None) or []:
         due, status = item if isinstance(item, tuple) else (item, None)
+        kind = getattr(due, "kind", None)
         items.append(
             {
-                "kind": getattr(due, "kind", None),
-                "title": getattr(due, "title", "") or "",
+                "kind": kind,
+                # A review item's title is a submitted entry's text: an agency's draft.
+                "title": REVIEW_TITLE if kind == "review" else (getattr(due, "title", "") or ""),
                 "started_on": _plain(getattr(due, "started_on", None)),
                 "due_on": _plain(getattr(due, "due_on", None)),
                 "days": getattr(status, "days", None),
@@ -242,15 +244,22 @@ def deadline_record(summary) -> dict:
     return out
 
 
+REVIEW_TITLE = "Строка перечня на проверке"
+
+
 def statuses(agencies: list[Agency]) -> list[dict]:
     from touchpoints.api import serializers
     from touchpoints.public.services import latest_versions
 
     ids = [a.id for a in agencies]
-    latest = latest_versions(ids)
-    counts = working_counts(ids)
-    changed = last_change(ids)
-    deadlines = deadline_summaries(agencies)
+    # The same narrow path as the office's dashboard: a region token's scope reads no drafts,
+    # yet its statuses count them. Computed for exactly the token's agencies, and only counts,
+    # dates and labels come out.
+    with scoped(SYSTEM_SCOPE):
+        latest = latest_versions(ids)
+        counts = working_counts(ids)
+        changed = last_change(ids)
+        deadlines = deadline_summaries(agencies)
     return [
         serializers.status(
             a,

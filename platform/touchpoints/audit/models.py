@@ -15,6 +15,10 @@ class AuditEvent(TenantScoped, db.Model):
     __tablename__ = "audit_event"
     __table_args__ = (sa.Index("ix_audit_event_object", "object_type", "object_id"),)
 
+    # Before/after values include drafts: the office reads figures derived from them through
+    # the dashboard's aggregate path, never the events themselves.
+    __region_read__ = None
+
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Nullable unlike TenantMixin: operator-level events belong to no agency.
     agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"), index=True)

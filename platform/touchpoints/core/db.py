@@ -18,6 +18,7 @@ import contextvars
 import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -82,6 +83,18 @@ class TenantScoped:
     evaluates its criteria against this very class."""
 
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id"), index=True)
+
+    #: What the project office of the agency's region may read of this table: an SQL condition
+    #: over the table's own columns for the RLS policy, or None for nothing. The same rule for the
+    #: ORM is ``region_criteria``; tests/test_isolation.py checks that the two agree.
+    __region_read__: ClassVar[str | None] = "true"
+
+    @classmethod
+    def region_criteria(cls):
+        """The ORM form of ``__region_read__`` (None: no restriction beyond the region)."""
+        if cls.__region_read__ is None:
+            return sa.false()
+        return None
 
 
 class TenantMixin(TenantScoped):
@@ -186,6 +199,13 @@ def _scope_orm_queries(state):
         crit = lambda cls: cls.agency_id.in_(  # noqa: E731
             sa.select(Agency.id).where(Agency.region_id == region_id)
         )
+        # The office reads its region's approved and working data, never drafts or uploads.
+        state.statement = state.statement.options(
+            *(
+                with_loader_criteria(cls, restriction, include_aliases=True)
+                for cls, restriction in _region_restrictions()
+            )
+        )
     elif scope.kind == "public":
         # Only published data: tenant tables that are not public read as empty. One criterion
         # per private class: a lambda branching on the class is evaluated first against
@@ -204,6 +224,17 @@ def _scope_orm_queries(state):
     )
 
 
+def _region_restrictions() -> list[tuple[type, object]]:
+    out = []
+    for m in Base.registry.mappers:
+        cls = m.class_
+        if issubclass(cls, TenantScoped):
+            restriction = cls.region_criteria()
+            if restriction is not None:
+                out.append((cls, restriction))
+    return out
+
+
 def _private_tenant_classes() -> list[type]:
     return [
         m.class_
@@ -219,19 +250,22 @@ APP_AGENCY = "NULLIF(current_setting('app.agency_id', true), '')::int"
 APP_REGION = "NULLIF(current_setting('app.region_id', true), '')::int"
 
 
-def rls_statements(table: str, *, public_read: bool = False) -> list[str]:
+def rls_statements(
+    table: str, *, public_read: bool = False, region_read: str | None = "true"
+) -> list[str]:
     """DDL that puts one tenant table under forced row-level security.
 
     Writes need the row's own agency (or the operator's ``all`` scope); reads may also come from
-    the project office of the agency's region, and for public tables from the public pages.
+    the project office of the agency's region (limited by ``region_read``, None: not at all),
+    and for public tables from the public pages.
     """
     own = f"agency_id = {APP_AGENCY}"
-    read = [
-        own,
-        f"{APP_SCOPE} = 'all'",
-        f"({APP_SCOPE} = 'region' AND agency_id IN "
-        f"(SELECT id FROM agency WHERE region_id = {APP_REGION}))",
-    ]
+    read = [own, f"{APP_SCOPE} = 'all'"]
+    if region_read is not None:
+        read.append(
+            f"({APP_SCOPE} = 'region' AND ({region_read}) AND agency_id IN "
+            f"(SELECT id FROM agency WHERE region_id = {APP_REGION}))"
+        )
     if public_read:
         read.append(f"{APP_SCOPE} = 'public'")
     write = f"{own} OR {APP_SCOPE} = 'all'"
@@ -247,9 +281,14 @@ def rls_statements(table: str, *, public_read: bool = False) -> list[str]:
 
 def tenant_tables() -> dict[str, bool]:
     """Every mapped tenant table, with whether it is publicly readable."""
+    return {name: public for name, (public, _) in tenant_table_policies().items()}
+
+
+def tenant_table_policies() -> dict[str, tuple[bool, str | None]]:
+    """Every mapped tenant table: (publicly readable, what the project office may read)."""
     out = {}
     for mapper in Base.registry.mappers:
         cls = mapper.class_
         if issubclass(cls, TenantScoped) and mapper.local_table is not None:
-            out[mapper.local_table.name] = issubclass(cls, PublicReadMixin)
+            out[mapper.local_table.name] = (issubclass(cls, PublicReadMixin), cls.__region_read__)
     return dict(sorted(out.items()))

@@ -123,6 +123,13 @@ class Entry(EntryFieldsMixin, TenantMixin, db.Model):
     revision: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": revision}
+    # The project office reads the working list, not drafts, returns or pending proposals
+    # (DESIGN.md: nobody sees another agency's drafts).
+    __region_read__ = "status IN ('included', 'excluded')"
+
+    @classmethod
+    def region_criteria(cls):
+        return cls.status.in_((EntryStatus.INCLUDED.value, EntryStatus.EXCLUDED.value))
 
     subdivision = relationship("Subdivision")
     target = relationship("Entry", remote_side=[id])

@@ -28,6 +28,13 @@ class OrderDocument(TenantMixin, db.Model):
         sa.CheckConstraint("status IN ('pending', 'rendering', 'ready', 'failed')", name="status"),
     )
 
+    #: The office may read approved versions' orders, not draft orders of the working list.
+    __region_read__ = "NOT draft"
+
+    @classmethod
+    def region_criteria(cls):
+        return cls.draft.is_(False)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     #: What was rendered: "version:<id>:plain|changes" or "draft:<sha256 of the render input>".
     key: Mapped[str] = mapped_column(sa.String(128))

@@ -485,7 +485,12 @@ def render_digest(recipient: str, local_day: date, reminder_ids: list[int]):
             {
                 "kind": DeadlineKind(deadline.kind).label,
                 "agency": agency.short_name,
-                "title": titles.get(deadline.id, ""),
+                # The project office is told that a review is late, not what the draft says.
+                "title": (
+                    "строка перечня на проверке"
+                    if reminder.escalation and deadline.kind == DeadlineKind.REVIEW.value
+                    else titles.get(deadline.id, "")
+                ),
                 "due_on": deadline.due_on,
                 "status": status_label,
                 "overdue": status.days < 0,

@@ -15,6 +15,8 @@ class ImportSession(TenantMixin, db.Model):
     preview recomputed without uploading again. Expires after ``IMPORT_TTL_HOURS``."""
 
     __tablename__ = "import_session"
+    #: Unconfirmed uploads are the agency's own business.
+    __region_read__ = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Random, unguessable; the only handle the URL carries.
