@@ -146,3 +146,33 @@ def test_agency_staff_cannot_edit_calendar(client, login_as, make_user, make_age
     login_as(make_user(Role.REGISTRAR, agency_id=agency))
     assert client.get("/calendar/").status_code == 403
     assert client.post("/calendar/overrides", data={"region": "x"}).status_code == 403
+
+
+def test_counting_agrees_with_walking_day_by_day():
+    """Counting works on sorted days off (bisect); walking the days one by one is the reference."""
+    import random
+    from datetime import timedelta
+
+    cals = [FEDERAL, WorkCalendar({date(2025, 5, 5): False, date(2025, 5, 3): True})]
+
+    def walk_add(cal, start, n):
+        step, day, left = (1 if n >= 0 else -1), start, abs(n)
+        while not left and not cal.is_working_day(day):
+            day += timedelta(days=1)
+        while left:
+            day += timedelta(days=step)
+            left -= cal.is_working_day(day)
+        return day
+
+    def walk_count(cal, start, end):
+        days = (end - start).days + 1
+        return sum(cal.is_working_day(start + timedelta(i)) for i in range(max(days, 0)))
+
+    rnd = random.Random(7)
+    for _ in range(2000):
+        cal = rnd.choice(cals)
+        a = date(2024, 1, 1) + timedelta(rnd.randrange(1100))
+        b = date(2024, 1, 1) + timedelta(rnd.randrange(1100))
+        n = rnd.randrange(-40, 40)
+        assert cal.add_working_days(a, n) == walk_add(cal, a, n), (a, n)
+        assert cal.working_days_count(a, b) == walk_count(cal, a, b), (a, b)

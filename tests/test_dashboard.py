@@ -450,3 +450,40 @@ def test_compliance_and_deadlines_are_wired(app, client, login_as, region_with_a
         assert row["Ошибок"] == len(reports[agency_id].errors)
         assert row["Предупреждений"] == len(reports[agency_id].warnings)
         assert row["Размещение"] == summaries[agency_id].publication_label
+
+
+def test_reused_page_follows_changes_and_views(
+    app, client, login_as, make_region, make_agency, make_user
+):
+    """The rendered page is reused only for the same figures, query string and role."""
+    region_id = make_region()
+    agency_id = make_agency(region_id=region_id, template="default-full")
+    registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
+    login_as(make_user(Role.OFFICE, region_id=region_id))
+
+    def page(url="/dashboard/"):
+        response = client.get(url)
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    assert "<b>0</b>точек взаимодействия в регионе" in page()
+    assert "<b>0</b>точек взаимодействия в регионе" in page()  # reused
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        agency = db.session.get(Agency, agency_id)
+        user = db.session.get(User, registrar)
+        entry = lists.create_entry(
+            agency,
+            user,
+            {
+                "activity_area": "services",
+                "process_name": "Услуга",
+                "touchpoint_code": "site",
+                "client_needs": ["info"],
+                "interaction": "Информирование",
+            },
+        )
+        lists.include(entry, user)
+        db.session.commit()
+    assert "<b>1</b>точек взаимодействия в регионе" in page()
+    assert "Под отбор не попал ни один орган власти" in page("/dashboard/?q=nothing-like-it")
+    assert "Под отбор не попал" not in page("/dashboard/?q=")

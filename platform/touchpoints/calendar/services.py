@@ -11,6 +11,7 @@ Deadlines count "from the day after" (seeds 5.4 / 5.5: «в течение 10 р
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import threading
@@ -59,35 +60,75 @@ def is_decreed(year: int) -> bool:
     return year in decreed_years()
 
 
+@functools.lru_cache(maxsize=512)
+def _days_off(year: int, overrides: tuple[tuple[date, bool], ...]) -> tuple[list[int], frozenset]:
+    """Ordinals of the year's non-working days, sorted (for bisect) and as a set (for lookups).
+
+    Keyed by the region's overrides of that year, so every calendar with the same exceptions
+    shares one answer per process and a changed override can never be served stale."""
+    days_off, workdays, _ = _federal_year(year)
+    own = dict(overrides)
+    first = date(year, 1, 1).toordinal()
+    off = []
+    for ordinal in range(first, date(year, 12, 31).toordinal() + 1):
+        day = date.fromordinal(ordinal)
+        if day in own:
+            working = own[day]
+        else:
+            working = day in workdays or (day.weekday() < 5 and day not in days_off)
+        if not working:
+            off.append(ordinal)
+    return off, frozenset(off)
+
+
 @dataclasses.dataclass(frozen=True)
 class WorkCalendar:
-    """Working days of one region: federal calendar with the region's overrides on top."""
+    """Working days of one region: federal calendar with the region's overrides on top.
+
+    Counting is arithmetic on sorted lists of days off per year (bisect), not a walk over the
+    days: deadline summaries ask for thousands of distances per dashboard."""
 
     #: day → True (worked) / False (day off), the region's overrides.
     overrides: dict[date, bool] = dataclasses.field(default_factory=dict)
+    _years: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def _off(self, year: int) -> tuple[list[int], frozenset]:
+        found = self._years.get(year)
+        if found is None:
+            own = tuple(sorted((d, w) for d, w in self.overrides.items() if d.year == year))
+            found = self._years[year] = _days_off(year, own)
+        return found
+
+    def _off_between(self, first: int, last: int) -> int:
+        """Days off among the ordinals first..last, both included."""
+        if last < first:
+            return 0
+        count = 0
+        for year in range(date.fromordinal(first).year, date.fromordinal(last).year + 1):
+            off, _ = self._off(year)
+            count += bisect.bisect_right(off, last) - bisect.bisect_left(off, first)
+        return count
 
     def is_working_day(self, day: date) -> bool:
-        if day in self.overrides:
-            return self.overrides[day]
-        days_off, workdays, _ = _federal_year(day.year)
-        if day in workdays:
-            return True
-        return day.weekday() < 5 and day not in days_off
+        return day.toordinal() not in self._off(day.year)[1]
 
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after ``start`` (``start`` itself is not counted); n may be
         negative (the n-th working day before). n = 0 gives ``start`` moved to a working day."""
-        step = 1 if n >= 0 else -1
-        day, left = start, abs(n)
-        if left == 0:
+        if n == 0:
+            day = start
             while not self.is_working_day(day):
                 day += timedelta(days=1)
             return day
+        # Jump by the days still missing; each window's days off are what is left to cover, and
+        # a window without days off ends on a working day: the answer.
+        step = 1 if n > 0 else -1
+        ordinal, left = start.toordinal(), abs(n)
         while left:
-            day += timedelta(days=step)
-            if self.is_working_day(day):
-                left -= 1
-        return day
+            end = ordinal + step * left
+            lo, hi = (ordinal + 1, end) if step > 0 else (end, ordinal - 1)
+            ordinal, left = end, self._off_between(lo, hi)
+        return date.fromordinal(ordinal)
 
     # The library's own names, for those who know them.
     get_nth_working_day = add_working_days
@@ -96,9 +137,8 @@ class WorkCalendar:
         """Working days from ``start`` to ``end``, both included (as ``holidays`` counts)."""
         if end < start:
             return 0
-        return sum(
-            1 for i in range((end - start).days + 1) if self.is_working_day(start + timedelta(i))
-        )
+        first, last = start.toordinal(), end.toordinal()
+        return last - first + 1 - self._off_between(first, last)
 
     get_working_days_count = working_days_count
 

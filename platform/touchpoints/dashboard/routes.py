@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.access import current_agency, permission_required
@@ -182,24 +183,38 @@ def region():
     region = _region_for_request()
     board = services.region_dashboard(region)
     filters = services.Filters.from_args(request.args)
-    rows = services.apply(board.rows, filters)
+    rows = board.memo(("rows", filters.key), lambda: services.apply(board.rows, filters))
     page = RowsPage(rows, current_app.config["PAGE_SIZE"])
-    forms = sorted({(r.form_template, r.form_name) for r in board.rows})
     region_arg = region.slug if current_user.role_enum is Role.ADMIN else None
-    export_args = filters.as_args(**({"region": region_arg} if region_arg else {}))
+    can_create = current_user.can(Permission.CREATE_AGENCY)
+
+    def body():
+        forms = sorted({(r.form_template, r.form_name) for r in board.rows})
+        export_args = filters.as_args(**({"region": region_arg} if region_arg else {}))
+        return Markup(
+            render_template(
+                "dashboard/_region_body.html",
+                region=region,
+                board=board,
+                filters=filters,
+                page=page,
+                rows=rows,
+                forms=forms,
+                publication_filters=services.PUBLICATION_FILTERS,
+                heat=heat_values(rows, board.catalogue["activity_areas"]),
+                region_arg=region_arg,
+                export_args=export_args,
+                can_create=can_create,
+                **_chart_context(board, rows),
+            )
+        )
+
+    # The page body is a function of the figures, the query string (the pager's links repeat it
+    # as given) and these two flags only: nothing else of the user, no CSRF token (its form is a
+    # GET). So it is rendered once per board and view; the layout around it, per request.
+    key = ("region-page", tuple(sorted(request.args.items(multi=True))), region_arg, can_create)
     return render_template(
-        "dashboard/region.html",
-        region=region,
-        board=board,
-        filters=filters,
-        page=page,
-        rows=rows,
-        forms=forms,
-        publication_filters=services.PUBLICATION_FILTERS,
-        heat=heat_values(rows, board.catalogue["activity_areas"]),
-        region_arg=region_arg,
-        export_args=export_args,
-        **_chart_context(board, rows),
+        "dashboard/region.html", region=region, region_arg=region_arg, body=board.memo(key, body)
     )
 
 
