@@ -135,9 +135,12 @@ def current_scope() -> Scope:
     return _current.get()
 
 
-def set_scope(scope: Scope) -> None:
-    """Switch scope now, also inside an already open transaction."""
+def set_scope(scope: Scope, *, push: bool = True) -> None:
+    """Switch scope now, also inside an already open transaction (unless ``push`` is False:
+    the caller ends the transaction itself, e.g. at the end of a request)."""
     _current.set(scope)
+    if not push:
+        return
     session = db.session()
     if session.in_transaction():
         # Mid-transaction: the after_begin listener has already run for this connection.
@@ -178,8 +181,12 @@ def _push_scope(connection: sa.Connection, scope: Scope) -> None:
 @event.listens_for(Session, "after_begin")
 def _after_begin(session, transaction, connection):
     # Per transaction, never per connection: a pooled connection must not carry the previous
-    # user's agency into the next request (REFERENCE.md, row-level security).
-    _push_scope(connection, _current.get())
+    # user's agency into the next request (REFERENCE.md, row-level security). set_config(...,
+    # true) ends with its transaction, so a new one starts with empty settings, which the
+    # policies read as "no scope": nothing to send for NO_SCOPE.
+    scope = _current.get()
+    if scope != NO_SCOPE:
+        _push_scope(connection, scope)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -44,7 +44,12 @@ def init_app(app: Flask) -> None:
     def load_user(token: str):
         from touchpoints.auth.models import User
 
-        return db.session.scalar(sa.select(User).where(User.session_token == token, User.active))
+        # Agency and region come along: every page's header shows them.
+        return db.session.scalar(
+            sa.select(User)
+            .where(User.session_token == token, User.active)
+            .options(sa.orm.joinedload(User.agency), sa.orm.joinedload(User.region))
+        )
 
     @app.before_request
     def _scope():
@@ -55,7 +60,9 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_request
     def _unscope(exc=None):
-        set_scope(NO_SCOPE)
+        # The session's transaction is rolled back when the app context ends, and the scope
+        # settings end with it: only the context variable needs resetting.
+        set_scope(NO_SCOPE, push=False)
 
     @app.after_request
     def _headers(response):
