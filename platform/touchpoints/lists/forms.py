@@ -143,7 +143,7 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
     attrs["touchpoint_code"] = SelectField(
         f"{labels['touchpoint']} (справочник)",
         choices=[
-            (CUSTOM, "— нет в справочнике, ввести —"),
+            (CUSTOM, "— нет в справочнике (введите ниже) —"),
             *[(c, f"{n} · цифровая") for c, n in digital],
             *[(c, f"{n} · офлайн") for c, n in offline],
         ],
