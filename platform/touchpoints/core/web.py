@@ -157,11 +157,23 @@ def ru_date(value, long: bool = False) -> str:
 
 
 def ru_datetime(value, tz=None) -> str:
+    """A moment in the viewer's own time: their region's zone (Moscow for the operator)."""
     if value is None:
         return "—"
-    if tz is not None:
-        value = value.astimezone(tz)
+    value = value.astimezone(tz or viewer_timezone())
     return value.strftime("%d.%m.%Y %H:%M")
+
+
+def viewer_timezone():
+    from zoneinfo import ZoneInfo
+
+    from flask import has_request_context
+
+    if has_request_context() and current_user.is_authenticated:
+        region = current_user.region or (current_user.agency.region if current_user.agency else None)
+        if region is not None:
+            return region.tz
+    return ZoneInfo("Europe/Moscow")
 
 
 def page_url(page: int) -> str:
