@@ -169,3 +169,35 @@ def test_summaries_respect_scope(app, make_agency):
         result = services.deadline_summaries([mine, other], date(2025, 5, 1))
     assert other not in result or result[other].publication_due_on is None
     assert MSK  # the helpers' zone is Murmansk's
+
+
+def test_registrars_direct_edit_starts_the_publication_clock(app, make_agency, make_user):
+    """Any change to the working list counts (5.4 / 5.5), a registrar's own edit included."""
+    from touchpoints.auth.models import User
+    from touchpoints.core.db import utcnow
+    from touchpoints.lists import services as lists
+    from touchpoints.lists.models import Entry
+
+    agency = make_agency()
+    registrar = make_user(Role.REGISTRAR, agency_id=agency)
+    entry_id = include_entry(app, agency, at(2025, 4, 25, 10))
+    approve(app, agency, at(2025, 4, 28, 10))
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        user = db.session.get(User, registrar)
+        services.sync([agency], now=at(2025, 4, 29))
+        services.record_publication(
+            db.session.get(Agency, agency), user, date(2025, 4, 29), "https://example.org/l"
+        )
+        db.session.commit()
+    today = utcnow().date()
+    assert _summary(app, agency, today).publication_due_on is None
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        entry = db.session.get(Entry, entry_id)
+        lists.update_entry(
+            entry,
+            db.session.get(User, registrar),
+            {"specifics": "Новый режим работы"},
+            entry.revision,
+        )
+        db.session.commit()
+    assert _summary(app, agency, today).publication_due_on is not None

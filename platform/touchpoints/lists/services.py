@@ -133,6 +133,11 @@ def update_entry(entry: Entry, user: User, data: dict, expected_revision: int) -
         data = {**data, "subdivision_id": user.subdivision_id}
     _assign(entry, data, Form(entry_agency(entry).form))
     entry.updated_at = utcnow()
+    if entry.status == EntryStatus.INCLUDED.value and values_of(entry) != before:
+        # The registrar's direct edit of the working list is a reviewed change like an included
+        # proposal: it starts the publication clock (Murmansk 5.4, Kuzbass 5.5).
+        entry.reviewed_at = entry.updated_at
+        entry.reviewed_by_id = user.id
     try:
         db.session.flush()
     except StaleDataError:
