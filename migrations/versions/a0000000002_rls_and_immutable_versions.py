@@ -24,6 +24,7 @@ TENANT_TABLES = {
     "entry": (False, "status IN ('included', 'excluded')"),
     "import_session": (False, None),
     "list_version": (True, "true"),
+    "mail_message": (False, None),
     "order_document": (False, "NOT draft"),
     "publication": (False, "true"),
     "published_file": (True, "true"),

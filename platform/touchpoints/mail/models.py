@@ -5,16 +5,21 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from touchpoints.core.db import db, utcnow
+from touchpoints.core.db import TenantScoped, db, utcnow
 
 
-class MailMessage(db.Model):
-    """A message to one recipient. Operator-level: its agency is kept for filtering only."""
+class MailMessage(TenantScoped, db.Model):
+    """A message to one recipient. Bodies quote lists, drafts included, so the table is under
+    row-level security too: an agency's own messages belong to it, a digest about several
+    agencies (the project office's) to none, and only the operator and the delivery jobs (the
+    system scope) read them all."""
 
     __tablename__ = "mail_message"
     __table_args__ = (sa.Index("ix_mail_message_status_next", "status", "next_attempt_at"),)
+    __region_read__ = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Nullable unlike TenantMixin: a digest about several agencies belongs to none of them.
     agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"), index=True)
     recipient: Mapped[str] = mapped_column(sa.String(255))
     subject: Mapped[str] = mapped_column(sa.String(500))
