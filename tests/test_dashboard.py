@@ -487,3 +487,25 @@ def test_reused_page_follows_changes_and_views(
     assert "<b>1</b>точек взаимодействия в регионе" in page()
     assert "Под отбор не попал ни один орган власти" in page("/dashboard/?q=nothing-like-it")
     assert "Под отбор не попал" not in page("/dashboard/?q=")
+
+
+def test_pdf_report_is_laid_out_once_for_the_same_figures(
+    app, seeded, make_user, login_as, monkeypatch
+):
+    import sqlalchemy as sa
+
+    from touchpoints.core.db import db
+    from touchpoints.dashboard import exports
+    from touchpoints.regions.models import Region
+
+    with app.app_context():
+        region_id = db.session.scalar(sa.select(Region.id).where(Region.slug == "murmansk"))
+    calls = []
+    real = exports.pdf
+    monkeypatch.setattr(exports, "pdf", lambda html: calls.append(1) or real(html))
+    client = login_as(make_user("office", region_id=region_id))
+    first = client.get("/dashboard/export.pdf")
+    second = client.get("/dashboard/export.pdf")
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data and first.data.startswith(b"%PDF")
+    assert len(calls) == 1

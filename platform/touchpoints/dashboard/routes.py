@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from urllib.parse import urlencode
 
@@ -23,6 +24,7 @@ from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.access import current_agency, permission_required
 from touchpoints.core.db import db
 from touchpoints.dashboard import charts, exports, services
+from touchpoints.extensions import limiter
 from touchpoints.regions.models import Region
 
 bp = Blueprint("dashboard", __name__)
@@ -263,6 +265,7 @@ def export_xlsx():
 
 @bp.route("/dashboard/export.pdf")
 @permission_required(Permission.READ_REGION)
+@limiter.limit("10 per minute", key_func=lambda: f"user:{current_user.get_id()}")
 def export_pdf():
     region, board, rows = _export_rows()
     html = render_template(
@@ -276,8 +279,22 @@ def export_pdf():
         ),
     )
     return _download(
-        exports.pdf(html), "application/pdf", f"dashboard-{region.slug}-{board.today}.pdf"
+        _cached_pdf(html), "application/pdf", f"dashboard-{region.slug}-{board.today}.pdf"
     )
+
+
+def _cached_pdf(html: str) -> bytes:
+    """The report's HTML determines its PDF: the same figures are laid out by WeasyPrint (a few
+    seconds and a few hundred MB) once per process, not once per click."""
+    key = hashlib.sha256(html.encode()).hexdigest()
+    cache = current_app.extensions.setdefault("dashboard_pdf_cache", {})
+    data = cache.get(key)
+    if data is None:
+        data = exports.pdf(html)
+        if len(cache) >= 8:
+            cache.pop(next(iter(cache)))
+        cache[key] = data
+    return data
 
 
 def _download(data: bytes, mimetype: str, filename: str) -> Response:
