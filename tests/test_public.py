@@ -274,3 +274,14 @@ def test_staff_names_never_appear(client, published, make_user):
         assert "Зрителев" not in body
         for name in published["staff"]:
             assert name not in body
+
+
+def test_public_pages_and_api_have_a_per_client_budget(migrated):
+    from tests.conftest import make_app
+
+    app = make_app(migrated, PUBLIC_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    codes = [client.get("/p/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    api = [client.get("/api/v1/regions").status_code for _ in range(4)]
+    assert api[-1] == 429 and client.get("/api/v1/regions").is_json

@@ -98,6 +98,8 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour"),
+        #: Requests per client address to the public pages and the API.
+        "PUBLIC_RATE_LIMIT": env("PUBLIC_RATE_LIMIT", "600 per minute"),
         "TRUSTED_HOSTS": [h for h in (env("TRUSTED_HOSTS", "") or "").split(",") if h] or None,
         "PROXY_FIX": env_bool("PROXY_FIX", False),
         "PAGE_SIZE": env_int("PAGE_SIZE", 50),

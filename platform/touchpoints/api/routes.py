@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     jsonify,
@@ -30,7 +31,7 @@ from touchpoints.api.forms import TokenForm
 from touchpoints.api.models import ApiToken
 from touchpoints.core.db import db, set_scope
 from touchpoints.core.web import Page
-from touchpoints.extensions import csrf
+from touchpoints.extensions import csrf, limiter
 from touchpoints.public import services
 from touchpoints.public.services import PUBLIC_SCOPE, NotFound
 from touchpoints.regions.models import Agency, Region
@@ -39,6 +40,7 @@ from touchpoints.tenants.form import Form
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens, no cookies: nothing here can be forged cross-site, and scripts post no CSRF token.
 csrf.exempt(bp)
+limiter.limit(lambda: current_app.config["PUBLIC_RATE_LIMIT"])(bp)
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100

@@ -14,11 +14,14 @@ from flask import Blueprint, Response, current_app, make_response, render_templa
 
 from touchpoints.core.db import set_scope
 from touchpoints.core.web import Page
+from touchpoints.extensions import limiter
 from touchpoints.public import opendata, services
 from touchpoints.public.services import PUBLIC_SCOPE, NotFound
 from touchpoints.tenants.form import Form
 
 bp = Blueprint("public", __name__, url_prefix="/p")
+# Open to anyone: a per-address budget keeps one scraper from starving the agencies' staff.
+limiter.limit(lambda: current_app.config["PUBLIC_RATE_LIMIT"])(bp)
 
 #: Pages change when a new version is approved: always revalidate (a 304 costs little).
 REVALIDATE = "public, no-cache"
