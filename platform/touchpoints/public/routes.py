@@ -56,12 +56,30 @@ def conditional(
         fresh = request.if_none_match.contains_weak(etag)
     elif lm is not None and request.if_modified_since is not None:
         fresh = lm <= request.if_modified_since
-    response = Response(status=304) if fresh else make_response(build())
+    response = Response(status=304) if fresh else make_response(_body(etag, build))
     response.set_etag(etag)
     if lm is not None:
         response.last_modified = lm
     response.headers["Cache-Control"] = cache_control
     return response
+
+
+#: Rendered pages by (host, ETag), most recent last. A strong ETag names exactly one body, so a
+#: page is rendered once per process until something it shows changes.
+_PAGE_CACHE_SIZE = 256
+
+
+def _body(etag: str, build):
+    cache = current_app.extensions.setdefault("public_page_cache", {})
+    key = (request.host, etag)
+    body = cache.get(key)
+    if body is None:
+        body = build()
+        if isinstance(body, str):
+            if len(cache) >= _PAGE_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+            cache[key] = body
+    return body
 
 
 # --------------------------------------------------------------------------- pages
