@@ -155,7 +155,9 @@ def main() -> None:
         app.config["DASHBOARD_CACHE_SECONDS"] = 120
         channels, _ = _median(client, "/dashboard/channels")
         xlsx, xlsx_size = _median(client, "/dashboard/export.xlsx", runs=3)
-        pdf, pdf_size = _median(client, "/dashboard/export.pdf", runs=3)
+        # The first PDF of a set of figures is laid out by WeasyPrint; later ones are reused.
+        pdf, pdf_size = _median(client, "/dashboard/export.pdf", runs=1)
+        pdf_again, _ = _median(client, "/dashboard/export.pdf", runs=3)
 
         def line(label: str, seconds: float, note: str = "") -> None:
             print(
@@ -172,7 +174,8 @@ def main() -> None:
         line("dashboard, recomputed (cache off)", cold)
         line("channels /dashboard/channels", channels)
         line("XLSX export", xlsx, f"   ({xlsx_size // 1024} KiB)")
-        line("PDF export", pdf, f"   ({pdf_size // 1024} KiB)")
+        line("PDF export, laid out", pdf, f"   ({pdf_size // 1024} KiB)")
+        line("PDF export, same figures again", pdf_again)
     finally:
         with app.app_context():
             db.session.remove()
