@@ -170,7 +170,9 @@ def viewer_timezone():
     from flask import has_request_context
 
     if has_request_context() and current_user.is_authenticated:
-        region = current_user.region or (current_user.agency.region if current_user.agency else None)
+        region = current_user.region or (
+            current_user.agency.region if current_user.agency else None
+        )
         if region is not None:
             return region.tz
     return ZoneInfo("Europe/Moscow")
