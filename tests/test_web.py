@@ -26,3 +26,26 @@ def test_times_are_shown_in_the_viewers_region(app, make_region, make_agency, ma
     # 20:30 UTC on New Year's Eve is 03:30 on 1 January in Kemerovo (UTC+7).
     assert "01.01.2026 03:30" in body
     assert "31.12.2025 20:30" not in body
+
+
+def test_huge_ids_in_urls_are_not_found(app, make_agency, make_user, login_as):
+    client = login_as(make_user(Role.REGISTRAR, agency_id=make_agency()))
+    for path in (
+        "/list/entries/99999999999999999999",
+        "/list/versions/9223372036854775808",
+        "/users/4294967296/edit",
+    ):
+        assert client.get(path).status_code == 404, path
+
+
+def test_dashboard_drilldown_filters_are_understood_by_the_list(demo_app):
+    client = demo_app.test_client()
+    client.post("/login", data={"email": "office@murmansk.example.org", "password": "demo"})
+    internal = client.get("/agencies/murmansk-tourism/list?client=internal").get_data(as_text=True)
+    assert "Техническая поддержка рабочих мест" in internal
+    assert "Аттестация экскурсоводов" not in internal
+    digital = client.get("/agencies/murmansk-tourism/list?channel=digital").get_data(as_text=True)
+    assert "Система учёта заявок" in digital and "Журнал заявок" not in digital
+    dashboard = client.get("/dashboard/").get_data(as_text=True)
+    assert "client=internal" in dashboard and "channel=digital" in dashboard
+    assert "channel_kind=" not in dashboard and "client_kind=" not in dashboard

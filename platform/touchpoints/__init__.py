@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from touchpoints.config import ROOT_DIR, build_config
 
@@ -26,12 +27,20 @@ def create_app(profile: str | None = None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     _init_extensions(app)
+    # Every <int:…> in a URL fits the database's integer: a larger number is a 404, not an
+    # overflow error from the driver.
+    app.url_map.converters["int"] = BoundedIntegerConverter
     _register_blueprints(app)
     _register_cli(app)
     from touchpoints.core import web
 
     web.init_app(app)
     return app
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def _beat_schedule() -> dict:

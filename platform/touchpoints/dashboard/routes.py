@@ -134,7 +134,7 @@ def _chart_context(board: services.Dashboard, rows: list[services.AgencyRow]) ->
                 {
                     "label": r.name,
                     "value": r.digital_share,
-                    "href": agency_url(r.slug, "list", channel_kind="digital"),
+                    "href": agency_url(r.slug, "list", channel="digital"),
                 }
                 for r in by_share
             ],

@@ -265,8 +265,11 @@ def _list_query(agency: Agency, form: Form):
     channel = args.get("channel", "")
     if channel in CHANNEL_LABELS:
         q = q.where(Entry.channel_kind == channel)
+    client = args.get("client", "")
+    if client in ("external", "internal"):
+        q = q.where(Entry.client_kind == client)
     sub = args.get("subdivision", "")
-    if sub.isdecimal() and sub.isascii():
+    if sub.isdecimal() and sub.isascii() and len(sub) < 10:
         q = q.where(Entry.subdivision_id == int(sub))
     text = args.get("q", "").strip()
     if text:
