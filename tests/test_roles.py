@@ -123,7 +123,7 @@ def test_deactivation_is_confirmed_audited_and_ends_sessions(world, app, login_a
     )
     assert viewer_client.get("/").status_code == 302
     audit = client.get("/audit/").get_data(as_text=True)
-    assert "user.deactivate" in audit
+    assert "Учётная запись отключена" in audit
 
 
 def test_invalid_user_form_keeps_input(world, login_as):

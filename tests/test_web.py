@@ -49,3 +49,41 @@ def test_dashboard_drilldown_filters_are_understood_by_the_list(demo_app):
     dashboard = client.get("/dashboard/").get_data(as_text=True)
     assert "client=internal" in dashboard and "channel=digital" in dashboard
     assert "channel_kind=" not in dashboard and "client_kind=" not in dashboard
+
+
+def test_audit_log_reads_in_russian(demo_app):
+    client = demo_app.test_client()
+    client.post(
+        "/login", data={"email": "registrar@murmansk-tourism.example.org", "password": "demo"}
+    )
+    body = client.get("/audit/").get_data(as_text=True)
+    assert "Возвращена на доработку" in body or "Отправлена на проверку" in body
+    assert "entry.submit" not in body and "entry.create" not in body
+    assert "Строки перечня".lower() in body.lower()
+    entries = client.get("/audit/?action=entry.").get_data(as_text=True)
+    assert "Утверждена редакция перечня" not in entries
+
+
+def test_users_page_does_not_query_per_user(app, make_agency, make_user, login_as):
+    import sqlalchemy as sa
+
+    from touchpoints.core.db import db
+
+    client = login_as(make_user(Role.ADMIN))
+
+    def count(n_agencies):
+        # Each user in an agency of their own: a lazy load per row would show as more queries.
+        for _ in range(n_agencies):
+            make_user(Role.EDITOR, agency_id=make_agency())
+        statements = []
+        with app.app_context():
+            engine = db.engine
+        listener = lambda *a: statements.append(a[2])  # noqa: E731
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert client.get("/users/").status_code == 200
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    assert count(1) == count(6)

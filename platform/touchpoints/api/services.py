@@ -31,7 +31,11 @@ def can_manage_tokens(user) -> bool:
 
 def tokens_query(user):
     """Tokens a user sees: their own (office) or all of them (administrator)."""
-    q = sa.select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
+    q = (
+        sa.select(ApiToken)
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
+        .options(sa.orm.selectinload(ApiToken.owner), sa.orm.selectinload(ApiToken.region))
+    )
     if user.role_enum is not Role.ADMIN:
         q = q.where(ApiToken.owner_id == user.id)
     return q

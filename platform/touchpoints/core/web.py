@@ -109,6 +109,11 @@ def init_app(app: Flask) -> None:
     def _globals():
         return {"nav": navigation(), "Permission": Permission, "Role": Role}
 
+    from touchpoints.audit import labels as audit_labels
+
+    app.jinja_env.filters["audit_action"] = audit_labels.action_label
+    app.jinja_env.filters["audit_object"] = audit_labels.object_label
+    app.jinja_env.filters["audit_actor"] = audit_labels.actor_label
     app.jinja_env.filters["ru_date"] = ru_date
     app.jinja_env.filters["ru_datetime"] = ru_datetime
     app.jinja_env.globals["page_url"] = page_url

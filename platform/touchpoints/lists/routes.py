@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from touchpoints.audit.labels import ACTION_LABELS
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.roles import Permission
 from touchpoints.core.access import (
@@ -86,19 +87,6 @@ STATUS_FILTERS = {
         "Все",
         (*services.OPEN_PROPOSAL, EntryStatus.INCLUDED.value, EntryStatus.EXCLUDED.value),
     ),
-}
-ACTION_LABELS = {
-    "entry.create": "Создана строка",
-    "entry.update": "Изменены сведения",
-    "entry.submit": "Отправлена на проверку",
-    "entry.include": "Включена в перечень",
-    "entry.review.include": "Принята уполномоченным лицом",
-    "entry.return": "Возвращена на доработку",
-    "entry.withdraw": "Отозвана",
-    "entry.change": "Внесено изменение",
-    "entry.exclude": "Исключена из перечня",
-    "entry.propose.change": "Предложено изменение",
-    "entry.propose.exclusion": "Предложено исключение",
 }
 
 

@@ -20,7 +20,15 @@ def _is_admin() -> bool:
 
 
 def _users_query():
-    q = sa.select(User).order_by(User.name)
+    q = (
+        sa.select(User)
+        .order_by(User.name)
+        .options(
+            sa.orm.selectinload(User.agency),
+            sa.orm.selectinload(User.region),
+            sa.orm.selectinload(User.subdivision),
+        )
+    )
     if not _is_admin():
         q = q.where(User.agency_id == current_user.agency_id)
     search = request.args.get("q", "").strip()

@@ -1,0 +1,71 @@
+"""How the audit trail reads to people: Russian names of actions, objects and non-human actors."""
+
+from __future__ import annotations
+
+ACTION_LABELS = {
+    "entry.create": "Создана строка",
+    "entry.update": "Изменены сведения",
+    "entry.submit": "Отправлена на проверку",
+    "entry.include": "Включена в перечень",
+    "entry.review.include": "Принята уполномоченным лицом",
+    "entry.return": "Возвращена на доработку",
+    "entry.withdraw": "Отозвана",
+    "entry.change": "Внесено изменение",
+    "entry.exclude": "Исключена из перечня",
+    "entry.propose.change": "Предложено изменение",
+    "entry.propose.exclusion": "Предложено исключение",
+    "entry.import": "Загружена из файла",
+    "list.import": "Загрузка перечня из файла",
+    "area.status": "Изменена отметка о направлении деятельности",
+    "version.approve": "Утверждена редакция перечня",
+    "publication.record": "Отмечено размещение на сайте",
+    "subdivision.reconfirm": "Подразделение подтвердило актуальность сведений",
+    "agency.create": "Добавлена организация",
+    "tenant.create": "Создано из определения",
+    "tenant.update": "Обновлено из определения",
+    "user.create": "Добавлен пользователь",
+    "user.update": "Изменены данные пользователя",
+    "user.password": "Изменён пароль",
+    "user.activate": "Учётная запись включена",
+    "user.deactivate": "Учётная запись отключена",
+    "api_token.issue": "Выпущен токен API",
+    "api_token.revoke": "Отозван токен API",
+    "calendar.override": "Изменён производственный календарь региона",
+    "calendar.override.delete": "Удалено исключение производственного календаря",
+}
+
+OBJECT_LABELS = {
+    "entry": "строка перечня",
+    "list_version": "редакция",
+    "agency": "организация",
+    "subdivision": "подразделение",
+    "user_account": "пользователь",
+    "area_status": "направление деятельности",
+    "publication": "размещение",
+    "region": "регион",
+    "form_template": "форма перечня",
+    "api_token": "токен API",
+    "calendar_override": "календарь",
+}
+
+ACTOR_LABELS = {
+    "cli": "командная строка",
+    "sync": "синхронизация определений",
+    "import": "импорт",
+    "system": "система",
+    "": "система",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+def object_label(object_type: str) -> str:
+    return OBJECT_LABELS.get(object_type, object_type)
+
+
+def actor_label(event) -> str:
+    if event.actor is not None:
+        return event.actor.name
+    return ACTOR_LABELS.get(event.actor_label or "", event.actor_label)
