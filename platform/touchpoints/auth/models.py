@@ -86,12 +86,6 @@ class User(UserMixin, db.Model):
     def can(self, permission: Permission) -> bool:
         return permission in GRANTS[self.role_enum]
 
-    @property
-    def home_region_id(self) -> int | None:
-        if self.region_id is not None:
-            return self.region_id
-        return self.agency.region_id if self.agency else None
-
     def set_password(self, password: str) -> None:
         self.password_hash = _hasher.hash(password)
         self.session_token = _new_token()

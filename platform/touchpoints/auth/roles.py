@@ -16,10 +16,6 @@ class Role(enum.StrEnum):
     def label(self) -> str:
         return ROLE_LABELS[self]
 
-    @property
-    def is_agency_role(self) -> bool:
-        return self in AGENCY_ROLES
-
 
 ROLE_LABELS = {
     Role.ADMIN: "Администратор",

@@ -121,10 +121,6 @@ class Scope:
     agency_id: int | None = None
     region_id: int | None = None
 
-    @property
-    def writes_anywhere(self) -> bool:
-        return self.kind == "all"
-
 
 NO_SCOPE = Scope()
 SYSTEM_SCOPE = Scope("all")

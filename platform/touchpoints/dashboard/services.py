@@ -141,10 +141,6 @@ class Headline:
     digital: int
     average_digital_share: float | None
 
-    @property
-    def overall_digital_share(self) -> float | None:
-        return self.digital / self.touchpoints if self.touchpoints else None
-
 
 @dataclasses.dataclass
 class Dashboard:

@@ -591,10 +591,6 @@ def deadline_summaries(agency_ids: list[int], today: date | None = None) -> dict
     return out
 
 
-def local_now(agency_tz: ZoneInfo, now: datetime | None = None) -> datetime:
-    return (now or utcnow()).astimezone(agency_tz)
-
-
 __all__ = [
     "DeadlineError",
     "Summary",

@@ -131,9 +131,6 @@ class Report:
     def for_entry(self, entry_id: int) -> list[Finding]:
         return [f for f in self.findings if f.entry_id == entry_id]
 
-    def rules_broken(self) -> set[str]:
-        return {f.rule for f in self.findings}
-
     def add(self, rule: str, fam: str, message: str, **where) -> None:
         level = WARNING if rule in WARNING_RULES else ERROR
         if rule == "norm_waiting" and fam == "murmansk":
@@ -477,8 +474,3 @@ def _check_norms(report: Report, fam: str, e, name: str, where: dict) -> None:
 
 def _num(value: float) -> str:
     return f"{value:g}".replace(".", ",")
-
-
-def blocking_errors(agency: Agency) -> list[Finding]:
-    """For ``approve_version(check_errors=...)``."""
-    return check(agency).errors

@@ -314,6 +314,8 @@ def _csv_cell(field: Field, value) -> str:
     return str(value)
 
 
+# Open data keeps every value exactly as approved, so that machines read what was signed:
+# unlike the staff exports (transfer.export.csv_safe), no apostrophe guards against formulas.
 def render_csv(agency, version, rows) -> bytes:
     """RFC 4180 CSV, UTF-8 with a BOM (so that Excel reads Cyrillic), a header of field names."""
     form = Form(version.form)

@@ -97,12 +97,6 @@ class FormDefinition(Strict):
         return self
 
 
-class Catalogue(Strict):
-    activity_areas: list[dict]
-    client_needs: list[dict]
-    taxonomy: list[dict]
-
-
 class OrderSettings(Strict):
     procedure_order: dict | None = None
     appendix_title: str | None = None
