@@ -192,24 +192,37 @@ def page_url(page: int) -> str:
 
 
 class Page:
-    """A page of a query's results, for lists of any length."""
+    """A page of a query's results (or of a list, with :meth:`of_list`), for lists of any length."""
 
     def __init__(self, query, page: int | None = None, per_page: int | None = None):
-        from flask import current_app
-
-        self.per_page = per_page or current_app.config["PAGE_SIZE"]
-        try:
-            self.page = max(1, int(page if page is not None else request.args.get("page", 1)))
-        except ValueError:
-            self.page = 1
-        self.total = db.session.scalar(
+        total = db.session.scalar(
             sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
         )
-        self.pages = max(1, math.ceil(self.total / self.per_page))
-        self.page = min(self.page, self.pages)
+        self._paginate(total, page, per_page)
         self.items = list(
             db.session.scalars(query.limit(self.per_page).offset((self.page - 1) * self.per_page))
         )
+
+    @classmethod
+    def of_list(cls, items: list, page: int | None = None, per_page: int | None = None) -> Page:
+        """A page of rows already in memory (sorted figures, an upload's preview)."""
+        self = cls.__new__(cls)
+        self._paginate(len(items), page, per_page)
+        start = (self.page - 1) * self.per_page
+        self.items = items[start : start + self.per_page]
+        return self
+
+    def _paginate(self, total: int, page: int | None, per_page: int | None) -> None:
+        from flask import current_app
+
+        self.total = total
+        self.per_page = per_page or current_app.config["PAGE_SIZE"]
+        try:
+            requested = int(page if page is not None else request.args.get("page", 1))
+        except (TypeError, ValueError):
+            requested = 1
+        self.pages = max(1, math.ceil(total / self.per_page))
+        self.page = min(max(1, requested), self.pages)
 
     @property
     def has_prev(self) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -23,6 +22,7 @@ from markupsafe import Markup
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.access import current_agency, permission_required
 from touchpoints.core.db import db
+from touchpoints.core.web import Page
 from touchpoints.dashboard import charts, exports, services
 from touchpoints.extensions import limiter
 from touchpoints.regions.models import Region
@@ -99,30 +99,6 @@ def _region_for_request() -> Region:
     return region
 
 
-class RowsPage:
-    """A page of already sorted rows, shaped like core.web.Page for the pager macro."""
-
-    def __init__(self, items: list, per_page: int):
-        self.total = len(items)
-        self.per_page = per_page
-        self.pages = max(1, math.ceil(self.total / per_page))
-        try:
-            page = int(request.args.get("page", 1))
-        except ValueError:
-            page = 1
-        self.page = min(max(1, page), self.pages)
-        start = (self.page - 1) * per_page
-        self.items = items[start : start + per_page]
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def _chart_context(board: services.Dashboard, rows: list[services.AgencyRow]) -> dict:
     areas = board.catalogue["activity_areas"]
     by_share = sorted(rows, key=lambda r: (r.digital_share is None, -(r.digital_share or 0)))
@@ -186,7 +162,7 @@ def region():
     board = services.region_dashboard(region)
     filters = services.Filters.from_args(request.args)
     rows = board.memo(("rows", filters.key), lambda: services.apply(board.rows, filters))
-    page = RowsPage(rows, current_app.config["PAGE_SIZE"])
+    page = Page.of_list(rows)
     region_arg = region.slug if current_user.role_enum is Role.ADMIN else None
     can_create = current_user.can(Permission.CREATE_AGENCY)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 
 import sqlalchemy as sa
 from flask import (
@@ -23,7 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from touchpoints.auth.roles import Permission
 from touchpoints.core.access import current_agency, permission_required
 from touchpoints.core.db import db
-from touchpoints.core.web import ru_datetime
+from touchpoints.core.web import Page, ru_datetime
 from touchpoints.lists.models import ListVersion
 from touchpoints.tenants.form import Form
 from touchpoints.transfer import imports
@@ -142,19 +141,6 @@ def rows_word(n: int) -> str:
     return f"{n} строк"
 
 
-class _RowPage:
-    """A page of preview rows, shaped like core.web.Page for the pager macro."""
-
-    def __init__(self, rows: list, page: int, per_page: int = PREVIEW_PAGE_SIZE):
-        self.total = len(rows)
-        self.per_page = per_page
-        self.pages = max(1, math.ceil(self.total / per_page))
-        self.page = min(max(1, page), self.pages)
-        self.items = rows[(self.page - 1) * per_page : self.page * per_page]
-        self.has_prev = self.page > 1
-        self.has_next = self.page < self.pages
-
-
 def _header_choices(cells: list[list[str]]) -> list[tuple[int, str]]:
     out = []
     for i, row in enumerate(cells[: imports.HEADER_SEARCH_ROWS]):
@@ -195,15 +181,11 @@ def preview(token):
     analysis = imports.analyse_session(agency, session)
     only_errors = request.args.get("errors") == "1"
     rows = [r for r in analysis.rows if r.errors] if only_errors else analysis.rows
-    try:
-        page_no = int(request.args.get("page", 1))
-    except ValueError:
-        page_no = 1
     return render_template(
         "transfer/preview.html",
         session=session,
         analysis=analysis,
-        page=_RowPage(rows, page_no),
+        page=Page.of_list(rows, per_page=PREVIEW_PAGE_SIZE),
         only_errors=only_errors,
         form=form,
         header=header,
