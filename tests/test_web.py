@@ -87,3 +87,16 @@ def test_users_page_does_not_query_per_user(app, make_agency, make_user, login_a
         return len(statements)
 
     assert count(1) == count(6)
+
+
+def test_numbers_read_the_same_on_every_surface():
+    from touchpoints.orders.services import _fmt_number
+    from touchpoints.public.services import _number
+    from touchpoints.transfer.fields import number_text
+
+    for render in (_number, _fmt_number, number_text):
+        assert render(1.5) == "1,5"
+        assert render(2.0) == "2"
+    # Text keeps its own punctuation.
+    assert _number("Ответ в течение 1.5 ч.") == "Ответ в течение 1.5 ч."
+    assert _fmt_number("Раздел сайта.") == "Раздел сайта."

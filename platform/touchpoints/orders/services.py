@@ -46,6 +46,7 @@ from touchpoints.lists.services import sort_key_for, working_entries
 from touchpoints.orders.models import DocumentStatus, OrderDocument
 from touchpoints.regions.models import Agency
 from touchpoints.tenants.form import Form
+from touchpoints.transfer.fields import number_text
 
 log = logging.getLogger(__name__)
 
@@ -169,8 +170,9 @@ class OrderData:
 def _fmt_number(value) -> str:
     if value is None or value == "":
         return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
+    # Numbers read as the working list and the exports print them ("1,5").
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number_text(value)
     return str(value)
 
 

@@ -27,6 +27,7 @@ from touchpoints.public import opendata
 from touchpoints.public.models import PublishedFile
 from touchpoints.regions.models import Agency, Region
 from touchpoints.tenants.form import Form
+from touchpoints.transfer.fields import number_text
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +154,9 @@ class Group:
 def _number(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    # Numbers read as the working list and the exports print them ("1,5").
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number_text(value)
     return str(value)
 
 
