@@ -42,14 +42,23 @@ def wants_json() -> bool:
 def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(token: str):
+        from touchpoints.auth import sessions
         from touchpoints.auth.models import User
 
+        identity = sessions.find_for_session(token)
+        if identity is None:
+            return None
+        # The person's own scope first: under row-level security their row is visible in it.
+        set_scope(identity.scope)
         # Agency and region come along: every page's header shows them.
-        return db.session.scalar(
+        user = db.session.scalar(
             sa.select(User)
-            .where(User.session_token == token, User.active)
+            .where(User.id == identity.id)
             .options(sa.orm.joinedload(User.agency), sa.orm.joinedload(User.region))
         )
+        if user is not None:
+            user.session_token = token
+        return user
 
     @app.before_request
     def _scope():
