@@ -125,7 +125,14 @@ def build_config(profile: str | None = None, **overrides) -> dict:
             "worker_prefetch_multiplier": 1,
             "worker_max_memory_per_child": env_int("WORKER_MAX_MEMORY_KB", 600_000),
             "task_time_limit": env_int("TASK_TIME_LIMIT", 600),
-            "broker_transport_options": {"visibility_timeout": 3600},
+            # A message a killed worker took is given back after this many seconds (Redis has
+            # no other way to know), so it must be short for a job to finish within a minute
+            # of the kill. Longer tasks may then run twice: every task is idempotent and
+            # claims its row (orders/lease.py, mail.service.claim). Countdowns stay below it.
+            "broker_transport_options": {
+                "visibility_timeout": env_int("VISIBILITY_TIMEOUT", 30),
+                "unacked_restore_interval": 5,
+            },
             "timezone": "UTC",
             "enable_utc": True,
         },

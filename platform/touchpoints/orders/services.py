@@ -39,10 +39,12 @@ from sqlalchemy.exc import IntegrityError
 
 from touchpoints.config import ROOT_DIR
 from touchpoints.core.db import agency_scope, db, scoped, utcnow
+from touchpoints.core.safety import neutralise_bidi
 from touchpoints.core.web import ru_date
 from touchpoints.lists import diff as list_diff
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion
 from touchpoints.lists.services import sort_key_for, working_entries
+from touchpoints.orders.lease import RENDER_LEASE, LeaseKeeper
 from touchpoints.orders.models import DocumentStatus, OrderDocument
 from touchpoints.regions.models import Agency
 from touchpoints.tenants.form import Form
@@ -460,6 +462,8 @@ def template_environment(slug: str, tenants_dir: Path | None = None) -> Sandboxe
                 undefined=jinja2.StrictUndefined,
                 trim_blocks=True,
                 lstrip_blocks=True,
+                # Text typed with U+202E and kin must not print reversed in the order.
+                finalize=neutralise_bidi,
             )
             env.filters["ru_date"] = ru_date
             _environments[key] = env
@@ -583,9 +587,13 @@ def _find(agency_id: int, key: str) -> OrderDocument | None:
 
 def _stale(doc: OrderDocument) -> bool:
     """A queued or claimed rendering that no worker can still be doing (it died or was lost)."""
-    limit = current_app.config["CELERY"].get("task_time_limit", 600) + 60
-    since = doc.started_at if doc.status == DocumentStatus.RENDERING.value else doc.requested_at
-    return since is not None and utcnow() - since > timedelta(seconds=limit)
+    if doc.status == DocumentStatus.RENDERING.value:
+        since, limit = doc.started_at, RENDER_LEASE
+    else:
+        # A message the broker lost: Redis gives unacknowledged ones back after this time.
+        visibility = current_app.config["CELERY"]["broker_transport_options"]["visibility_timeout"]
+        since, limit = doc.requested_at, timedelta(seconds=2 * visibility + 10)
+    return since is not None and utcnow() - since > limit
 
 
 def _request(
@@ -716,7 +724,7 @@ def render_document(agency_id: int, document_id: int) -> str:
         if doc.ready:
             return "ready"
         now = utcnow()
-        limit = timedelta(seconds=current_app.config["CELERY"].get("task_time_limit", 600) + 60)
+        limit = RENDER_LEASE
         claimed = db.session.execute(
             sa.update(OrderDocument)
             .where(
@@ -742,13 +750,14 @@ def render_document(agency_id: int, document_id: int) -> str:
         db.session.refresh(doc)
         agency = db.session.get(Agency, agency_id)
         try:
-            if doc.draft:
-                rendered = render_order(agency, None)
-                # The list may have changed since the request: the key says what was asked for,
-                # so a draft that no longer matches is simply not found by the next request.
-            else:
-                version = db.session.get(ListVersion, doc.version_id)
-                rendered = render_order(agency, version, doc.with_changes)
+            with LeaseKeeper(agency_id, document_id):
+                if doc.draft:
+                    rendered = render_order(agency, None)
+                    # The list may have changed since the request: the key says what was asked
+                    # for, so a draft that no longer matches is simply not found next time.
+                else:
+                    version = db.session.get(ListVersion, doc.version_id)
+                    rendered = render_order(agency, version, doc.with_changes)
         except OrderError as exc:
             return _fail(doc, str(exc))
         except Exception:
