@@ -40,7 +40,7 @@ def _worker(migrated) -> subprocess.Popen:
             "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",
-        ],  # fmt: skip
+        ],
         cwd=ROOT_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
