@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
-from touchpoints.core.db import agency_scope, db, scoped
+from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
 from touchpoints.lists.cli import lists_cli
 from touchpoints.lists.models import ListVersion
 from touchpoints.regions.models import Agency
@@ -17,7 +17,9 @@ from touchpoints.transfer.reader import ImportFileError
 
 
 def _agency(slug: str) -> Agency:
-    agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
+    # The operator names any agency: found in the system scope, then worked on in its own.
+    with scoped(SYSTEM_SCOPE):
+        agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
     if agency is None:
         raise click.ClickException(f"Организация «{slug}» не найдена.")
     return agency
