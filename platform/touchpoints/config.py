@@ -143,7 +143,9 @@ def build_config(profile: str | None = None, **overrides) -> dict:
             # claims its row (orders/lease.py, mail.service.claim). Countdowns stay below it.
             "broker_transport_options": {
                 "visibility_timeout": env_int("VISIBILITY_TIMEOUT", 30),
+                # Look for such messages every 5 s (kombu's default scans every 100 s).
                 "unacked_restore_interval": 5,
+                "unacked_restore_throttle": 1,
             },
             "timezone": "UTC",
             "enable_utc": True,
