@@ -72,7 +72,9 @@ def import_command(slug: str, file: Path, dry_run: bool) -> None:
         except Exception as exc:
             db.session.rollback()
             raise click.ClickException(f"Загрузка не выполнена, ничего не записано: {exc}") from exc
-    click.echo(f"Загружено строк: {n}; они включены в рабочий перечень «{agency.short_name}».")
+        # Still in the agency's scope: after the commit the agency is read again, and RLS
+        # shows it to its own scope only.
+        click.echo(f"Загружено строк: {n}; они включены в рабочий перечень «{agency.short_name}».")
 
 
 @lists_cli.command("export")
