@@ -1,5 +1,5 @@
 """Entry forms generated from the agency's form definition: its labels, order, required columns
-and catalogues (DESIGN.md, "Tenants with their own forms")."""
+and catalogues (README, "One data model behind every form")."""
 
 from __future__ import annotations
 
