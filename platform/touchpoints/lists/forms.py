@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from touchpoints.lists.labels import CHANNEL_CHOICES, CLIENT_CHOICES, FIELD_LABELS
+from touchpoints.lists.labels import CHANNEL_CHOICES, CHANNEL_KINDS, CLIENT_CHOICES, FIELD_LABELS
 from touchpoints.lists.models import COMMON_FIELDS
 from touchpoints.lists.services import NORM_FIELDS
 from touchpoints.tenants.form import Form
@@ -141,8 +141,8 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
         f"{labels['touchpoint']} (справочник)",
         choices=[
             (CUSTOM, "— нет в справочнике (введите ниже) —"),
-            *[(c, f"{n} · цифровая") for c, n in digital],
-            *[(c, f"{n} · офлайн") for c, n in offline],
+            *[(c, f"{n} · {CHANNEL_KINDS['digital']}") for c, n in digital],
+            *[(c, f"{n} · {CHANNEL_KINDS['offline']}") for c, n in offline],
         ],
         validators=[Optional()],
         description=HINTS["touchpoint_code"],
