@@ -1,5 +1,5 @@
 """Entry forms generated from the agency's form definition: its labels, order, required columns
-and catalogues (DESIGN.md, "Tenants with their own forms")."""
+and catalogues (docs/list-kernel.md)."""
 
 from __future__ import annotations
 
