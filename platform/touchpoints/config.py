@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 
-
 def _root_dir() -> Path:
     """Where templates/, static/, tenants/ and migrations/ are: the checkout for an editable
     install, ``TOUCHPOINTS_ROOT_DIR`` (the image sets it) for an installed package, whose code

@@ -3,7 +3,7 @@
 A sandboxed Jinja environment renders :class:`~touchpoints.orders.document.OrderData` with the
 agency's templates (``tenants/<slug>/templates/`` first, then ``templates/pdf/``); WeasyPrint
 makes the PDF with a URL fetcher that refuses everything but ``data:`` URIs, so a template can
-reach neither the file system nor the network (docs/list-kernel.md, "Orders"). Rendering is slow
+reach neither the file system nor the network (docs/pdf.md). Rendering is slow
 and WeasyPrint keeps its memory until the process exits, so it runs in a Celery task
 (:mod:`touchpoints.orders.claim`).
 """
