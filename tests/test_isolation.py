@@ -360,7 +360,7 @@ def test_migration_policies_match_the_models():
 
 
 def test_project_office_never_reads_drafts(two_agencies, migrated):
-    """DESIGN.md: nobody sees another agency's drafts, the project office included."""
+    """docs/tenancy.md: nobody sees another agency's drafts, the project office included."""
     app = two_agencies
     with app.app_context(), scoped(SYSTEM_SCOPE):
         mur = db.session.scalar(sa.select(Agency).where(Agency.slug == "murmansk-tourism"))

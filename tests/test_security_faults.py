@@ -16,7 +16,7 @@ from tests.conftest import REDIS_TEST_URL, make_app
 from touchpoints.config import ROOT_DIR, build_config
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
 from touchpoints.lists.models import ListVersion
-from touchpoints.orders import services as orders
+from touchpoints.orders import storage as orders
 from touchpoints.orders.models import OrderDocument
 
 

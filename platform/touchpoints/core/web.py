@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from touchpoints.auth.roles import Permission, Role
+from touchpoints.core import text
 from touchpoints.core.access import apply_user_scope
 from touchpoints.core.db import NO_SCOPE, db, set_scope
 from touchpoints.core.safety import has_forbidden_controls, neutralise_bidi
@@ -149,7 +150,6 @@ def init_app(app: Flask) -> None:
     # Every value a template prints (pages, the order PDF, the dashboard PDF) loses bidi
     # controls: U+202E would print stored text reversed.
     app.jinja_env.finalize = neutralise_bidi
-    app.jinja_env.filters["ru_date"] = ru_date
     app.jinja_env.filters["ru_datetime"] = ru_datetime
     app.jinja_env.globals["page_url"] = page_url
 
@@ -182,26 +182,11 @@ def navigation() -> list[tuple[str, str]]:
     return items
 
 
-MONTHS = [
-    "января", "февраля", "марта", "апреля", "мая", "июня",
-    "июля", "августа", "сентября", "октября", "ноября", "декабря",
-]  # fmt: skip
-
-
-def ru_date(value, long: bool = False) -> str:
-    if value is None:
-        return "—"
-    if long:
-        return f"{value.day} {MONTHS[value.month - 1]} {value.year} г."
-    return value.strftime("%d.%m.%Y")
-
-
 def ru_datetime(value, tz=None) -> str:
     """A moment in the viewer's own time: their region's zone (Moscow for the operator)."""
     if value is None:
         return "—"
-    value = value.astimezone(tz or viewer_timezone())
-    return value.strftime("%d.%m.%Y %H:%M")
+    return text.datetime_short(value.astimezone(tz or viewer_timezone()))
 
 
 def viewer_timezone():

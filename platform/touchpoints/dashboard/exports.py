@@ -11,6 +11,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from touchpoints.core.safety import append_row
+from touchpoints.core.text import date_short
 from touchpoints.dashboard.services import AgencyRow, Dashboard
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -72,7 +73,8 @@ def xlsx(region, board: Dashboard, rows: list[AgencyRow], heat: list[list]) -> b
     ws = wb.active
     ws.title = "Сводка"
     append_row(
-        ws, [f"Сводка по органам власти: {region.name}", None, None, f"на {board.today:%d.%m.%Y}"]
+        ws,
+        [f"Сводка по органам власти: {region.name}", None, None, f"на {date_short(board.today)}"],
     )
     ws["A1"].font = Font(bold=True, size=13)
     h = board.headline
