@@ -200,6 +200,13 @@ def _clean(urls) -> None:
     redis.Redis.from_url(REDIS_TEST_URL).flushdb()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_redis():
+    """Every test starts with an empty Redis database: rate-limit windows, lockouts and queues of
+    a test that built its own app (and so skipped the per-test reset) never reach the next one."""
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+
+
 @pytest.fixture
 def app_ctx(app):
     with app.app_context():
