@@ -498,7 +498,7 @@ def test_pdf_report_is_laid_out_once_for_the_same_figures(
     from touchpoints.dashboard import exports
     from touchpoints.regions.models import Region
 
-    with app.app_context():
+    with app.app_context(), scoped(SYSTEM_SCOPE):
         region_id = db.session.scalar(sa.select(Region.id).where(Region.slug == "murmansk"))
     calls = []
     real = exports.pdf

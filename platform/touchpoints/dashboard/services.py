@@ -665,12 +665,15 @@ def peer_channels(agency: Agency) -> tuple[list[PeerChannel], int]:
     row = _blank_row(agency)
     _fill_working_list({agency.id: row}, {agency.id: agency.form or {}}, [agency.id])
     own = row.taxonomy
-    peers = [
-        a
-        for a in db.session.scalars(
-            sa.select(Agency).where(Agency.region_id == agency.region_id, Agency.id != agency.id)
+    # Other agencies' rows are outside an agency's own scope; their names and forms are public.
+    with scoped(Scope("public")):
+        peers = list(
+            db.session.scalars(
+                sa.select(Agency).where(
+                    Agency.region_id == agency.region_id, Agency.id != agency.id
+                )
+            )
         )
-    ]
     peer_ids = [a.id for a in peers]
     used: dict[int, set] = defaultdict(set)
     with_version: set[int] = set()
