@@ -28,4 +28,4 @@ def refresh_command(region_slug: str | None) -> None:
         click.echo(f"Пересчитано: {done} из {total}")
 
     done = figures.refresh_all(region_id, progress)
-    click.echo(f"Готово: показатели пересчитаны для {done} органов власти.")
+    click.echo(f"Готово. Органов власти с пересчитанными показателями: {done}.")

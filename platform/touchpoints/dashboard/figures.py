@@ -127,7 +127,9 @@ def refresh(agency_ids: Iterable[int]) -> int:
     # The generation each row is at before reading anything: figures computed from what we are
     # about to read include at least that change.
     started = dict(
-        db.session.execute(sa.select(t.c.agency_id, t.c.generation).where(t.c.agency_id.in_(ids)))
+        db.session.execute(
+            sa.select(t.c.agency_id, t.c.generation).where(t.c.agency_id.in_(ids))
+        ).all()
     )
     agencies = list(db.session.scalars(sa.select(Agency).where(Agency.id.in_(ids))))
     rows = services.compute_rows(agencies, None)

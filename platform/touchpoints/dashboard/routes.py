@@ -20,10 +20,11 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from touchpoints.auth.roles import Permission, Role
-from touchpoints.core.access import current_agency, permission_required
+from touchpoints.core.access import current_agency, get_agency_or_404, permission_required
 from touchpoints.core.db import db
 from touchpoints.core.web import Page
 from touchpoints.dashboard import charts, exports, services
+from touchpoints.dashboard.pending import pending_reviews
 from touchpoints.extensions import limiter
 from touchpoints.regions.models import Region
 
@@ -303,3 +304,20 @@ def peers():
 @permission_required(Permission.MANAGE_ALL)
 def regions():
     return render_template("dashboard/regions.html", summaries=services.region_summaries())
+
+
+@bp.route("/dashboard/agencies/<slug>/pending")
+@permission_required(Permission.READ_REGION)
+def pending(slug):
+    from touchpoints.lists.routes import KIND_LABELS
+
+    agency = get_agency_or_404(slug)
+    items, total = pending_reviews(agency.id)
+    return render_template(
+        "dashboard/pending.html",
+        agency=agency,
+        items=items,
+        total=total,
+        kind_labels=KIND_LABELS,
+        region_arg=agency.region.slug if current_user.role_enum is Role.ADMIN else None,
+    )
