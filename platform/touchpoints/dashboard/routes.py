@@ -180,11 +180,14 @@ def region():
                 rows=rows,
                 forms=forms,
                 publication_filters=services.PUBLICATION_FILTERS,
-                heat=heat_values(rows, board.catalogue["activity_areas"]),
+                # Charts of a thousand agencies made a page of megabytes: they follow the
+                # table's page (the timeline sums the whole region either way).
+                chart_rows=page.items,
+                heat=heat_values(page.items, board.catalogue["activity_areas"]),
                 region_arg=region_arg,
                 export_args=export_args,
                 can_create=can_create,
-                **_chart_context(board, rows),
+                **_chart_context(board, page.items),
             )
         )
 

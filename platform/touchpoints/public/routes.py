@@ -10,7 +10,16 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from touchpoints.core.db import set_scope
 from touchpoints.core.web import Page
@@ -279,10 +288,14 @@ def _send_pdf(agency, version, cache_control: str):
     return conditional(
         services.etag_of("pdf", version.id, pdf.sha256),
         version.approved_at,
+        # Streamed from the database in slices: a worker never holds a whole PDF per view.
         lambda: current_app.response_class(
-            pdf.content,
+            stream_with_context(services.pdf_chunks(agency.id, pdf.document_id, pdf.size)),
             mimetype="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{filename}"'},
+            headers={
+                "Content-Disposition": f'inline; filename="{filename}"',
+                "Content-Length": str(pdf.size),
+            },
         ),
         cache_control,
     )

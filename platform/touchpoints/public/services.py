@@ -14,7 +14,7 @@ import hashlib
 import importlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -329,14 +329,17 @@ def pdf_available() -> bool:
 class OrderPdf:
     #: "ready", "pending" (queued or rendering) or "failed".
     state: str
-    content: bytes | None = None
+    #: The stored document (orders.models.OrderDocument) when ready; its bytes are not loaded.
+    document_id: int | None = None
     sha256: str | None = None
+    size: int | None = None
 
 
 def order_pdf(version: ListVersion, *, request_if_missing: bool = True) -> OrderPdf | None:
     """The PDF of the order that approved the version (issue: orders as PDF). Rendered once by
     the orders feature and kept; when it is not there yet, its rendering is requested. None when
-    the orders feature is not installed."""
+    the orders feature is not installed. The PDF's bytes stay in the database (the column is
+    deferred): a page only needs its state, a download streams it (:func:`pdf_chunks`)."""
     module = _orders_module()
     if module is None:
         return None
@@ -345,11 +348,36 @@ def order_pdf(version: ListVersion, *, request_if_missing: bool = True) -> Order
     with scoped(agency_scope(version.agency_id)):
         doc = module.version_pdf(version)
         if doc is not None:
-            return OrderPdf("ready", bytes(doc.pdf), doc.sha256)
+            size = doc.size
+            if size is None:
+                size = db.session.scalar(
+                    sa.select(sa.func.length(type(doc).pdf)).where(type(doc).id == doc.id)
+                )
+            return OrderPdf("ready", doc.id, doc.sha256, size or 0)
         if not request_if_missing:
             return OrderPdf("pending")
         doc = module.request_version_pdf(version)
         return OrderPdf("failed" if getattr(doc, "failed", False) else "pending")
+
+
+#: Bytes per read of a stored file: a download holds this much in Python, not the whole file.
+CHUNK = 256 * 1024
+
+
+def pdf_chunks(agency_id: int, document_id: int, size: int) -> Iterator[bytes]:
+    """The stored PDF in slices read one by one (SQL substring of the bytea column)."""
+    from touchpoints.orders.models import OrderDocument
+
+    for offset in range(0, size, CHUNK):
+        with scoped(agency_scope(agency_id)):
+            chunk = db.session.scalar(
+                sa.select(sa.func.substr(OrderDocument.pdf, offset + 1, CHUNK)).where(
+                    OrderDocument.id == document_id, OrderDocument.agency_id == agency_id
+                )
+            )
+        if not chunk:
+            return
+        yield bytes(chunk)
 
 
 # --------------------------------------------------------------------------- validators
