@@ -153,29 +153,34 @@ def opendata_table_schema():
     return _json_file(opendata.table_schema(), "tableschema")
 
 
-def _version_page(agency, version, *, is_current_url: bool):
-    current = services.current_version(agency.id)
-    history = Page(services.versions_query(agency.id), per_page=50)
-    pdf = services.order_pdf(version) if version is not None else None
-    pdf_state = pdf.state if pdf else None
+def _version_page(slug: str, number: int | None):
+    """The agency's page: its cache tag comes from one query (services.page_tag); the agency,
+    its versions and rows are loaded only when the page is not already cached or current."""
+    tag = services.page_tag(slug, number)
+    if tag is None or (number is not None and tag.version_id is None):
+        # The same messages as ever (no such agency / no such version).
+        agency = services.agency_by_slug(slug)
+        services.version_by_number(agency, number or 0)
+    history_page = request.args.get("page", "")
     etag = services.etag_of(
         "agency",
         PAGE_REVISION,
-        agency.id,
-        agency.slug,
-        agency.full_name,
-        agency.short_name,
-        agency.website,
-        agency.region.name,
-        getattr(version, "id", 0),
-        getattr(current, "id", 0),
-        history.page,
-        pdf_state,
+        *tag.facts,
+        history_page,
         services.available_formats(),
-        is_current_url,
+        number is None,
     )
 
     def build():
+        agency = services.agency_by_slug(slug)
+        version = (
+            services.current_version(agency.id)
+            if number is None
+            else services.version_by_number(agency, number)
+        )
+        current = services.current_version(agency.id)
+        history = Page(services.versions_query(agency.id), per_page=50)
+        pdf = services.order_pdf(version) if version is not None else None
         rows = services.version_rows(version) if version else []
         return render_template(
             "public/agency.html",
@@ -186,24 +191,22 @@ def _version_page(agency, version, *, is_current_url: bool):
             groups=services.table_groups(version, rows) if version else [],
             history=history,
             formats=services.available_formats(),
-            pdf_state=pdf_state,
+            pdf_state=pdf.state if pdf else None,
             snippets=services.embed_snippets(agency),
-            is_current_url=is_current_url,
+            is_current_url=number is None,
         )
 
-    return conditional(etag, getattr(current, "approved_at", None), build)
+    return conditional(etag, tag.current_approved_at, build)
 
 
 @bp.route("/<slug>/")
 def agency(slug):
-    agency = services.agency_by_slug(slug)
-    return _version_page(agency, services.current_version(agency.id), is_current_url=True)
+    return _version_page(slug, None)
 
 
 @bp.route("/<slug>/v/<int:number>/")
 def version(slug, number):
-    agency = services.agency_by_slug(slug)
-    return _version_page(agency, services.version_by_number(agency, number), is_current_url=False)
+    return _version_page(slug, number)
 
 
 @bp.route("/<slug>/embed")

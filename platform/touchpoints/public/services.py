@@ -15,13 +15,14 @@ import importlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app, url_for
 from markupsafe import escape
 from sqlalchemy.exc import IntegrityError
 
-from touchpoints.core.db import Scope, agency_scope, db, scoped
+from touchpoints.core.db import SYSTEM_SCOPE, Scope, agency_scope, db, scoped
 from touchpoints.lists.models import ListVersion, VersionEntry
 from touchpoints.public import opendata
 from touchpoints.public.models import PublishedFile
@@ -60,6 +61,97 @@ def agency_by_slug(slug: str) -> Agency:
     if agency is None:
         raise NotFound(f"Организация «{slug}» не найдена в реестре.")
     return agency
+
+
+@dataclasses.dataclass(frozen=True)
+class PageTag:
+    """What an agency's public page shows, as facts read in one query (the cache tag)."""
+
+    agency_id: int
+    #: The version the page shows (the current one, or the one asked for); None: none.
+    version_id: int | None
+    current_id: int | None
+    current_approved_at: datetime | None
+    facts: tuple
+
+
+def page_tag(slug: str, number: int | None = None) -> PageTag | None:
+    """The agency's publication fingerprint in one SELECT: its names, region, the current and
+    the shown version, how many versions there are and the state of the shown version's order PDF.
+    None when there is no such agency.
+
+    The order documents are not public rows (their drafts are the agency's own), so this one
+    query runs in the system scope; only ids, names, times and the PDF's state and hash leave it,
+    all of which the page itself shows or derives from."""
+    from touchpoints.orders.models import OrderDocument
+
+    if not SLUG_RE.match(slug or "") or (number is not None and not 0 < number < 2**31):
+        return None
+    a, r, d = Agency, Region, OrderDocument
+    v1, v2, v3, v4 = (sa.orm.aliased(ListVersion) for _ in range(4))
+
+    def latest_of(v):
+        return (
+            sa.select(v.id)
+            .where(v.agency_id == a.id)
+            .order_by(v.number.desc())
+            .limit(1)
+            .correlate(a)
+            .scalar_subquery()
+        )
+
+    def shown_of(v):
+        if number is None:
+            return latest_of(v)
+        return (
+            sa.select(v.id)
+            .where(v.agency_id == a.id, v.number == number)
+            .correlate(a)
+            .scalar_subquery()
+        )
+
+    latest = latest_of(v1)
+    query = (
+        sa.select(
+            a.id,
+            a.slug,
+            a.full_name,
+            a.short_name,
+            a.website,
+            r.name,
+            latest,
+            sa.select(v2.approved_at)
+            .where(v2.agency_id == a.id)
+            .order_by(v2.number.desc())
+            .limit(1)
+            .correlate(a)
+            .scalar_subquery(),
+            shown_of(v3),
+            sa.select(sa.func.count())
+            .select_from(v4)
+            .where(v4.agency_id == a.id)
+            .correlate(a)
+            .scalar_subquery(),
+            sa.select(sa.func.string_agg(d.status + ":" + sa.func.coalesce(d.sha256, ""), ","))
+            .where(d.version_id == shown_of(sa.orm.aliased(ListVersion)), d.agency_id == a.id)
+            .where(sa.not_(d.draft))
+            .correlate(a)
+            .scalar_subquery(),
+        )
+        .join(r, r.id == a.region_id)
+        .where(a.slug == slug)
+    )
+    with scoped(SYSTEM_SCOPE):
+        row = db.session.execute(query).first()
+    if row is None:
+        return None
+    return PageTag(
+        agency_id=row[0],
+        version_id=row[8],
+        current_id=row[6],
+        current_approved_at=row[7],
+        facts=tuple(row),
+    )
 
 
 def region_by_slug(slug: str) -> Region:
