@@ -26,9 +26,9 @@ from touchpoints.core.access import (
 )
 from touchpoints.core.db import db
 from touchpoints.core.web import Page
-from touchpoints.lists import services
+from touchpoints.lists import changes, services
 from touchpoints.lists.compliance import FIELD_LABELS, check, clause_for, family
-from touchpoints.lists.diff import compare, row_of
+from touchpoints.lists.diff import Summary, compare, row_of
 from touchpoints.lists.forms import (
     CHANNEL_LABELS,
     CLIENT_LABELS,
@@ -290,11 +290,14 @@ def _list_context(agency: Agency, *, readonly: bool) -> dict:
         row = {f: getattr(entry, f, None) for f in services.STORED_FIELDS}
         row["subdivision"] = sub_names.get(entry.subdivision_id, "")
         rows.append((i, row, entry))
-    last, diff = _changes_since_last(agency, form)
-    added, changed = set(), {}
-    if diff is not None:
-        added = {r["_key"] for r in diff.added}
-        changed = {c.key: c for c in diff.changed}
+    last = _last_version(agency.id)
+    diff = None
+    if last is not None:
+        diff = changes.since_last(
+            agency.id, lambda: Summary.of(_changes_since_last(agency, form)[1])
+        )
+    added = diff.added if diff is not None else frozenset()
+    changed = diff.changed if diff is not None else {}
     return {
         "agency": agency,
         "form": form,
