@@ -244,8 +244,17 @@ def _track(session: Session, flush_context) -> None:
     if not new:
         return
     marked |= new
-    mark_stale(session.connection(), new)
-    for agency_id in sorted(new):
+    changed(new, session)
+
+
+def changed(agency_ids: set[int], session: Session | None = None) -> None:
+    """These agencies' figures are out of date: mark them in the current transaction and
+    recompute each after it commits. For writers that bypass the ORM (bulk Core statements)."""
+    if not agency_ids:
+        return
+    session = session or db.session()
+    mark_stale(session.connection(), set(agency_ids))
+    for agency_id in sorted(agency_ids):
         enqueue(TASK, agency_id)
 
 

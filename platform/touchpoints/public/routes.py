@@ -96,24 +96,22 @@ def _body(etag: str, build):
 
 @bp.route("/")
 def index():
-    page = Page(services.agencies_query(), per_page=100)
-    latest = services.latest_versions(a.id for a in page.items)
-    etag = services.etag_of(
-        "index",
-        PAGE_REVISION,
-        page.page,
-        page.total,
-        *(
-            (a.id, a.slug, a.short_name, a.region.name, getattr(latest.get(a.id), "id", 0))
-            for a in page.items
-        ),
-    )
-    last = max((v.approved_at for v in latest.values()), default=None)
-    return conditional(
-        etag,
-        last,
-        lambda: render_template("public/index.html", page=page, latest=latest),
-    )
+    # The validator from one query of plain columns; agencies and versions are loaded only to
+    # render a page not already rendered by this process.
+    number = request.args.get("page", 1, type=int) or 1
+    facts, last = services.index_tag(number, INDEX_PAGE_SIZE)
+    etag = services.etag_of("index", PAGE_REVISION, number, *facts)
+
+    def build():
+        page = Page(services.agencies_query(), per_page=INDEX_PAGE_SIZE)
+        latest = services.latest_versions(a.id for a in page.items)
+        return render_template("public/index.html", page=page, latest=latest)
+
+    return conditional(etag, last, build)
+
+
+#: Agencies per page of the /p/ index.
+INDEX_PAGE_SIZE = 100
 
 
 @bp.route("/opendata/")

@@ -15,7 +15,7 @@ import importlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -218,6 +218,40 @@ def latest_versions(agency_ids: Iterable[int]) -> dict[int, ListVersion]:
         )
     )
     return {v.agency_id: v for v in rows}
+
+
+def index_tag(page: int, per_page: int) -> tuple[tuple, datetime | None]:
+    """The facts one page of the /p/ index shows, in one query of plain columns (no forms, no
+    version objects): each agency's id, slug, name, region and current version, and the total.
+    Returns (facts, the newest approval among them)."""
+    a, r = Agency.__table__.c, Region.__table__.c
+    v = ListVersion.__table__.c
+    agency = Agency.__table__
+    latest = (
+        sa.select(v.id)
+        .where(v.agency_id == a.id)
+        .order_by(v.number.desc())
+        .limit(1)
+        .correlate(agency)
+        .scalar_subquery()
+    )
+    approved = (
+        sa.select(sa.func.max(v.approved_at))
+        .where(v.agency_id == a.id)
+        .correlate(agency)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(a.id, a.slug, a.short_name, r.name, latest, approved, sa.func.count().over())
+        .select_from(agency.join(Region.__table__, r.id == a.region_id))
+        .order_by(r.name, a.short_name, a.id)
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    ).all()
+    last = max((row[5] for row in rows if row[5] is not None), default=None)
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return (*tuple(tuple(row[:5]) for row in rows), rows[0][6] if rows else 0), last
 
 
 def agencies_query(region_id: int | None = None):
