@@ -334,9 +334,10 @@ def session(base: str, email: str | None = None):
     return s
 
 
-def latency(s, url: str, runs: int) -> tuple[float, int]:
-    """Median wall time of ``runs`` sequential GETs (one warm-up first) and the body size."""
-    s.get(url, timeout=120)
+def latency(s, url: str, runs: int, warm: int = 1) -> tuple[float, int]:
+    """Median wall time of ``runs`` sequential GETs (``warm`` warm-ups first) and the size."""
+    for _ in range(warm):
+        s.get(url, timeout=120)
     times, size = [], 0
     for _ in range(runs):
         started = time.perf_counter()

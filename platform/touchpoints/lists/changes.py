@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from flask import current_app
 
 from touchpoints.audit.models import AuditEvent
 from touchpoints.core.db import current_scope, db
@@ -25,8 +26,12 @@ from touchpoints.lists.services import WORKING
 
 #: Agencies whose summaries a process keeps (a few hundred kilobytes each at 5,000 rows).
 SIZE = 64
-_cache: OrderedDict = OrderedDict()
 _lock = threading.Lock()
+
+
+def _cache() -> OrderedDict:
+    # Per application (in its extensions), so that a new application starts empty.
+    return current_app.extensions.setdefault("lists_changes", OrderedDict())
 
 
 def fingerprint(agency_id: int) -> tuple:
@@ -38,6 +43,9 @@ def fingerprint(agency_id: int) -> tuple:
     row = db.session.execute(
         sa.select(
             sa.select(sa.func.max(ListVersion.__table__.c.id))
+            .where(ListVersion.__table__.c.agency_id == agency_id)
+            .scalar_subquery(),
+            sa.select(sa.func.max(ListVersion.__table__.c.approved_at))
             .where(ListVersion.__table__.c.agency_id == agency_id)
             .scalar_subquery(),
             sa.select(sa.func.max(AuditEvent.__table__.c.id))
@@ -55,16 +63,17 @@ def fingerprint(agency_id: int) -> tuple:
 def since_last(agency_id: int, compute: Callable[[], Summary | None]) -> Summary | None:
     """The summary of the working list against the last version; ``compute`` when unknown."""
     key = (agency_id, current_scope().kind, fingerprint(agency_id))
+    cache = _cache()
     with _lock:
-        found = _cache.get(key, _MISSING)
+        found = cache.get(key, _MISSING)
         if found is not _MISSING:
-            _cache.move_to_end(key)
+            cache.move_to_end(key)
             return found
     summary = compute()
     with _lock:
-        _cache[key] = summary
-        while len(_cache) > SIZE:
-            _cache.popitem(last=False)
+        cache[key] = summary
+        while len(cache) > SIZE:
+            cache.popitem(last=False)
     return summary
 
 

@@ -1,7 +1,8 @@
 """Reminder policies, recipients and the daily digest (the scanner itself is reminders/scan.py).
 
-Every due reminder goes out once, none twice. One beat entry runs ``reminders.scan.scan``. It never schedules anything ahead (REFERENCE.md: no ETAs days
-ahead with Redis); it looks at what is due *now* and:
+Every due reminder goes out once, none twice. One beat entry runs ``reminders.scan.scan``. It
+never schedules anything ahead (no task ETAs days ahead with Redis); it looks at what is due *now*
+and:
 
 1. opens and closes deadlines from the state of the lists (``deadlines.services.sync``);
 2. works out every step due by now (N working days before, on the day, N after; at the set
