@@ -12,7 +12,8 @@ from publicdata_helpers import build_published
 
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
 from touchpoints.lists.models import ListVersion
-from touchpoints.orders import services as orders
+from touchpoints.orders import storage as orders
+from touchpoints.orders.document import default_with_changes
 from touchpoints.orders.models import OrderDocument
 from touchpoints.public import services as public
 from touchpoints.regions.models import Agency
@@ -63,7 +64,7 @@ def _store_pdf(app, slug: str, content: bytes) -> None:
         db.session.add(
             OrderDocument(
                 agency_id=version.agency_id,
-                key=orders.version_key(version, orders.default_with_changes(version)),
+                key=orders.version_key(version, default_with_changes(version)),
                 version_id=version.id,
                 status="ready",
                 pdf=content,

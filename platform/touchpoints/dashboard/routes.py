@@ -26,6 +26,7 @@ from touchpoints.core.web import Page
 from touchpoints.dashboard import charts, exports, services
 from touchpoints.dashboard.pending import pending_reviews
 from touchpoints.extensions import limiter
+from touchpoints.lists import labels
 from touchpoints.regions.models import Region
 
 bp = Blueprint("dashboard", __name__)
@@ -312,8 +313,6 @@ def regions():
 @bp.route("/dashboard/agencies/<slug>/pending")
 @permission_required(Permission.READ_REGION)
 def pending(slug):
-    from touchpoints.lists.routes import KIND_LABELS
-
     agency = get_agency_or_404(slug)
     items, total = pending_reviews(agency.id)
     return render_template(
@@ -321,6 +320,6 @@ def pending(slug):
         agency=agency,
         items=items,
         total=total,
-        kind_labels=KIND_LABELS,
+        kind_labels=labels.KIND_LABELS,
         region_arg=agency.region.slug if current_user.role_enum is Role.ADMIN else None,
     )
