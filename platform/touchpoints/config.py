@@ -123,7 +123,6 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "PROXY_FIX": env_bool("PROXY_FIX", False),
         "PAGE_SIZE": env_int("PAGE_SIZE", 50),
         #: Seconds a region dashboard's figures are reused while its data is unchanged; 0: never.
-        "DASHBOARD_CACHE_SECONDS": env_int("DASHBOARD_CACHE_SECONDS", 120),
         #: Demo accounts log in with password "demo"; refused anywhere else.
         "ALLOW_DEMO_PASSWORDS": demo,
         "CELERY": {
