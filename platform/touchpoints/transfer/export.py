@@ -32,6 +32,7 @@ from touchpoints.core.web import ru_date
 from touchpoints.lists.models import COMMON_FIELDS, ListVersion
 from touchpoints.regions.models import Agency
 from touchpoints.tenants.form import Form
+from touchpoints.transfer import roundtrip
 from touchpoints.transfer.fields import column_target, field_text, number_text
 
 MIMETYPES = {
@@ -278,6 +279,7 @@ def to_xlsx(layout: Layout) -> bytes:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    roundtrip.add_sheet(wb, layout, lambda t: _XML_ILLEGAL.sub("", t))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -355,6 +357,7 @@ def to_docx(layout: Layout) -> bytes:
                 run.font.size = Pt(9)
         for r in group.rows:
             fill(table.add_row(), [str(r.number), *r.cells])
+    roundtrip.add_table(doc, layout, lambda t: _XML_ILLEGAL.sub("", t))
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
