@@ -22,8 +22,10 @@ from touchpoints.core.db import db, utcnow
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry, EntryKind, EntryStatus
 from touchpoints.tenants.form import Form
+from touchpoints.transfer.fields import norm
 from touchpoints.transfer.matching import ENTRY_ID
 from touchpoints.transfer.models import ImportChoice
+from touchpoints.transfer.rows import NO_AREA
 
 
 @dataclasses.dataclass
@@ -144,11 +146,11 @@ def _remember(agency, session, user_id) -> None:
                for text, code in items.items()]  # fmt: skip
     header = session.cells[session.header_row] if session.cells else []
     if state.get("mapping_set"):
-        from touchpoints.transfer.fields import norm
-
         choices += [("header", norm(h), m) for h, m in zip(header, session.mapping, strict=False)
                     if h and norm(h)]  # fmt: skip
     for kind, text, code in choices:
+        if text == norm(NO_AREA):
+            continue  # which area a file without areas is about is this file's answer only
         text = text[:500]
         row = db.session.scalar(
             sa.select(ImportChoice).where(

@@ -181,7 +181,8 @@ def catalogue_synonyms() -> dict[str, dict[str, list[str]]]:
     except OSError:
         return {}
     return {
-        kind: {i["code"]: list(i.get("synonyms") or []) for i in data.get(kind) or []}
+        # The common item's own name is a wording of every form item mapped to it.
+        kind: {i["code"]: [i["name"], *(i.get("synonyms") or [])] for i in data.get(kind) or []}
         for kind in ("activity_areas", "client_needs", "taxonomy")
     }
 

@@ -25,6 +25,8 @@ from touchpoints.transfer.matching import (
     strip_numbering,
 )
 
+#: The question asked for rows of a file that names no activity area at all.
+NO_AREA = "направление деятельности не указано в файле"
 _TOTAL = re.compile(r"^\s*(итого|всего)\b", re.I)
 _SIGNATURE = re.compile(
     r"^\s*(исполнител|подпис|руководител|начальник|заместител|министр|председател|директор|"
@@ -204,10 +206,14 @@ class RowReader:
                 r.warnings.append(f"Направление «{text}» уточняется в строке направления выше.")
                 values["activity_area"] = None
         else:
-            r.errors.append(
-                "Не указано направление деятельности: в строке нет такой графы, а выше нет "
-                "строки с названием направления."
-            )
+            # Kuzbass 3.5: a list is formed per activity area, so a file may name none; the
+            # person says once which area its rows belong to.
+            m = self.areas(NO_AREA)
+            if m.code and m.how == "settled":
+                values["activity_area"] = m.code
+            else:
+                r.questions.append(Question("area", NO_AREA, m))
+                values["activity_area"] = None
         code = values.get("activity_area")
         if code:
             area = self.form.area_by_code[code]
