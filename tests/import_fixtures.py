@@ -108,11 +108,15 @@ def million_row_xlsx(rows: int = 1_000_000) -> bytes:
             '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
             "</Relationships>"))  # fmt: skip
         with z.open("xl/worksheets/sheet1.xml", "w") as f:
-            f.write(b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
-            f.write('<row r="1"><c r="A1" t="inlineStr"><is><t>Точки взаимодействия</t></is></c><c r="B1" t="inlineStr"><is><t>Порядок взаимодействия с клиентом</t></is></c></row>'.encode())
+            f.write(
+                b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            )
+            f.write(
+                '<row r="1"><c r="A1" t="inlineStr"><is><t>Точки взаимодействия</t></is></c><c r="B1" t="inlineStr"><is><t>Порядок взаимодействия с клиентом</t></is></c></row>'.encode()
+            )
             chunk = []
             for i in range(2, rows + 1):
-                chunk.append(f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>Телефон {i}</t></is></c><c r="B{i}"><v>{i * 7}</v></c></row>')
+                chunk.append(f'<row r="{i}"><c r="A{i}"><v>{i}</v></c></row>')
                 if len(chunk) == 10_000:
                     f.write("".join(chunk).encode())
                     chunk = []
@@ -216,9 +220,7 @@ def html_xls(rows: list[list[str]], title="Перечень") -> bytes:
     """What Excel's «Веб-страница» (and 1С) writes, saved with an .xls name."""
     from html import escape
 
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in rows
-    )
+    body = "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in rows)
     return (
         f'<html xmlns:x="urn:schemas-microsoft-com:office:excel"><head><meta charset="utf-8">'
         f"<title>{title}</title></head><body><table border=1>{body}</table></body></html>"

@@ -176,7 +176,7 @@ def test_fuzzy_match_never_swaps_external_for_internal(seeded):
             ["1", "Взаимодействие с внешними клиентами", "Приём граждан", "Личное взаимодействие", "Приём", ""]]  # fmt: skip
     got = analyse(app, agency_id_of(app, MURMANSK), fx.xlsx({"Л": rows}), "ext.xlsx")
     assert not got["ok"], "an unsure area is settled by the person"
-    (kind, text, code), = got["questions"]  # fmt: skip
+    ((kind, _text, code),) = got["questions"]
     assert kind == "area" and code not in ("internal", "internal_it", "internal_accounting",
                                            "internal_admin")  # fmt: skip
 
@@ -184,7 +184,9 @@ def test_fuzzy_match_never_swaps_external_for_internal(seeded):
 def test_murmansk_needs_written_as_bullets_in_the_interaction(seeded):
     app = seeded
     rows = [fx.MURMANSK_HEADER, *fx.murmansk_rows()]
-    rows[2][4] = "Размещение порядка аттестации:\n• получение информации\n• получение форм документов"
+    rows[2][4] = (
+        "Размещение порядка аттестации:\n• получение информации\n• получение форм документов"
+    )
     got = analyse(app, agency_id_of(app, MURMANSK), fx.xlsx({"Л": rows}), "bullets.xlsx")
     assert got["ok"], got["messages"]
     assert got["data"][0]["client_needs"] == ["info", "forms"]
@@ -236,3 +238,216 @@ def test_a_table_that_is_not_a_list_is_refused(seeded):
         agency = db.session.get(Agency, agency_id_of(app, KUZBASS))
         with pytest.raises(imports.ImportFileError, match="это не перечень"):
             imports.start_import(agency, data, "staff.docx", None)
+
+
+# --------------------------------------------------------------------------- round trip, update
+
+
+def _entries(app, agency_id):
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        rows = db.session.execute(
+            sa.select(Entry.id, Entry.status, Entry.kind, Entry.revision).order_by(Entry.id)
+        ).all()
+        return [tuple(r) for r in rows]
+
+
+@pytest.mark.parametrize("slug", [MURMANSK, KUZBASS])
+def test_csv_export_imports_back_to_the_same_entries(demo_app, make_agency, make_user, slug):
+    app = demo_app
+    source = agency_id_of(app, slug)
+    with app.app_context():
+        template = db.session.get(Agency, source).form_template
+    data, name, _ = export(app, source, "csv")
+    agency_id = make_agency(template=template)
+    registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        agency = db.session.get(Agency, agency_id)
+        session = imports.start_import(agency, data, name, registrar)
+        imports.confirm(agency, session.token, registrar)
+        db.session.commit()
+    assert working(app, agency_id) == working(app, source)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "docx", "csv"])
+def test_importing_the_lists_own_export_changes_nothing(demo_app, make_user, login_as, client, fmt):
+    app = demo_app
+    agency_id = agency_id_of(app, KUZBASS)
+    before, entries = working(app, agency_id), _entries(app, agency_id)
+    data, name, _ = export(app, agency_id, fmt)
+    login_as(make_user(Role.REGISTRAR, agency_id=agency_id))
+    token = token_of(upload(client, data, name))
+    html = client.get(f"/list/import/{token}").get_data(as_text=True)
+    assert "новых строк: <b>0</b>" in html and "изменённых строк: <b>0</b>" in html
+    assert f"без изменений: <b>{len(before)}</b>" in html
+    assert client.post(f"/list/import/{token}/confirm").status_code == 302
+    assert working(app, agency_id) == before
+    assert _entries(app, agency_id) == entries, "no entry created, changed or re-revised"
+
+
+def test_update_shows_changes_field_by_field_and_excludes_missing_by_choice(
+    demo_app, make_user, login_as, client
+):
+    from openpyxl import load_workbook
+
+    app = demo_app
+    agency_id = agency_id_of(app, MURMANSK)
+    data, _name, _ = export(app, agency_id, "xlsx")
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb["Все сведения"]
+    header = [c.value for c in ws[2]]
+    col = header.index("Осуществляемое взаимодействие с клиентом") + 1
+    changed_id = int(ws.cell(row=3, column=1).value)
+    ws.cell(row=3, column=col, value="Новый порядок взаимодействия")
+    missing_id = int(ws.cell(row=4, column=1).value)
+    ws.delete_rows(4)
+    buf = io.BytesIO()
+    wb.save(buf)
+    registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
+    login_as(registrar)
+    token = token_of(upload(client, buf.getvalue(), "changed.xlsx"))
+    html = client.get(f"/list/import/{token}").get_data(as_text=True)
+    assert "изменённых строк: <b>1</b>" in html and "нет в файле: <b>1</b>" in html
+    assert "Новый порядок взаимодействия" in html
+    response = client.post(
+        f"/list/import/{token}/options",
+        data={"apply_changes": "1", "exclude_missing": "1", "reason": "Канал закрыт"},
+    )
+    assert response.status_code == 302
+    assert client.post(f"/list/import/{token}/confirm").status_code == 302
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        changed = db.session.get(Entry, changed_id)
+        assert changed.interaction == "Новый порядок взаимодействия"
+        proposal = db.session.scalar(sa.select(Entry).where(Entry.target_id == missing_id))
+        # The demo agency has another registrar: the exclusion waits for them (four eyes).
+        assert (proposal.kind, proposal.status, proposal.exclusion_reason) == (
+            "exclusion", "submitted", "Канал закрыт",
+        )  # fmt: skip
+        assert db.session.get(Entry, missing_id).status == "included"
+
+
+# --------------------------------------------------------------------------- the preview
+
+
+def test_preview_fixes_settle_skip_and_remembered_choice(
+    seeded, make_agency, make_user, login_as, client
+):
+    app = seeded
+    agency_id = make_agency(template="kuzbass-3")
+    login_as(make_user(Role.REGISTRAR, agency_id=agency_id))
+    rows = [
+        fx.KUZBASS_HEADER,
+        ["1.", "Госуслуги населению", ""],
+        ["1", "Телефон доверия", "Консультирование"],
+        ["2", "Официальный сайт Департамента", ""],
+        ["3", "Черновая строка", "удалить"],
+    ]
+    data = fx.xlsx({"Л": rows}, merges={"Л": ["B2:C2"]})
+    token = token_of(upload(client, data, "fix.xlsx"))
+    html = client.get(f"/list/import/{token}").get_data(as_text=True)
+    assert "Уточните сопоставления" in html and "Госуслуги населению" in html
+    assert "Загрузить пока нельзя" in html
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        session = db.session.scalar(sa.select(ImportSession))
+        index = {r[1]: i for i, r in enumerate(session.cells)}
+    assert client.post(f"/list/import/{token}/settle",
+                       data={"kind": "area", "text": "Госуслуги населению", "code": "services"}
+                       ).status_code == 302  # fmt: skip
+    # «Телефон доверия» is not «Телефонная связь» of the catalogue: kept as typed.
+    client.post(f"/list/import/{token}/settle",
+                data={"kind": "touchpoint", "text": "Телефон доверия", "code": ""})  # fmt: skip
+    blank = index["Официальный сайт Департамента"]
+    client.post(f"/list/import/{token}/rows/{blank}", data={"f_interaction": "Публикация"})
+    client.post(f"/list/import/{token}/rows/{index['Черновая строка']}/skip", data={"skip": "1"})
+    html = client.get(f"/list/import/{token}").get_data(as_text=True)
+    assert "пропущена вами" in html
+    assert "Загрузить (2 строки)" in html, html[html.find("<table class") :][:6000]
+    assert client.post(f"/list/import/{token}/confirm").status_code == 302
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        got = db.session.execute(
+            sa.select(Entry.activity_area, Entry.touchpoint, Entry.interaction).order_by(Entry.id)
+        ).all()
+        choices = db.session.execute(sa.select(ImportChoice.kind, ImportChoice.code)).all()
+    assert [tuple(r) for r in got] == [
+        ("services", "Телефон доверия", "Консультирование"),
+        ("services", "Официальный сайт Департамента", "Публикация"),
+    ]
+    assert ("area", "services") in [tuple(c) for c in choices]
+    # The agency's next file is understood without asking again.
+    token = token_of(upload(client, data, "again.xlsx"))
+    html = client.get(f"/list/import/{token}").get_data(as_text=True)
+    assert "Уточните сопоставления" not in html
+
+
+def test_changing_a_columns_meaning_in_the_preview(
+    seeded, make_agency, make_user, login_as, client
+):
+    app = seeded
+    agency_id = make_agency(template="kuzbass-3")
+    login_as(make_user(Role.REGISTRAR, agency_id=agency_id))
+    rows = [["№", "Канал", "Что делаем", "Комментарий"],
+            ["1", "Письмо", "Ответ на письмо", "служебное"]]  # fmt: skip
+    token = token_of(upload(client, fx.xlsx({"Л": rows}), "c.xlsx"))
+    mapping = ["#", "touchpoint", "interaction", ""]
+    response = client.post(f"/list/import/{token}",
+                           data={"header_row": "0", **{f"col_{i}": m for i, m in enumerate(mapping)}})  # fmt: skip
+    assert response.status_code == 302
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        assert db.session.scalar(sa.select(ImportSession.mapping)) == mapping
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def test_million_row_workbook_and_zip_bomb_are_refused_fast_at_bounded_memory(
+    seeded, make_user, login_as, client
+):
+    app = seeded
+    agency_id = agency_id_of(app, KUZBASS)
+    big = fx.million_row_xlsx()
+    bomb = fx.zip_bomb()
+    app.config["IMPORT_MAX_BYTES"] = 50 * 1024 * 1024
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        agency = db.session.get(Agency, agency_id)
+        for data, message in ((big, "больше 3000 строк"), (bomb, "после распаковки")):
+            tracemalloc.start()
+            started = time.perf_counter()
+            with pytest.raises(imports.ImportFileError, match=message):
+                imports.start_import(agency, data, "big.xlsx", None)
+            elapsed = time.perf_counter() - started
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            assert elapsed < 5, f"refused after {elapsed:.1f} s"
+            assert peak < 64 * 1024 * 1024, f"peak {peak / 2**20:.0f} MB"
+    # On the web: a clear message, not a 500.
+    app.config["MAX_CONTENT_LENGTH"] = 60 * 1024 * 1024
+    login_as(make_user(Role.REGISTRAR, agency_id=agency_id))
+    response = upload(client, big, "big.xlsx")
+    assert response.status_code == 400 and "больше 3000 строк" in response.get_data(as_text=True)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_update_sheet_and_exclusions(demo_app, tmp_path):
+    app = demo_app
+    agency_id = agency_id_of(app, KUZBASS)
+    data, _, _ = export(app, agency_id, "xlsx")
+    path = tmp_path / "own.xlsx"
+    path.write_bytes(data)
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["lists", "import", KUZBASS, str(path), "--sheet", "Все сведения", "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Новых строк: 0, изменённых: 0" in result.output
+    before = _entries(app, agency_id)
+    result = runner.invoke(args=["lists", "import", KUZBASS, str(path), "--update"])
+    assert result.exit_code == 0, result.output
+    assert _entries(app, agency_id) == before
+    result = runner.invoke(args=["lists", "import", KUZBASS, str(path), "--sheet", "Нет такого"])
+    assert result.exit_code != 0 and "нет видимого листа" in result.output
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        labels = db.session.scalars(
+            sa.select(AuditEvent.actor_label).where(AuditEvent.action == "list.import")
+        ).all()
+    assert "cli" in labels

@@ -91,8 +91,20 @@ def scan_sheet(stream, max_rows: int, where: str) -> SheetLayout:
 def read_xlsx(data: bytes, max_rows: int) -> list[RawTable]:
     from openpyxl import load_workbook
 
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    # Every sheet is scanned before openpyxl opens the workbook: its read-only mode measures a
+    # sheet without a <dimension> by parsing all of it (minutes for a million rows); the scan
+    # stops at the row limit.
+    layouts = {}
+    for name in archive.namelist():
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            try:
+                with archive.open(name) as stream:
+                    layouts[name] = scan_sheet(stream, max_rows, "листе книги")
+            except etree.XMLSyntaxError as exc:
+                log.info("unreadable sheet %s: %s", name, exc)
+                raise ImportFileError(corrupt(".xlsx")) from None
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a broken file
         log.info("unreadable xlsx upload: %s", exc)
@@ -103,12 +115,7 @@ def read_xlsx(data: bytes, max_rows: int) -> list[RawTable]:
             if ws.sheet_state != "visible":
                 continue
             where = f"листе «{ws.title}»"
-            try:
-                with archive.open(ws._worksheet_path) as stream:
-                    layout = scan_sheet(stream, max_rows, where)
-            except (KeyError, etree.XMLSyntaxError) as exc:
-                log.info("unreadable sheet %s: %s", ws.title, exc)
-                raise ImportFileError(corrupt(".xlsx")) from None
+            layout = layouts.get(ws._worksheet_path.lstrip("/"), SheetLayout(set(), set(), []))
             grid: list[list[str]] = []
             for row in ws.iter_rows(values_only=True):
                 if len(grid) >= max_rows + SPARE_ROWS:
