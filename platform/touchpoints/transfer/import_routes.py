@@ -72,15 +72,6 @@ def _session_or_404(token: str, *, for_update: bool = False):
     return session
 
 
-def rows_word(n: int) -> str:
-    """«1 строка», «2 строки», «5 строк»."""
-    if n % 10 == 1 and n % 100 != 11:
-        return f"{n} строка"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return f"{n} строки"
-    return f"{n} строк"
-
-
 def _header_choices(cells: list[list[str]]) -> list[tuple[int, str]]:
     out = []
     for i, row in enumerate(cells[: imports.HEADER_SEARCH_ROWS]):
@@ -160,7 +151,6 @@ def preview(token):
         column_name=column_name,
         expires=ru_datetime(session.expires_at),
         list_url=list_url(),
-        rows_word=rows_word,
         kind_labels=KIND_LABELS,
         how_labels=HOW_LABELS,
         options_for=lambda kind: _options_for(agency, kind),

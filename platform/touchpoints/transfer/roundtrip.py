@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import json
 
-from touchpoints.transfer.fields import (
-    CHANNEL_LABELS,
-    CLIENT_LABELS,
-    FIELD_LABELS,
-    NUMERIC_FIELDS,
-    number_text,
-)
+from touchpoints.core.text import number
+from touchpoints.lists.table import value_of
+from touchpoints.transfer.fields import CHANNEL_LABELS, CLIENT_LABELS, FIELD_LABELS, NUMERIC_FIELDS
 from touchpoints.transfer.matching import PSEUDO_LABELS
 
 SHEET_TITLE = "Все сведения"
@@ -54,14 +50,14 @@ def cells(layout) -> list[list[str]]:
             "client_needs": "\n".join(form.need_names(e.client_needs or [])),
             "interaction": e.interaction or "",
             "specifics": e.specifics or "",
-            "subdivision": row.subdivision_name or "",
+            "subdivision": value_of(e, "subdivision") or "",
             "organisation": e.organisation or "",
             "extra_json": json.dumps(e.extra, ensure_ascii=False, sort_keys=True)
             if e.extra
             else "",
         }
         for f in NUMERIC_FIELDS:
-            values[f] = number_text(getattr(e, f, None))
+            values[f] = number(getattr(e, f, None))
         out.append([values[f] for f in FIELDS])
     return out
 
