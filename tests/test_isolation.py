@@ -112,6 +112,8 @@ def _ids(app, slug: str) -> dict[str, list]:
             "message_id": messages,
             "token_id": tokens,
             "override_id": overrides,
+            # A row of an upload's preview: only meaningful with the upload's own token.
+            "index": [0],
             **extra,
         }
 
