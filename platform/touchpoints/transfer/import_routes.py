@@ -18,7 +18,7 @@ from touchpoints.core.db import db
 from touchpoints.core.web import Page, ru_datetime
 from touchpoints.tenants.form import Form
 from touchpoints.transfer import imports
-from touchpoints.transfer.fields import CHANNEL_LABELS, CLIENT_LABELS
+from touchpoints.transfer.fields import CHANNEL_LABELS, CLIENT_LABELS, FIELD_LABELS
 from touchpoints.transfer.forms import ACCEPT, KIND_LABELS, UploadForm, column_name, mapping_form
 from touchpoints.transfer.matching import HOW_LABELS, targets_for
 from touchpoints.transfer.reader import ImportFileError, mb
@@ -156,12 +156,31 @@ def preview(token):
         options_for=lambda kind: _options_for(agency, kind),
         not_loaded=NOT_LOADED,
         registrar=current_user.can(Permission.REVIEW_ENTRIES),
-        value_text=_value_text(Form(agency.form)),
+        value_text=_value_text(agency, Form(agency.form)),
+        field_label=_field_label,
     )
 
 
-def _value_text(form: Form):
+def _field_label(field: str) -> str:
+    extra = {
+        "touchpoint_code": "Точка из каталога",
+        "subdivision_id": FIELD_LABELS["subdivision"],
+        "extra": "Дополнительные графы",
+    }
+    return extra.get(field) or FIELD_LABELS.get(field, field)
+
+
+def _value_text(agency, form: Form):
+    units = {s.id: s.name for s in agency.subdivisions}
+    points = {t["code"]: t["name"] for t in form.touchpoints}
+
     def text(field, value):
+        if field == "subdivision_id":
+            return units.get(value, "")
+        if field == "touchpoint_code":
+            return points.get(value, "нет в каталоге")
+        if field == "extra":
+            return "; ".join(f"{k}: {v}" for k, v in (value or {}).items())
         if field == "activity_area":
             return form.area_name(value)
         if field == "client_needs":
