@@ -234,15 +234,15 @@ class Catalogue:
         self.kind = kind
         self.items = items
         self.by_code = {i["code"]: i for i in items}
-        self.exact: dict[str, tuple[dict, str]] = {}
+        self.exact_names: dict[str, tuple[dict, str]] = {}
         for item in items:
-            self.exact.setdefault(norm(item["name"]), (item, "exact"))
-            self.exact.setdefault(norm(item["code"]), (item, "exact"))
+            self.exact_names.setdefault(norm(item["name"]), (item, "exact"))
+            self.exact_names.setdefault(norm(item["code"]), (item, "exact"))
         for item in items:
             if item.get("clause"):
-                self.exact.setdefault(norm(item["clause"]), (item, "clause"))
+                self.exact_names.setdefault(norm(item["clause"]), (item, "clause"))
             for s in (synonyms or {}).get(item.get("common") or item.get("taxonomy") or "", []):
-                self.exact.setdefault(norm(s), (item, "synonym"))
+                self.exact_names.setdefault(norm(s), (item, "synonym"))
         self.remembered = remembered or {}
         self.settled = settled or {}
         self.cache: dict[str, Match] = {}
@@ -254,6 +254,19 @@ class Catalogue:
             return self.cache[key]
         self.cache[key] = found = self._match(raw, key, text)
         return found
+
+    def exact(self, text: str) -> Match | None:
+        """A sure match without the fuzzy step (for scanning free text), else None."""
+        key = norm(strip_numbering(text))
+        for source, how in ((self.settled, "settled"), (self.remembered, "remembered")):
+            if source.get(key):
+                return self._item(source[key], how)
+        clause = re.match(r"^\s*(\d+(?:\.\d+)+)\.?(?:\s|$)", text or "")
+        for candidate in (key, norm(clause.group(1)) if clause else ""):
+            if candidate and candidate in self.exact_names:
+                item, how = self.exact_names[candidate]
+                return Match(item["code"], item["name"], 1.0, how)
+        return None
 
     def _item(self, code, how, score=1.0) -> Match:
         if code == "":
@@ -272,8 +285,8 @@ class Catalogue:
         # A clause number alone («2.6.1») or in front of a name («2.6.1. Получение …»).
         clause = re.match(r"^\s*(\d+(?:\.\d+)+)\.?(?:\s|$)", text or "")
         for candidate in (key, raw, norm(clause.group(1)) if clause else ""):
-            if candidate and candidate in self.exact:
-                item, how = self.exact[candidate]
+            if candidate and candidate in self.exact_names:
+                item, how = self.exact_names[candidate]
                 return Match(item["code"], item["name"], 1.0, how)
         scored = sorted(
             (

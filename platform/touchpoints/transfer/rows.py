@@ -349,8 +349,12 @@ class RowReader:
         codes: list[str] = []
         for key in ("interaction", "specifics"):
             for line in (cells.get(key) or "").split("\n"):
+                if len(line) > 200:
+                    continue  # a paragraph of prose, not a need named in a list
                 for part in split_needs(line):
-                    m = self.needs(part)
-                    if m.sure and m.code and m.code not in codes:
+                    # Exact wordings only (name, clause, synonym, remembered): fuzzy matching
+                    # of every line of prose would be slow and would guess.
+                    m = self.needs.exact(part)
+                    if m is not None and m.code and m.code not in codes:
                         codes.append(m.code)
         return codes
