@@ -1,7 +1,7 @@
 """Import: remembered matching choices per agency, the preview's state of an upload (issue 11).
 
 Revision ID: b1100000001
-Revises: a0000000002
+Revises: a0000000003
 Create Date: 2026-11-26
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from touchpoints.core.db import rls_statements
 
 revision = "b1100000001"
-down_revision = "a0000000002"
+down_revision = "a0000000003"
 branch_labels = None
 depends_on = None
 

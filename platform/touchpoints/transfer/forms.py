@@ -1,8 +1,8 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from touchpoints.core.forms import BaseForm
 from touchpoints.transfer.matching import NUMBER, Target
 
 #: How the preview names each kind of row (rows.py).
@@ -26,7 +26,7 @@ ACCEPT = (
 )
 
 
-class UploadForm(FlaskForm):
+class UploadForm(BaseForm):
     file = FileField(
         "Файл перечня",
         validators=[FileRequired("Выберите файл перечня (Word, Excel, LibreOffice или CSV)")],
@@ -64,7 +64,7 @@ def mapping_form(
     choices = [("", "— не загружать —"), (NUMBER, "№ строки (не загружается)")]
     choices += [(t.key, t.label if t.in_form else f"{t.label} (нет в форме)") for t in targets]
 
-    class MappingForm(FlaskForm):
+    class MappingForm(BaseForm):
         header_row = SelectField("Строка заголовка", coerce=int, choices=header_choices)
 
     for i, text in enumerate(header):
