@@ -255,7 +255,7 @@ def _entries(app, agency_id):
 def test_csv_export_imports_back_to_the_same_entries(demo_app, make_agency, make_user, slug):
     app = demo_app
     source = agency_id_of(app, slug)
-    with app.app_context():
+    with app.app_context(), scoped(agency_scope(source)):
         template = db.session.get(Agency, source).form_template
     data, name, _ = export(app, source, "csv")
     agency_id = make_agency(template=template)
