@@ -123,6 +123,8 @@ def _ids(app, slug: str) -> dict[str, list]:
             "message_id": messages,
             "token_id": tokens,
             "override_id": overrides,
+            # A row of an upload's preview: only meaningful with the upload's own token.
+            "index": [0],
             **extra,
         }
 
@@ -354,9 +356,10 @@ def test_migration_policies_match_the_models():
     from touchpoints.config import ROOT_DIR
     from touchpoints.core.db import tenant_table_policies
 
+    # Each revision that adds tenant tables declares them in its own TENANT_TABLES.
     declared = {}
     for path in sorted((ROOT_DIR / "migrations" / "versions").glob("*.py")):
-        spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
+        spec = importlib.util.spec_from_file_location(f"rls_migration_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         declared.update(getattr(module, "TENANT_TABLES", {}))

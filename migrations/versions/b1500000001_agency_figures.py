@@ -1,7 +1,7 @@
 """Stored per-agency dashboard figures (agency_figures), under row-level security.
 
 Revision ID: b1500000001
-Revises: a0000000003
+Revises: b1100000001
 Create Date: 2026-11-26
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from touchpoints.core.db import UTCDateTime, rls_statements
 
 revision = "b1500000001"
-down_revision = "a0000000003"
+down_revision = "b1100000001"
 branch_labels = None
 depends_on = None
 
