@@ -7,6 +7,9 @@ BEAT_SCHEDULE = {
     "mail-sweep": {"task": "workers.tasks.mail.sweep", "schedule": 60.0},
     # Deadlines and reminders: claims what is due now (exactly once) and sends the digests.
     "reminders-scan": {"task": "workers.tasks.reminders.scan", "schedule": 120.0},
+    # Proof of publication: each agency's page is fetched once a day; the hourly scan picks the
+    # agencies last checked more than 23 hours ago, so a missed hour only delays, never skips.
+    "publication-scan": {"task": "workers.tasks.publication.scan", "schedule": 3600.0},
 }
 
 __all__ = ["BEAT_SCHEDULE", "crontab"]

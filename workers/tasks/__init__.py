@@ -3,5 +3,6 @@
 from workers.tasks import (
     mail,  # noqa: F401
     orders,  # noqa: F401
+    publication,  # noqa: F401
     reminders,  # noqa: F401
 )
