@@ -340,16 +340,22 @@ def test_rls_statements_fail_closed():
 
 
 def test_migration_policies_match_the_models():
+    """Every revision that puts tables under RLS declares them in its TENANT_TABLES; together
+    they match the models' declarations."""
     import importlib.util
 
     from touchpoints.config import ROOT_DIR
     from touchpoints.core.db import tenant_table_policies
 
-    path = ROOT_DIR / "migrations" / "versions" / "a0000000002_rls_and_immutable_versions.py"
-    spec = importlib.util.spec_from_file_location("rls_migration", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert tenant_table_policies() == module.TENANT_TABLES
+    declared: dict = {}
+    for path in sorted((ROOT_DIR / "migrations" / "versions").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for table, policy in getattr(module, "TENANT_TABLES", {}).items():
+            assert table not in declared, f"{table} declared twice ({path.name})"
+            declared[table] = policy
+    assert tenant_table_policies() == dict(sorted(declared.items()))
 
 
 def test_project_office_never_reads_drafts(two_agencies, migrated):
