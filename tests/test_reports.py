@@ -327,3 +327,31 @@ def test_rls_lets_the_office_read_only_its_region(app, migrated, region_a):
             conn.rollback()
     finally:
         engine.dispose()
+
+
+def test_indicators_cost_the_same_queries_for_2_and_8_agencies(app, make_region, make_agency):
+    """Fixed number of queries whatever the region's size (dashboard figures reused)."""
+    app.config["DASHBOARD_CACHE_SECONDS"] = 0  # count the dashboard's own queries too
+    counts = []
+    for n_agencies in (2, 8):
+        region_id = make_region()
+        ids = [make_agency(region_id=region_id) for _ in range(n_agencies)]
+        for agency_id in ids:
+            _add_entries(app, agency_id, [("included", "digital", 0), ("submitted", "offline", 1)])
+        with app.app_context(), scoped(SYSTEM_SCOPE):
+            region = db.session.get(Region, region_id)
+            n = [0]
+
+            def count(*args, n=n, **kwargs):
+                n[0] += 1
+
+            sa.event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                figures = reports.indicators(region)
+            finally:
+                sa.event.remove(db.engine, "before_cursor_execute", count)
+            assert len(figures) == n_agencies
+            assert all(f["touchpoints"] == 1 and f["pending"] == 1 for f in figures)
+            counts.append(n[0])
+    assert counts[0] == counts[1], counts
+    print(f"queries for the quarterly indicators: {counts[1]} (2 or 8 agencies)")
