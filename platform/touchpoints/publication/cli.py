@@ -75,6 +75,8 @@ def verify_command(slug: str | None) -> None:
         names = dict(
             db.session.execute(sa.select(Agency.id, Agency.slug).where(Agency.id.in_(ids))).all()
         )
+        if not ids:
+            click.echo("Размещения ещё не отмечены: проверять нечего.")
         for agency_id in ids:
             check = services.verify(agency_id, trigger="cli")
             db.session.commit()

@@ -89,14 +89,20 @@ def region_lines(t: Totals) -> list[tuple[str, str]]:
         ("Сведений, ждущих проверки", str(t.pending)),
         (
             "Последнее подтверждение актуальности",
-            ru_date(t.last_reconfirmed_on)
-            + (f"; ни разу не подтверждали: {t.never_reconfirmed}" if t.never_reconfirmed else ""),
+            _reconfirmed(t),
         ),
         (
             "Оценка проектного офиса",
             ", ".join(f"{ASSESSMENTS[k]}: {n}" for k, n in t.assessments.items()),
         ),
     ]
+
+
+def _reconfirmed(t: Totals) -> str:
+    if t.last_reconfirmed_on is None:
+        return "ни один орган власти не подтверждал"
+    text = ru_date(t.last_reconfirmed_on)
+    return text + (f"; ещё не подтверждали: {t.never_reconfirmed}" if t.never_reconfirmed else "")
 
 
 def _safe(value):
