@@ -371,3 +371,16 @@ def test_indicators_cost_the_same_queries_for_2_and_8_agencies(app, make_region,
             sa.event.remove(db.engine, "before_cursor_execute", count_warm)
     assert n[0] <= 8, n[0]
     print(f"quarterly indicators: {counts[1]} queries cold, {n[0]} with the dashboard reused")
+
+
+def test_nightly_task_snapshots_every_region_idempotently(app, region_a):
+    from workers.schedule import BEAT_SCHEDULE
+    from workers.tasks import reports as tasks
+
+    assert BEAT_SCHEDULE["reports-snapshot"]["task"] == "workers.tasks.reports.snapshot_regions"
+    with app.app_context():
+        assert tasks.snapshot_regions.apply().get() == 2
+        assert tasks.snapshot_regions.apply().get() == 2
+        with scoped(SYSTEM_SCOPE):
+            rows = db.session.scalars(sa.select(QuarterSnapshot.agency_id)).all()
+    assert sorted(rows) == sorted([region_a["a1"], region_a["a2"], region_a["b1"]])

@@ -5,4 +5,5 @@ from workers.tasks import (
     orders,  # noqa: F401
     publication,  # noqa: F401
     reminders,  # noqa: F401
+    reports,  # noqa: F401
 )

@@ -96,6 +96,10 @@ def region_for(user, slug: str | None) -> Region | None:
     return None
 
 
+def all_regions() -> list[Region]:
+    return list(db.session.scalars(sa.select(Region).order_by(Region.id)))
+
+
 def region_by_slug(slug: str) -> Region | None:
     return db.session.scalar(sa.select(Region).where(Region.slug == slug))
 
