@@ -15,7 +15,7 @@ from datetime import date
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-from touchpoints.core.web import MONTHS
+from touchpoints.core.text import MONTHS_GENITIVE
 
 #: Characters of page text kept around what matched.
 EXCERPT = 160
@@ -106,7 +106,7 @@ def _is_current(path: str, expected: Expected) -> bool:
 
 
 def date_patterns(day: date) -> list[str]:
-    month = MONTHS[day.month - 1]
+    month = MONTHS_GENITIVE[day.month - 1]
     d, m, y = day.day, day.month, day.year
     return [
         rf"(?<!\d)0?{d}\s?[./]\s?0?{m}\s?[./]\s?(?:{y}|{y % 100:02d})(?!\d)",

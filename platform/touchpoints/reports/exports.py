@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from touchpoints.core.web import ru_date
+from touchpoints.core.text import number, ru_date
 from touchpoints.reports.models import ASSESSMENT_TEXT, ASSESSMENTS, QuarterSnapshot
 from touchpoints.reports.services import Quarter, Totals
 
@@ -73,7 +73,7 @@ def region_lines(t: Totals) -> list[tuple[str, str]]:
         ("Актуальный перечень размещён на сайте", f"{t.published} ({pct(t.published_share)})"),
         (
             "Среднее число рабочих дней от утверждения до размещения",
-            "—" if days is None else f"{days:.1f}".replace(".", ","),
+            "—" if days is None else number(round(days, 1)),
         ),
         (
             "Страница на сайте показывает актуальную редакцию",
