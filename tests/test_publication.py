@@ -380,3 +380,19 @@ def test_real_celery_worker_checks_the_page(app, migrated, proof, site):
         with broker_app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_recording_the_publication_again_closes_the_reopened_deadline(app, proof, site):
+    site.put("/perechen", "<p>Страница переехала</p>")
+    assert _verify(app, proof["agency_id"])["outcome"] == "not_shown"
+    assert _publication_state(app, proof["agency_id"]).publication_status == "due"
+    new_url = site.put("/novaya", EMBED)
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        agency = db.session.get(Agency, proof["agency_id"])
+        user = db.session.get(User, proof["registrar"])
+        pub = deadlines.record_publication(agency, user, date.today(), new_url)
+        db.session.commit()
+        assert pub.on_time is True and pub.deadline_id is not None
+        assert pub.deadline.started_at > pub.version.approved_at  # the re-opened clock
+    assert _publication_state(app, proof["agency_id"]).publication_status == "on_time"
+    assert _verify(app, proof["agency_id"])["final_url"] == new_url
