@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from tests.conftest import login
 from touchpoints.auth.models import User
-from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.config import DEMO_SCOPE_KEY
+from touchpoints.core.db import SYSTEM_SCOPE, Scope, db, push_scope, scoped
 from touchpoints.deadlines import services as deadlines
 from touchpoints.lists.compliance import check_many
 from touchpoints.lists.models import Entry, ListVersion
@@ -169,11 +170,9 @@ def test_quarterly_figures_match_independent_counts(app, migrated, region_a, cli
 def test_trend_across_two_quarters(app, region_a, client):
     q = _current_quarter(app, region_a["region"])
     prev = q.previous()
-    with app.app_context():
-        region = db.session.get(Region, region_a["region"])
-        with scoped(SYSTEM_SCOPE):
-            reports.take_snapshot(region, prev)
-            db.session.commit()
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        reports.take_snapshot(db.session.get(Region, region_a["region"]), prev)
+        db.session.commit()
     _add_entries(app, region_a["a2"], [("included", "digital", 1)] * 3)
     login(client, app, region_a["office_a"])
     client.post(f"/reports/snapshot?q={q.key}")
@@ -232,7 +231,9 @@ def test_assessment_exports_and_cli(app, region_a, client, tmp_path):
     row = next(r for r in cells if r[0] == "Министерство rep-a1")
     assert row[1] == 1 and row[2] == "№ 21 от 02.06.2025" and row[4] == 6
     assert row[13] == "зелёный"
-    assert row[14] == '\'=HYPERLINK("x") перечень ведётся'  # not run as a formula
+    # Kept as typed and stored as text: a spreadsheet never runs it as a formula.
+    comment = ws.cell(row=cells.index(row) + 1, column=15)
+    assert comment.value == '=HYPERLINK("x") перечень ведётся' and comment.data_type == "s"
 
     docx = client.get(f"/reports/export.docx?q={q.key}")
     doc = Document(io.BytesIO(docx.data))
@@ -312,11 +313,8 @@ def test_rls_lets_the_office_read_only_its_region(app, migrated, region_a):
     try:
         with engine.connect() as conn:
             assert conn.scalar(sa.text("SELECT current_user")) == APP_ROLE
-            conn.execute(sa.text("SELECT set_config('app.scope', 'region', true)"))
-            conn.execute(
-                sa.text("SELECT set_config('app.region_id', :r, true)"),
-                {"r": str(region_a["region_b"])},
-            )
+            # The scope as the application hands it over: signed with the configured key.
+            push_scope(conn, Scope("region", region_id=region_a["region_b"]), key=DEMO_SCOPE_KEY)
             seen = conn.execute(sa.text("SELECT agency_id FROM quarter_snapshot")).scalars().all()
             assert seen == [region_a["b1"]]
             # The office writes nothing directly: assessments go through the service.

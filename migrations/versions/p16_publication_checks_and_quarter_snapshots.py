@@ -2,7 +2,7 @@
 quarterly report (quarter_snapshot), both tenant tables under forced row-level security.
 
 Revision ID: p16_publication_quarterly
-Revises: a0000000002
+Revises: a0000000003
 Create Date: 2026-11-26 06:06:20.473271
 
 """
@@ -14,7 +14,7 @@ from touchpoints.core.db import rls_statements
 
 # revision identifiers, used by Alembic.
 revision = 'p16_publication_quarterly'
-down_revision = 'a0000000002'
+down_revision = 'a0000000003'
 branch_labels = None
 depends_on = None
 

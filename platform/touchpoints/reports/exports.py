@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from touchpoints.core.safety import append_row
 from touchpoints.core.text import number, ru_date
 from touchpoints.reports.models import ASSESSMENT_TEXT, ASSESSMENTS, QuarterSnapshot
 from touchpoints.reports.services import Quarter, Totals
@@ -105,13 +106,6 @@ def _reconfirmed(t: Totals) -> str:
     return text + (f"; ещё не подтверждали: {t.never_reconfirmed}" if t.never_reconfirmed else "")
 
 
-def _safe(value):
-    """Text a spreadsheet will not run as a formula (= + - @ at the start)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def row_values(s: QuarterSnapshot) -> list:
     return [
         s.agency.full_name,
@@ -139,9 +133,9 @@ def xlsx(region, quarter: Quarter, snaps: list[QuarterSnapshot], t: Totals, made
     wrap = Alignment(wrap_text=True, vertical="top")
     ws = wb.active
     ws.title = "Органы власти"
-    ws.append([_safe(title(quarter))])
+    append_row(ws, [title(quarter)])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append([_safe(f"Регион: {region.name}"), None, None, f"Дата: {made:%d.%m.%Y}"])
+    append_row(ws, [f"Регион: {region.name}", None, None, f"Дата: {made:%d.%m.%Y}"])
     ws.append([])
     header = ws.max_row + 1
     ws.append([c for c, _ in COLUMNS])
@@ -150,7 +144,8 @@ def xlsx(region, quarter: Quarter, snaps: list[QuarterSnapshot], t: Totals, made
         cell.font, cell.fill, cell.alignment = bold, head_fill, wrap
         ws.column_dimensions[get_column_letter(i)].width = width
     for s in snaps:
-        ws.append([_safe(v) for v in row_values(s)])
+        # Names and the office's comments are text, never formulas (core.safety).
+        append_row(ws, row_values(s))
         n = ws.max_row
         for col in (4, 13):
             ws.cell(row=n, column=col).number_format = "DD.MM.YYYY"
@@ -159,12 +154,12 @@ def xlsx(region, quarter: Quarter, snaps: list[QuarterSnapshot], t: Totals, made
     ws.freeze_panes = ws.cell(row=header + 1, column=2)
 
     rg = wb.create_sheet("Регион")
-    rg.append([_safe(title(quarter))])
+    append_row(rg, [title(quarter)])
     rg["A1"].font = Font(bold=True, size=13)
-    rg.append([_safe(f"Регион: {region.name}")])
+    append_row(rg, [f"Регион: {region.name}"])
     rg.append([])
     for label, value in region_lines(t):
-        rg.append([label, _safe(value)])
+        append_row(rg, [label, value])
     rg.column_dimensions["A"].width = 58
     rg.column_dimensions["B"].width = 40
     buf = io.BytesIO()
