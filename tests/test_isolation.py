@@ -349,20 +349,21 @@ def test_rls_statements_fail_closed():
 
 
 def test_migration_policies_match_the_models():
-    """Every migration that puts tables under RLS declares them in TENANT_TABLES; together they
-    are exactly the models' declarations."""
+    """Every revision that puts tables under RLS declares them in its TENANT_TABLES; together
+    they match the models' declarations."""
     import importlib.util
 
     from touchpoints.config import ROOT_DIR
     from touchpoints.core.db import tenant_table_policies
 
-    # Each revision that adds tenant tables declares them in its own TENANT_TABLES.
-    declared = {}
+    declared: dict = {}
     for path in sorted((ROOT_DIR / "migrations" / "versions").glob("*.py")):
-        spec = importlib.util.spec_from_file_location(f"rls_migration_{path.stem}", path)
+        spec = importlib.util.spec_from_file_location(f"migration_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        declared.update(getattr(module, "TENANT_TABLES", {}))
+        for table, policy in getattr(module, "TENANT_TABLES", {}).items():
+            assert table not in declared, f"{table} declared twice ({path.name})"
+            declared[table] = policy
     assert tenant_table_policies() == dict(sorted(declared.items()))
 
 

@@ -101,6 +101,11 @@ def _register_blueprints(app: Flask) -> None:
     from touchpoints.transfer.routes import bp as transfer_bp
 
     app.register_blueprint(transfer_bp)
+    from touchpoints.publication.routes import bp as publication_bp
+    from touchpoints.reports.routes import bp as reports_bp
+
+    for bp in (publication_bp, reports_bp):
+        app.register_blueprint(bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -118,4 +123,9 @@ def _register_cli(app: Flask) -> None:
     from touchpoints.reminders.cli import reminders_cli
 
     for group in (calendar_cli, reminders_cli):
+        app.cli.add_command(group)
+    from touchpoints.publication.cli import publication_cli
+    from touchpoints.reports.cli import reports_cli
+
+    for group in (publication_cli, reports_cli):
         app.cli.add_command(group)

@@ -122,7 +122,14 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "TRUSTED_HOSTS": [h for h in (env("TRUSTED_HOSTS", "") or "").split(",") if h] or None,
         "PROXY_FIX": env_bool("PROXY_FIX", False),
         "PAGE_SIZE": env_int("PAGE_SIZE", 50),
-        #: Seconds a region dashboard's figures are reused while its data is unchanged; 0: never.
+        #: Proof of publication (touchpoints/publication/fetch.py): "" refuses loopback and
+        #: private addresses, "loopback" admits 127.0.0.0/8 and ::1 (tests), "1" also private
+        #: networks (a closed network); link-local (cloud metadata) is refused whatever it says.
+        "PUBLICATION_FETCH_PRIVATE": env("PUBLICATION_FETCH_PRIVATE", "") or "",
+        "PUBLICATION_CONNECT_TIMEOUT": float(env("PUBLICATION_CONNECT_TIMEOUT", "5") or 5),
+        "PUBLICATION_READ_TIMEOUT": float(env("PUBLICATION_READ_TIMEOUT", "10") or 10),
+        "PUBLICATION_TOTAL_TIMEOUT": float(env("PUBLICATION_TOTAL_TIMEOUT", "20") or 20),
+        "PUBLICATION_MAX_BYTES": env_int("PUBLICATION_MAX_BYTES", 2 * 1024 * 1024),
         #: Demo accounts log in with password "demo"; refused anywhere else.
         "ALLOW_DEMO_PASSWORDS": demo,
         "CELERY": {

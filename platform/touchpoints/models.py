@@ -10,6 +10,7 @@ from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntr
 from touchpoints.mail.models import MailMessage
 from touchpoints.orders.models import OrderDocument
 from touchpoints.public.models import PublishedFile
+from touchpoints.publication.models import PublicationCheck  # noqa: F401
 from touchpoints.regions.models import Agency, FormTemplate, Region, Subdivision
 from touchpoints.reminders.models import (  # noqa: F401
     Reminder,
@@ -17,6 +18,7 @@ from touchpoints.reminders.models import (  # noqa: F401
     ReminderOptOut,
     ReminderPolicy,
 )
+from touchpoints.reports.models import QuarterSnapshot  # noqa: F401
 from touchpoints.transfer.models import ImportSession
 
 __all__ = [

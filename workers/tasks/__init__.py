@@ -4,5 +4,7 @@ from workers.tasks import (
     dashboard,  # noqa: F401
     mail,  # noqa: F401
     orders,  # noqa: F401
+    publication,  # noqa: F401
     reminders,  # noqa: F401
+    reports,  # noqa: F401
 )

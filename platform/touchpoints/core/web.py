@@ -169,6 +169,8 @@ def navigation() -> list[tuple[str, str]]:
         items.append(("agencies.audit_log", "Журнал изменений"))
     if current_user.can(Permission.READ_REGION):
         items.append(("agencies.index", "Органы власти"))
+    if current_user.role_enum is Role.OFFICE:
+        items.append(("reports.index", "Квартальный отчёт"))
     if current_user.can(Permission.MANAGE_ALL):
         items.append(("dashboard.regions", "Сравнение регионов"))
     if current_user.can(Permission.READ_AGENCY):

@@ -80,6 +80,10 @@ class Publication(TenantMixin, db.Model):
     on_time: Mapped[bool | None]
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When a check of the page found it no longer shows this (current) version; the publication
+    #: deadline runs again from that moment until a check finds it again or a new publication
+    #: is recorded (touchpoints.publication.services).
+    withdrawn_at: Mapped[datetime | None]
 
     version = relationship("ListVersion")
     recorded_by = relationship("User")

@@ -144,11 +144,14 @@ def _publication_triggers(ids: list[int]) -> dict[int, datetime]:
             Entry.status.in_(_CHANGED_LIST),
             Entry.reviewed_at.is_not(None),
         )
-        # … and approved versions.
+        # … approved versions, and pages found no longer showing the current version.
         .union_all(
             sa.select(ListVersion.agency_id, ListVersion.approved_at).where(
                 ListVersion.agency_id.in_(ids)
-            )
+            ),
+            sa.select(Publication.agency_id, Publication.withdrawn_at).where(
+                Publication.agency_id.in_(ids), Publication.withdrawn_at.is_not(None)
+            ),
         )
         .subquery()
     )
@@ -347,11 +350,14 @@ def _apply(agencies: dict[int, AgencyInfo], dues: list[Due], now: datetime) -> d
 
 
 def record_publication(agency: Agency, user, published_on: date, url: str) -> Publication:
-    """The registrar records that the latest approved version is on the site (seeds 5.1 / 5.4)."""
+    """The registrar records that the latest approved version is on the site (seeds 5.1 / 5.4).
+    ``user`` None: the operator on the command line (``flask publication record``)."""
     from touchpoints.audit import service as audit
     from touchpoints.auth.roles import Permission
 
-    if not user.can(Permission.APPROVE_VERSIONS) or user.agency_id != agency.id:
+    if user is not None and (
+        not user.can(Permission.APPROVE_VERSIONS) or user.agency_id != agency.id
+    ):
         raise DeadlineError("Отметить размещение может только уполномоченное лицо")
     url = (url or "").strip()
     if not url.startswith(("https://", "http://")):
@@ -384,9 +390,14 @@ def record_publication(agency: Agency, user, published_on: date, url: str) -> Pu
         version_id=version.id,
         published_on=published_on,
         url=url,
-        recorded_by_id=user.id,
+        recorded_by_id=getattr(user, "id", None),
     )
-    if open_pub is not None and open_pub.started_at <= version.approved_at:
+    # A page found no longer showing the version re-opened the clock (reopen_publication):
+    # recording the publication again answers that too.
+    withdrawn = clear_withdrawals(agency.id)
+    if open_pub is not None and (
+        open_pub.started_at <= version.approved_at or open_pub.started_at in withdrawn
+    ):
         # The version carries every change that started this clock: it is met now.
         open_pub.status = "closed"
         open_pub.closed_at = utcnow()
@@ -405,10 +416,38 @@ def record_publication(agency: Agency, user, published_on: date, url: str) -> Pu
             "url": url,
             "on_time": pub.on_time,
         },
+        actor_label=None if user is not None else "cli",
     )
     # Changes included after this version keep (or start) their own clock.
     sync([agency.id])
     return pub
+
+
+def reopen_publication(publication: Publication, now: datetime | None = None) -> bool:
+    """The page of ``publication`` no longer shows its version (a check said so): the publication
+    deadline runs again from ``now`` (seeds 5.4 / 5.5), until a check finds the version on the
+    page again or the registrar records a new publication. True when this re-opened it."""
+    if publication.withdrawn_at is not None:
+        return False
+    publication.withdrawn_at = now or utcnow()
+    db.session.flush()
+    sync([publication.agency_id], now=publication.withdrawn_at)
+    return True
+
+
+def clear_withdrawals(agency_id: int) -> set[datetime]:
+    """The current version is on the site again: the clock started by a withdrawal stops
+    (the next :func:`sync` closes it). Returns the withdrawal moments cleared."""
+    rows = db.session.scalars(
+        sa.select(Publication).where(
+            Publication.agency_id == agency_id, Publication.withdrawn_at.is_not(None)
+        )
+    ).all()
+    cleared = {_aware(p.withdrawn_at) for p in rows}
+    for p in rows:
+        p.withdrawn_at = None
+    db.session.flush()
+    return cleared
 
 
 def confirm_subdivision(agency: Agency, user, subdivision_id: int, comment: str = ""):
@@ -594,9 +633,11 @@ def deadline_summaries(agency_ids: list[int], today: date | None = None) -> dict
 __all__ = [
     "DeadlineError",
     "Summary",
+    "clear_withdrawals",
     "compute",
     "confirm_subdivision",
     "deadline_summaries",
     "record_publication",
+    "reopen_publication",
     "sync",
 ]
