@@ -18,6 +18,7 @@ from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.config import ROOT_DIR
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.extensions import limiter
 from touchpoints.regions.models import Agency, Region, Subdivision
 
 PG_ADMIN_URL = os.environ.get(
@@ -159,6 +160,9 @@ class _AppState:
 @pytest.fixture
 def app(_session_app, migrated):
     app, pristine = _session_app
+    # Flask-Limiter's one Limiter keeps the storage of the app it was last initialised with; a
+    # test that built its own app (the demo on SQLite: memory storage) must not leave it there.
+    limiter.init_app(app)
     yield app
     with app.app_context():
         app.extensions["inprocess_jobs"].wait(timeout=60)
