@@ -50,7 +50,7 @@ def build_database(db_path: Path) -> None:
     from touchpoints.auth.roles import Role
     from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
     from touchpoints.demo.data import MURMANSK
-    from touchpoints.lists import services as lists
+    from touchpoints.lists import approval
     from touchpoints.lists.models import Entry
     from touchpoints.regions.models import Agency
     from touchpoints.tenants.sync import sync
@@ -107,7 +107,7 @@ def build_database(db_path: Path) -> None:
                     )
                 db.session.flush()
                 with scoped(agency_scope(agency.id)):
-                    lists.approve_version(
+                    approval.approve_version(
                         agency, user, order_number=str(n), order_date=date(2024, 5, 1)
                     )
             db.session.commit()
@@ -133,10 +133,10 @@ def child(kind: str, db_path: Path, n: int) -> dict:
     import weasyprint
 
     from touchpoints.core.db import agency_scope, db, scoped
+    from touchpoints.lists.form import Form
     from touchpoints.lists.models import ListVersion
     from touchpoints.orders import services
     from touchpoints.regions.models import Agency
-    from touchpoints.tenants.form import Form
 
     # Warm up fontconfig and Pango in both cases: a worker renders many documents.
     weasyprint.HTML(string="<p>Прогрев</p>").write_pdf()

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from lists_support import approve_list
 from openpyxl import load_workbook
 
 from touchpoints.auth.models import User
@@ -88,7 +89,7 @@ def region_with_agencies(app, make_region, make_agency, make_user):
     registrar = make_user(Role.REGISTRAR, agency_id=data["alpha"]["id"])
     with app.app_context(), scoped(SYSTEM_SCOPE):
         alpha = db.session.get(Agency, data["alpha"]["id"])
-        lists.approve_version(
+        approve_list(
             alpha,
             db.session.get(User, registrar),
             order_number="17-п",
@@ -323,7 +324,7 @@ def test_peers_channels_for_a_registrar(app, client, login_as, make_region, make
         _add_entries(app, peer, 1, rnd, touchpoint_code="site", channel_kind="digital")
         registrar = make_user(Role.REGISTRAR, agency_id=peer)
         with app.app_context(), scoped(SYSTEM_SCOPE):
-            lists.approve_version(
+            approve_list(
                 db.session.get(Agency, peer),
                 db.session.get(User, registrar),
                 order_number="1",

@@ -12,6 +12,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from lists_support import approve_list
 
 from tests.conftest import APP_ROLE, make_app
 from touchpoints.api import services as api_tokens
@@ -21,7 +22,6 @@ from touchpoints.auth.models import User
 from touchpoints.calendar.models import CalendarOverride
 from touchpoints.calendar.services import add_override
 from touchpoints.core.db import SYSTEM_SCOPE, db, rls_statements, scoped, tenant_tables, utcnow
-from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry, ListVersion
 from touchpoints.mail.models import MailMessage
 from touchpoints.mail.service import queue_mail
@@ -47,9 +47,7 @@ def two_agencies(seeded):
             registrar = db.session.scalar(
                 sa.select(User).where(User.email == "registrar@kuzbass-emergencies.example.org")
             )
-            lists.approve_version(
-                kuz, registrar, order_number="200", order_date=dt.date(2025, 6, 2)
-            )
+            approve_list(kuz, registrar, order_number="200", order_date=dt.date(2025, 6, 2))
             queue_mail(registrar.email, "Напоминание", "Текст", agency_id=kuz.id)
             # An upload waiting for confirmation in each agency (opaque token in the URL).
             for agency in db.session.scalars(sa.select(Agency)):

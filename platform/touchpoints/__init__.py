@@ -31,6 +31,10 @@ def create_app(profile: str | None = None, **overrides) -> Flask:
     # overflow error from the driver.
     app.url_map.converters["int"] = BoundedIntegerConverter
     _register_blueprints(app)
+    from touchpoints.lists.policy import TEMPLATE_GLOBALS
+
+    # Templates ask the same predicates the services enforce (can_include(current_user, e)…).
+    app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     _register_cli(app)
     from touchpoints.core import web
 

@@ -13,8 +13,8 @@ from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.access import current_agency, get_agency_or_404, permission_required
 from touchpoints.core.db import db
 from touchpoints.core.web import Page
+from touchpoints.lists.form import Form
 from touchpoints.regions.models import Agency, FormTemplate, Region
-from touchpoints.tenants.form import Form
 from touchpoints.transfer.export import csv_safe
 
 bp = Blueprint("agencies", __name__)

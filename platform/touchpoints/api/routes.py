@@ -32,10 +32,11 @@ from touchpoints.api.models import ApiToken
 from touchpoints.core.db import db, set_scope
 from touchpoints.core.web import Page
 from touchpoints.extensions import csrf, limiter
+from touchpoints.lists.form import Form
+from touchpoints.lists.models import ListVersion
 from touchpoints.public import services
 from touchpoints.public.services import PUBLIC_SCOPE, NotFound
 from touchpoints.regions.models import Agency, Region
-from touchpoints.tenants.form import Form
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens, no cookies: nothing here can be forged cross-site, and scripts post no CSRF token.
@@ -166,7 +167,7 @@ def agencies():
     if request.args.get("region") is not None:
         region_id = services.region_by_slug(request.args["region"]).id
     page = ApiPage(services.agencies_query(region_id))
-    latest = services.latest_versions(a.id for a in page.items)
+    latest = ListVersion.latest_of(a.id for a in page.items)
     return jsonify(
         serializers.paginated([serializers.agency(a, latest.get(a.id)) for a in page.items], page)
     )
@@ -175,14 +176,14 @@ def agencies():
 @bp.route("/agencies/<slug>")
 def agency(slug):
     a = services.agency_by_slug(slug)
-    return jsonify(serializers.agency(a, services.current_version(a.id)))
+    return jsonify(serializers.agency(a, ListVersion.latest(a.id)))
 
 
 @bp.route("/agencies/<slug>/versions")
 def versions(slug):
     a = services.agency_by_slug(slug)
-    current = services.current_version(a.id)
-    page = ApiPage(services.versions_query(a.id))
+    current = ListVersion.latest(a.id)
+    page = ApiPage(ListVersion.query_for(a.id))
     return jsonify(
         serializers.paginated(
             [serializers.version(a, v, is_current=v.id == current.id) for v in page.items], page
@@ -194,7 +195,7 @@ def versions(slug):
 def version(slug, number):
     a = services.agency_by_slug(slug)
     v = services.version_by_number(a, number)
-    current = services.current_version(a.id)
+    current = ListVersion.latest(a.id)
     return jsonify(serializers.version(a, v, is_current=v.id == current.id))
 
 

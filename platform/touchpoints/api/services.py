@@ -13,7 +13,7 @@ from touchpoints.audit import service as audit
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, Scope, db, scoped, utcnow
-from touchpoints.lists.models import Entry, EntryKind, EntryStatus
+from touchpoints.lists.models import Entry, EntryKind, EntryStatus, ListVersion
 from touchpoints.regions.models import Agency, Region
 
 log = logging.getLogger(__name__)
@@ -253,14 +253,13 @@ REVIEW_TITLE = "Строка перечня на проверке"
 
 def statuses(agencies: list[Agency]) -> list[dict]:
     from touchpoints.api import serializers
-    from touchpoints.public.services import latest_versions
 
     ids = [a.id for a in agencies]
     # The same narrow path as the office's dashboard: a region token's scope reads no drafts,
     # yet its statuses count them. Computed for exactly the token's agencies, and only counts,
     # dates and labels come out.
     with scoped(SYSTEM_SCOPE):
-        latest = latest_versions(ids)
+        latest = ListVersion.latest_of(ids)
         counts = working_counts(ids)
         changed = last_change(ids)
         deadlines = deadline_summaries(agencies)

@@ -103,5 +103,23 @@ class User(UserMixin, db.Model):
             self.password_hash = _hasher.hash(password)
         return ok
 
+    @classmethod
+    def of_agency(cls, agency_id: int, role: Role | None = None, *, active_only: bool = False):
+        """A query of the agency's people (of one role), by role and name."""
+        q = sa.select(cls).where(cls.agency_id == agency_id)
+        if role is not None:
+            q = q.where(cls.role == role.value)
+        if active_only:
+            q = q.where(cls.active)
+        return q.order_by(cls.role, cls.name)
+
+    @classmethod
+    def count_in_agency(cls, agency_id: int, role: Role) -> int:
+        """How many active people of the agency have the role."""
+        q = sa.select(sa.func.count()).where(
+            cls.agency_id == agency_id, cls.role == role.value, cls.active
+        )
+        return db.session.scalar(q) or 0
+
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

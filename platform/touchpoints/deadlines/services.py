@@ -359,12 +359,7 @@ def record_publication(agency: Agency, user, published_on: date, url: str) -> Pu
     tz = agency.region.tz
     if published_on > local_date(utcnow(), tz):
         raise DeadlineError("Дата размещения не может быть в будущем")
-    version = db.session.scalar(
-        sa.select(ListVersion)
-        .where(ListVersion.agency_id == agency.id)
-        .order_by(ListVersion.number.desc())
-        .limit(1)
-    )
+    version = ListVersion.latest(agency.id)
     if version is None:
         raise DeadlineError("Сначала утвердите перечень: размещается утверждённая редакция")
     if published_on < local_date(version.approved_at, tz):

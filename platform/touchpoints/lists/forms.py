@@ -19,9 +19,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from touchpoints.lists.compliance import FIELD_LABELS
+from touchpoints.lists.form import Form
 from touchpoints.lists.models import COMMON_FIELDS
 from touchpoints.lists.services import NORM_FIELDS
-from touchpoints.tenants.form import Form
 
 CUSTOM = ""  # the "typed by hand" choice of the touchpoint select
 

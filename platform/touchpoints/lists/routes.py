@@ -6,7 +6,6 @@ Views are thin: every change goes through :mod:`touchpoints.lists.services`.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 
 import sqlalchemy as sa
@@ -26,9 +25,12 @@ from touchpoints.core.access import (
 )
 from touchpoints.core.db import db
 from touchpoints.core.web import Page
-from touchpoints.lists import services
-from touchpoints.lists.compliance import FIELD_LABELS, check, clause_for, family
-from touchpoints.lists.diff import compare, row_of
+from touchpoints.lists import policy, procedures, services
+from touchpoints.lists.approval import approve_version, changes_since_last
+from touchpoints.lists.compliance import FIELD_LABELS, check
+from touchpoints.lists.diff import compare, row_of, version_rows
+from touchpoints.lists.errors import ConflictError, ReviewError
+from touchpoints.lists.form import Form
 from touchpoints.lists.forms import (
     CHANNEL_LABELS,
     CLIENT_LABELS,
@@ -41,6 +43,7 @@ from touchpoints.lists.forms import (
     initial_values,
 )
 from touchpoints.lists.models import (
+    OPEN_PROPOSAL,
     AreaStatus,
     Entry,
     EntryKind,
@@ -48,21 +51,9 @@ from touchpoints.lists.models import (
     ListVersion,
     VersionEntry,
 )
-from touchpoints.lists.services import ConflictError, ReviewError
 from touchpoints.regions.models import Agency, Subdivision
-from touchpoints.tenants.form import Form
 
 bp = Blueprint("lists", __name__)
-
-
-@sa.event.listens_for(sa.engine.Engine, "connect")
-def _sqlite_unicode_lower(dbapi_connection, _record):
-    """SQLite's lower() folds ASCII only; the list is searched in Russian (the embedded demo).
-    PostgreSQL's lower() follows the database's locale and needs nothing."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.create_function(
-            "lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
-        )
 
 
 STATUS_LABELS = {
@@ -81,11 +72,11 @@ KIND_LABELS = {
 }
 STATUS_FILTERS = {
     "included": ("В перечне", (EntryStatus.INCLUDED.value,)),
-    "pending": ("Готовятся и на проверке", services.OPEN_PROPOSAL),
+    "pending": ("Готовятся и на проверке", OPEN_PROPOSAL),
     "excluded": ("Исключённые", (EntryStatus.EXCLUDED.value,)),
     "all": (
         "Все",
-        (*services.OPEN_PROPOSAL, EntryStatus.INCLUDED.value, EntryStatus.EXCLUDED.value),
+        (*OPEN_PROPOSAL, EntryStatus.INCLUDED.value, EntryStatus.EXCLUDED.value),
     ),
 }
 
@@ -160,34 +151,6 @@ def _grouped(rows: list[tuple[int, dict, object]], form: Form) -> list[dict]:
             current = area
         out.append({"number": number, "row": row, "obj": obj, "heading": heading})
     return out
-
-
-def _last_version(agency_id: int) -> ListVersion | None:
-    return db.session.scalar(
-        sa.select(ListVersion)
-        .where(ListVersion.agency_id == agency_id)
-        .order_by(ListVersion.number.desc())
-        .limit(1)
-    )
-
-
-def _changes_since_last(agency: Agency, form: Form):
-    """The working list compared with the last approved version (None without a version)."""
-    last = _last_version(agency.id)
-    if last is None:
-        return None, None
-    old = _version_rows(last)
-    new = {e.id: row_of(e) for e in services.working_entries(agency.id)}
-    return last, compare(old, new, family(form))
-
-
-def _version_rows(version: ListVersion) -> dict[int, dict]:
-    entries = db.session.scalars(
-        sa.select(VersionEntry)
-        .where(VersionEntry.version_id == version.id)
-        .order_by(VersionEntry.row_number)
-    )
-    return {ve.entry_id: row_of(ve) for ve in entries}
 
 
 AUDIT_LABELS = {
@@ -290,7 +253,7 @@ def _list_context(agency: Agency, *, readonly: bool) -> dict:
         row = {f: getattr(entry, f, None) for f in services.STORED_FIELDS}
         row["subdivision"] = sub_names.get(entry.subdivision_id, "")
         rows.append((i, row, entry))
-    last, diff = _changes_since_last(agency, form)
+    last, diff = changes_since_last(agency)
     added, changed = set(), {}
     if diff is not None:
         added = {r["_key"] for r in diff.added}
@@ -325,12 +288,7 @@ def working_list():
 @permission_required(Permission.READ_REGION)
 def agency_list(slug):
     agency = get_agency_or_404(slug)
-    versions = db.session.scalars(
-        sa.select(ListVersion)
-        .where(ListVersion.agency_id == agency.id)
-        .order_by(ListVersion.number.desc())
-        .limit(5)
-    ).all()
+    versions = db.session.scalars(ListVersion.query_for(agency.id).limit(5)).all()
     return render_template(
         "lists/list.html", **_list_context(agency, readonly=True), versions=versions
     )
@@ -411,14 +369,6 @@ def _history(entry: Entry) -> list[AuditEvent]:
     )
 
 
-def _can_edit(entry: Entry) -> bool:
-    try:
-        services._require_can_edit(entry, current_user)
-    except ReviewError:
-        return False
-    return True
-
-
 @bp.route("/list/entries/<int:entry_id>")
 @permission_required(Permission.READ_AGENCY)
 def entry(entry_id):
@@ -429,11 +379,9 @@ def entry(entry_id):
     target = db.session.get(Entry, item.target_id) if item.target_id else None
     proposal_diff = None
     if target is not None and item.kind == EntryKind.CHANGE.value:
-        proposal_diff = compare({target.id: row_of(target)}, {target.id: row}, family(form))
-    proposals = db.session.scalars(
-        sa.select(Entry).where(Entry.target_id == item.id).order_by(Entry.id.desc())
-    ).all()
-    open_proposal = next((p for p in proposals if p.status in services.OPEN_PROPOSAL), None)
+        proposal_diff = compare({target.id: row_of(target)}, {target.id: row}, form.procedure)
+    proposals = Entry.proposals_for(item.id)
+    open_proposal = next((p for p in proposals if p.status in OPEN_PROPOSAL), None)
     findings = check(agency).for_entry(item.id) if item.status == EntryStatus.INCLUDED.value else []
     is_registrar = current_user.can(Permission.REVIEW_ENTRIES)
     return render_template(
@@ -449,13 +397,9 @@ def entry(entry_id):
         open_proposal=open_proposal,
         findings=findings,
         history=_history(item),
-        can_edit=_can_edit(item),
         is_registrar=is_registrar,
-        can_propose=current_user.can(Permission.EDIT_ENTRIES)
-        and item.status == EntryStatus.INCLUDED.value
-        and item.kind == EntryKind.NEW.value
-        and open_proposal is None
-        and (is_registrar or item.subdivision_id == current_user.subdivision_id),
+        # Answered here rather than in the template: the open proposal is already read.
+        proposable=bool(policy.can_propose(current_user, item, open_proposal)),
         return_form=ReturnForm(),
         comment_form=ReviewCommentForm(),
         exclusion_form=ExclusionForm(),
@@ -479,7 +423,7 @@ def edit_entry(entry_id):
     if item.kind == EntryKind.EXCLUSION.value:
         flash("Предложение исключения не редактируется: отзовите его и подготовьте новое.", "error")
         return redirect(url_for("lists.entry", entry_id=item.id))
-    if not proposing and not _can_edit(item):
+    if not proposing and not policy.can_edit(current_user, item):
         flash("Эту строку сейчас изменить нельзя.", "error")
         return redirect(url_for("lists.entry", entry_id=item.id))
     conflict = None
@@ -627,9 +571,7 @@ def exclude_entry(entry_id):
 
     def act(target):
         proposal = services.propose_exclusion(target, current_user, form.reason.data)
-        if current_user.can(Permission.REVIEW_ENTRIES) and (
-            services.registrars_of(target.agency_id) <= 1
-        ):
+        if policy.excludes_directly(current_user, target.agency_id):
             services.include(proposal, current_user)
         else:
             services.submit(proposal, current_user)
@@ -740,7 +682,7 @@ def _check_context(agency: Agency, *, readonly: bool) -> dict:
         "statuses": statuses,
         "counts": counts,
         "area_form": AreaStatusForm(),
-        "area_clause": clause_for("area", family(form)),
+        "area_clause": procedures.clause(form.procedure, "area"),
         "readonly": readonly,
     }
 
@@ -792,22 +734,16 @@ def approve():
             "signatory_name": agency.head_name,
         }
     )
-    last, diff = _changes_since_last(agency, form)
+    last, diff = changes_since_last(agency)
     if request.method == "POST" and approve_form.validate():
         try:
-            if last is not None and diff is not None and diff.empty:
-                # Guards against a double submit approving an identical second version.
-                raise ReviewError(
-                    f"Перечень не изменился после редакции № {last.number}: утверждать нечего."
-                )
-            version = services.approve_version(
+            version = approve_version(
                 agency,
                 current_user,
                 order_number=approve_form.order_number.data,
                 order_date=approve_form.order_date.data,
                 signatory_title=approve_form.signatory_title.data.strip(),
                 signatory_name=approve_form.signatory_name.data.strip(),
-                check_errors=lambda a: check(a).errors,
             )
             db.session.commit()
         except ReviewError as exc:
@@ -819,13 +755,7 @@ def approve():
         else:
             flash(f"Утверждена редакция № {version.number}.", "success")
             return redirect(url_for("lists.version", number=version.number))
-    count = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            Entry.agency_id == agency.id,
-            Entry.status == EntryStatus.INCLUDED.value,
-            Entry.kind == EntryKind.NEW.value,
-        )
-    )
+    count = Entry.working_count(agency.id)
     return render_template(
         "lists/approve.html",
         agency=agency,
@@ -852,20 +782,13 @@ def agency_versions(slug):
 
 def _versions_page(agency: Agency, *, readonly: bool):
     page = Page(
-        sa.select(ListVersion)
-        .where(ListVersion.agency_id == agency.id)
-        .options(sa.orm.selectinload(ListVersion.approved_by))
-        .order_by(ListVersion.number.desc())
+        ListVersion.query_for(agency.id).options(sa.orm.selectinload(ListVersion.approved_by))
     )
     return render_template("lists/versions.html", agency=agency, page=page, readonly=readonly)
 
 
 def _get_version_or_404(agency: Agency, number: int) -> ListVersion:
-    version = db.session.scalar(
-        sa.select(ListVersion).where(
-            ListVersion.agency_id == agency.id, ListVersion.number == number
-        )
-    )
+    version = ListVersion.by_number(agency.id, number)
     if version is None:
         abort(404)
     return version
@@ -879,12 +802,8 @@ def _version_context(agency: Agency, version: ListVersion, *, readonly: bool) ->
         .order_by(VersionEntry.row_number)
     ).all()
     rows = [(ve.row_number, row_of(ve), ve) for ve in entries]
-    previous = db.session.scalar(
-        sa.select(ListVersion.number)
-        .where(ListVersion.agency_id == agency.id, ListVersion.number < version.number)
-        .order_by(ListVersion.number.desc())
-        .limit(1)
-    )
+    before = ListVersion.previous(agency.id, version.number)
+    previous = before.number if before is not None else None
     return {
         "agency": agency,
         "form": form,
@@ -918,11 +837,7 @@ def agency_version(slug, number):
 def compare_versions():
     """Two versions, or a version and the working list (``b`` omitted or "working")."""
     agency = current_agency()
-    numbers = db.session.scalars(
-        sa.select(ListVersion.number)
-        .where(ListVersion.agency_id == agency.id)
-        .order_by(ListVersion.number.desc())
-    ).all()
+    numbers = ListVersion.numbers(agency.id)
     if not numbers:
         flash("Утверждённых редакций пока нет: сравнивать не с чем.", "warning")
         return redirect(url_for("lists.versions"))
@@ -934,15 +849,15 @@ def compare_versions():
         return redirect(url_for("lists.versions"))
     form = Form(agency.form)
     old_version = _get_version_or_404(agency, a)
-    old = _version_rows(old_version)
+    old = version_rows(old_version)
     if b_arg == "working":
         new_version = None
-        new = {e.id: row_of(e) for e in services.working_entries(agency.id)}
+        new = {e.id: row_of(e) for e in Entry.working(agency.id)}
     else:
         new_version = _get_version_or_404(agency, _int(b_arg))
-        new = _version_rows(new_version)
+        new = version_rows(new_version)
         form = Form(new_version.form)
-    diff = compare(old, new, family(form))
+    diff = compare(old, new, form.procedure)
     excluded_ids = [r["_key"] for r in diff.excluded]
     reasons = dict(
         db.session.execute(

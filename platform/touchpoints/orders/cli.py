@@ -45,11 +45,7 @@ def pdf_command(slug: str, number: int | None, output: Path, changes: bool | Non
                 raise click.ClickException(str(exc)) from None
             data, pages, note = rendered.pdf, rendered.pages, "проект приказа"
         else:
-            version = db.session.scalar(
-                sa.select(ListVersion).where(
-                    ListVersion.agency_id == agency.id, ListVersion.number == number
-                )
-            )
+            version = ListVersion.by_number(agency.id, number)
             if version is None:
                 raise click.ClickException(f"У организации {slug} нет редакции № {number}.")
             # An approved version's PDF is the stored one (rendered now if it is not there yet).

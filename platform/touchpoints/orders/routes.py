@@ -6,13 +6,11 @@ changes nothing the user can see otherwise. Retrying a failed rendering is a POS
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from touchpoints.auth.roles import Permission
 from touchpoints.core.access import current_agency, permission_required
-from touchpoints.core.db import db
 from touchpoints.lists.models import ListVersion
 from touchpoints.orders import services
 
@@ -28,11 +26,7 @@ def _back_url(endpoint: str, **values) -> str:
 
 def _version_or_404(number: int) -> ListVersion:
     agency = current_agency()
-    version = db.session.scalar(
-        sa.select(ListVersion).where(
-            ListVersion.agency_id == agency.id, ListVersion.number == number
-        )
-    )
+    version = ListVersion.by_number(agency.id, number)
     if version is None:
         abort(404)
     return version

@@ -41,11 +41,11 @@ from touchpoints.config import ROOT_DIR
 from touchpoints.core.db import agency_scope, db, scoped, utcnow
 from touchpoints.core.web import ru_date
 from touchpoints.lists import diff as list_diff
+from touchpoints.lists.form import Form
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion
-from touchpoints.lists.services import sort_key_for, working_entries
+from touchpoints.lists.services import sort_key_for
 from touchpoints.orders.models import DocumentStatus, OrderDocument
 from touchpoints.regions.models import Agency
-from touchpoints.tenants.form import Form
 from touchpoints.transfer.fields import number_text
 
 log = logging.getLogger(__name__)
@@ -276,9 +276,8 @@ def changes_appendix(
     form: Form, agency_id: int, previous: ListVersion, old: dict, new: dict
 ) -> ChangesAppendix | None:
     """Added, changed and excluded rows against the previous version (Murmansk 5.2, Kuzbass 5.3)."""
-    # The Kuzbass order cites its own clauses (5.3) for the same reasons.
-    family = "kuzbass" if form.slug.startswith("kuzbass") else None
-    d = list_diff.compare(old, new, family=family)
+    # The reasons are worded and cited as the form's procedure says (Kuzbass 5.3, Murmansk 5.2).
+    d = list_diff.compare(old, new, form.procedure)
     if d.empty:
         return None
     labels = {c["field"]: c["label"] for c in form.columns if c["field"] != "extra"}
@@ -364,10 +363,9 @@ def _paragraphs(agency: Agency, previous: ListVersion | None) -> list[str]:
 
 
 def _previous_version(agency_id: int, before_number: int | None) -> ListVersion | None:
-    q = sa.select(ListVersion).where(ListVersion.agency_id == agency_id)
-    if before_number is not None:
-        q = q.where(ListVersion.number < before_number)
-    return db.session.scalar(q.order_by(ListVersion.number.desc()).limit(1))
+    if before_number is None:
+        return ListVersion.latest(agency_id)
+    return ListVersion.previous(agency_id, before_number)
 
 
 def default_with_changes(version: ListVersion) -> bool:
@@ -388,7 +386,7 @@ def order_context(
         previous = _previous_version(agency.id, version.number)
     else:
         form = Form(agency.form)
-        entries = working_entries(agency.id)
+        entries = Entry.working(agency.id)
         entries.sort(key=sort_key_for(form))
         not_performed = sorted(
             db.session.scalars(
@@ -691,7 +689,7 @@ def request_draft_pdf(
 ) -> OrderDocument:
     """The working list as a draft order, rendered unless an identical one is stored. Commits."""
     with scoped(agency_scope(agency.id)):
-        if not working_entries(agency.id):
+        if not Entry.working_count(agency.id):
             raise OrderError("В перечне нет ни одной включённой строки: проект приказа пуст.")
         doc = _request(
             agency.id,

@@ -18,7 +18,7 @@ import dataclasses
 import io
 import json
 
-from touchpoints.tenants.form import Form
+from touchpoints.lists.form import Form
 
 FORMAT_NAME = "touchpoints-list"
 FORMAT_VERSION = "1.0"

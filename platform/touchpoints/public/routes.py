@@ -15,9 +15,10 @@ from flask import Blueprint, Response, current_app, make_response, render_templa
 from touchpoints.core.db import set_scope
 from touchpoints.core.web import Page
 from touchpoints.extensions import limiter
+from touchpoints.lists.form import Form
+from touchpoints.lists.models import ListVersion
 from touchpoints.public import opendata, services
 from touchpoints.public.services import PUBLIC_SCOPE, NotFound
-from touchpoints.tenants.form import Form
 
 bp = Blueprint("public", __name__, url_prefix="/p")
 # Open to anyone: a per-address budget keeps one scraper from starving the agencies' staff.
@@ -88,7 +89,7 @@ def _body(etag: str, build):
 @bp.route("/")
 def index():
     page = Page(services.agencies_query(), per_page=100)
-    latest = services.latest_versions(a.id for a in page.items)
+    latest = ListVersion.latest_of(a.id for a in page.items)
     etag = services.etag_of(
         "index",
         PAGE_REVISION,
@@ -145,8 +146,8 @@ def opendata_table_schema():
 
 
 def _version_page(agency, version, *, is_current_url: bool):
-    current = services.current_version(agency.id)
-    history = Page(services.versions_query(agency.id), per_page=50)
+    current = ListVersion.latest(agency.id)
+    history = Page(ListVersion.query_for(agency.id), per_page=50)
     pdf = services.order_pdf(version) if version is not None else None
     pdf_state = pdf.state if pdf else None
     etag = services.etag_of(
@@ -188,7 +189,7 @@ def _version_page(agency, version, *, is_current_url: bool):
 @bp.route("/<slug>/")
 def agency(slug):
     agency = services.agency_by_slug(slug)
-    return _version_page(agency, services.current_version(agency.id), is_current_url=True)
+    return _version_page(agency, ListVersion.latest(agency.id), is_current_url=True)
 
 
 @bp.route("/<slug>/v/<int:number>/")
@@ -200,7 +201,7 @@ def version(slug, number):
 @bp.route("/<slug>/embed")
 def embed(slug):
     agency = services.agency_by_slug(slug)
-    current = services.current_version(agency.id)
+    current = ListVersion.latest(agency.id)
     etag = services.etag_of(
         "embed",
         PAGE_REVISION,
@@ -296,7 +297,7 @@ def download(slug, number, fmt):
 
 def download_current(slug, fmt):
     agency = services.agency_by_slug(slug)
-    version = services.current_version(agency.id)
+    version = ListVersion.latest(agency.id)
     if version is None:
         raise NotFound(f"У организации «{agency.short_name}» ещё нет утверждённого перечня.")
     return _send(agency, version, fmt, REVALIDATE)

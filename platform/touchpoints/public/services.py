@@ -14,7 +14,7 @@ import hashlib
 import importlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -22,11 +22,11 @@ from markupsafe import escape
 from sqlalchemy.exc import IntegrityError
 
 from touchpoints.core.db import Scope, agency_scope, db, scoped
+from touchpoints.lists.form import Form
 from touchpoints.lists.models import ListVersion, VersionEntry
 from touchpoints.public import opendata
 from touchpoints.public.models import PublishedFile
 from touchpoints.regions.models import Agency, Region
-from touchpoints.tenants.form import Form
 from touchpoints.transfer.fields import number_text
 
 log = logging.getLogger(__name__)
@@ -71,26 +71,8 @@ def region_by_slug(slug: str) -> Region:
     return region
 
 
-def versions_query(agency_id: int):
-    return (
-        sa.select(ListVersion)
-        .where(ListVersion.agency_id == agency_id)
-        .order_by(ListVersion.number.desc())
-    )
-
-
-def current_version(agency_id: int) -> ListVersion | None:
-    return db.session.scalars(versions_query(agency_id).limit(1)).first()
-
-
 def version_by_number(agency: Agency, number: int) -> ListVersion:
-    version = None
-    if 0 < number < 2**31:
-        version = db.session.scalar(
-            sa.select(ListVersion).where(
-                ListVersion.agency_id == agency.id, ListVersion.number == number
-            )
-        )
+    version = ListVersion.by_number(agency.id, number)
     if version is None:
         raise NotFound(f"У организации «{agency.short_name}» нет утверждённой редакции № {number}.")
     return version
@@ -104,28 +86,6 @@ def version_rows(version: ListVersion) -> list[VersionEntry]:
             .order_by(VersionEntry.row_number)
         )
     )
-
-
-def latest_versions(agency_ids: Iterable[int]) -> dict[int, ListVersion]:
-    """The current version of each of the given agencies (those that have one)."""
-    ids = list(agency_ids)
-    if not ids:
-        return {}
-    latest = (
-        sa.select(ListVersion.agency_id, sa.func.max(ListVersion.number).label("number"))
-        .where(ListVersion.agency_id.in_(ids))
-        .group_by(ListVersion.agency_id)
-        .subquery()
-    )
-    rows = db.session.scalars(
-        sa.select(ListVersion).join(
-            latest,
-            sa.and_(
-                ListVersion.agency_id == latest.c.agency_id, ListVersion.number == latest.c.number
-            ),
-        )
-    )
-    return {v.agency_id: v for v in rows}
 
 
 def agencies_query(region_id: int | None = None):

@@ -29,9 +29,9 @@ import re
 from datetime import date
 
 from touchpoints.core.web import ru_date
-from touchpoints.lists.models import COMMON_FIELDS, ListVersion
+from touchpoints.lists.form import Form
+from touchpoints.lists.models import COMMON_FIELDS, Entry, ListVersion
 from touchpoints.regions.models import Agency
-from touchpoints.tenants.form import Form
 from touchpoints.transfer.fields import column_target, field_text, number_text
 
 MIMETYPES = {
@@ -111,7 +111,7 @@ def _sources(agency: Agency, version: ListVersion | None) -> tuple[Form, list[tu
     from touchpoints.lists import services as lists
 
     form = Form(agency.form)
-    entries = lists.working_entries(agency.id)
+    entries = Entry.working(agency.id)
     entries.sort(key=lists.sort_key_for(form))
     return form, [(e, e.subdivision.name if e.subdivision else "") for e in entries]
 

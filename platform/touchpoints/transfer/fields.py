@@ -6,7 +6,7 @@ import re
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from touchpoints.tenants.form import Form
+from touchpoints.lists.form import Form
 
 #: Labels of the common fields for columns that the agency's form does not have.
 FIELD_LABELS = {

@@ -28,9 +28,9 @@ from flask import current_app
 
 from touchpoints.audit import service as audit
 from touchpoints.core.db import db, utcnow
+from touchpoints.lists.form import Form
 from touchpoints.lists.models import COMMON_FIELDS, Entry, EntryKind, EntryStatus
 from touchpoints.regions.models import Agency, Subdivision
-from touchpoints.tenants.form import Form
 from touchpoints.transfer.fields import (
     CHANNEL_LABELS,
     CLIENT_LABELS,
@@ -670,18 +670,16 @@ def write_rows(
         raise ImportRefused(
             "Загрузка невозможна: в файле есть ошибки. Исправьте их и загрузите файл снова."
         )
-    from touchpoints.lists.services import registrars_of, values_of
+    from touchpoints.lists.policy import registrar_acts_alone
+    from touchpoints.lists.services import values_of
 
     now = utcnow()
     # Four eyes (2.2 / 3.3): where another registrar exists, a registrar's upload waits for them
     # like any submission; a registrar acting alone, or the operator's onboarding from the
     # command line, includes the rows at once, and the audit trail says so.
-    four_eyes = user_id is not None and registrars_of(agency.id) > 1
+    four_eyes = user_id is not None and not registrar_acts_alone(agency.id)
     status = EntryStatus.SUBMITTED.value if four_eyes else EntryStatus.INCLUDED.value
-    top = db.session.scalar(
-        sa.select(sa.func.max(Entry.position)).where(Entry.agency_id == agency.id)
-    )
-    position = (top or 0) + 1
+    position = Entry.next_position(agency.id)
     entries = []
     for row in analysis.data_rows:
         entry = Entry(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -23,8 +22,8 @@ from touchpoints.auth.roles import Permission
 from touchpoints.core.access import current_agency, permission_required
 from touchpoints.core.db import db
 from touchpoints.core.web import Page, ru_datetime
+from touchpoints.lists.form import Form
 from touchpoints.lists.models import ListVersion
-from touchpoints.tenants.form import Form
 from touchpoints.transfer import imports
 from touchpoints.transfer.export import FORMATS, export_list
 from touchpoints.transfer.forms import UploadForm, column_name, mapping_form
@@ -66,11 +65,7 @@ def _export_working(fmt: str):
 def _export_version(fmt: str):
     @permission_required(Permission.READ_AGENCY)
     def view(number: int):
-        version = db.session.scalar(
-            sa.select(ListVersion).where(
-                ListVersion.agency_id == current_agency().id, ListVersion.number == number
-            )
-        )
+        version = ListVersion.by_number(current_agency().id, number)
         if version is None:
             abort(404)
         return _download(version, fmt)
