@@ -99,8 +99,8 @@ def main() -> None:
     from touchpoints.auth.models import User
     from touchpoints.auth.roles import Role
     from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+    from touchpoints.core.tenancy import Region
     from touchpoints.demo.seed import seed_region
-    from touchpoints.regions.models import Region
 
     tmp = tempfile.TemporaryDirectory()
     url = _postgres_url()

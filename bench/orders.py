@@ -49,10 +49,10 @@ def build_database(db_path: Path) -> None:
     from touchpoints.auth.models import User
     from touchpoints.auth.roles import Role
     from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
+    from touchpoints.core.tenancy import Agency
     from touchpoints.demo.data import MURMANSK
     from touchpoints.lists import approval
     from touchpoints.lists.models import Entry
-    from touchpoints.regions.models import Agency
     from touchpoints.tenants.sync import sync
 
     app = _app(db_path)
@@ -133,10 +133,10 @@ def child(kind: str, db_path: Path, n: int) -> dict:
     import weasyprint
 
     from touchpoints.core.db import agency_scope, db, scoped
+    from touchpoints.core.tenancy import Agency
     from touchpoints.lists.form import Form
     from touchpoints.lists.models import ListVersion
     from touchpoints.orders import services
-    from touchpoints.regions.models import Agency
 
     # Warm up fontconfig and Pango in both cases: a worker renders many documents.
     weasyprint.HTML(string="<p>Прогрев</p>").write_pdf()

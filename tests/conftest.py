@@ -17,7 +17,7 @@ from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.config import ROOT_DIR
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
-from touchpoints.regions.models import Agency, Region, Subdivision
+from touchpoints.core.tenancy import Agency, Region, Subdivision
 
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

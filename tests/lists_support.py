@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from touchpoints.auth.models import User
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.lists import approval, services
 from touchpoints.lists.models import AreaStatus, Entry
-from touchpoints.regions.models import Agency, Subdivision
 
 
 def agency_id_of(app, slug: str) -> int:

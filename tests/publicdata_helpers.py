@@ -12,9 +12,9 @@ from lists_support import approve_list
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry
-from touchpoints.regions.models import Agency
 
 PRIVATE_KINDS = ("EXCLUDED", "WORKING", "DRAFT", "RETURNED", "SUBMITTED", "CHANGE")
 

@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import AreaStatus, Entry
-from touchpoints.regions.models import Agency, Subdivision
 
 
 def _add_entries(app, agency_id: int, count: int, rnd: random.Random, **fixed) -> list[dict]:
@@ -373,7 +373,7 @@ def test_area_not_performed_in_heat_map(app, region_with_agencies):
 
 
 def test_seed_command_fills_a_region(app):
-    from touchpoints.regions.models import Region
+    from touchpoints.core.tenancy import Region
 
     runner = app.test_cli_runner()
     result = runner.invoke(
@@ -496,8 +496,8 @@ def test_pdf_report_is_laid_out_once_for_the_same_figures(
     import sqlalchemy as sa
 
     from touchpoints.core.db import db
+    from touchpoints.core.tenancy import Region
     from touchpoints.dashboard import exports
-    from touchpoints.regions.models import Region
 
     with app.app_context():
         region_id = db.session.scalar(sa.select(Region.id).where(Region.slug == "murmansk"))

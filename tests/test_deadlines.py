@@ -7,9 +7,9 @@ from deadlines_support import MSK, approve, at, include_entry, set_created, subm
 
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.deadlines import services
 from touchpoints.deadlines.models import Deadline, Publication
-from touchpoints.regions.models import Agency
 
 
 def _summary(app, agency_id, today):
@@ -111,7 +111,7 @@ def test_reconfirmation_cycle_and_confirm_by_editor(app, client, login_as, make_
     page = client.get("/deadlines/").get_data(as_text=True)
     assert page.count("Сведения актуальны") == 1  # only for the editor's own subdivision
     with app.app_context(), scoped(SYSTEM_SCOPE):
-        from touchpoints.regions.models import Subdivision
+        from touchpoints.core.tenancy import Subdivision
 
         subs = dict(
             db.session.execute(

@@ -22,10 +22,10 @@ from touchpoints.auth.models import User
 from touchpoints.calendar.models import CalendarOverride
 from touchpoints.calendar.services import add_override
 from touchpoints.core.db import SYSTEM_SCOPE, db, rls_statements, scoped, tenant_tables, utcnow
+from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.lists.models import Entry, ListVersion
 from touchpoints.mail.models import MailMessage
 from touchpoints.mail.service import queue_mail
-from touchpoints.regions.models import Agency, Region, Subdivision
 from touchpoints.transfer.models import ImportSession
 
 #: Blueprints that serve approved, public data by design (issue 7); isolation of drafts there is

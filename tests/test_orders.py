@@ -20,12 +20,12 @@ from pypdf import PdfReader
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists import services as lists
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import Entry, ListVersion
 from touchpoints.orders import services
 from touchpoints.orders.models import OrderDocument
-from touchpoints.regions.models import Agency
 
 pytestmark = pytest.mark.slow
 

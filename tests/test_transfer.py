@@ -14,10 +14,10 @@ from lists_support import approve_list
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists import services as lists
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import Entry, ListVersion
-from touchpoints.regions.models import Agency
 from touchpoints.transfer import imports
 from touchpoints.transfer.export import MACHINE_COLUMNS, export_list
 from touchpoints.transfer.fields import column_target

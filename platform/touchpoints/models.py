@@ -4,18 +4,20 @@ from touchpoints.api.models import ApiToken
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.models import User
 from touchpoints.calendar.models import CalendarOverride  # noqa: F401
-from touchpoints.deadlines.models import Deadline, Publication, Reconfirmation  # noqa: F401
-from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
-from touchpoints.mail.models import MailMessage
-from touchpoints.orders.models import OrderDocument
-from touchpoints.public.models import PublishedFile
-from touchpoints.regions.models import Agency, FormTemplate, Region, Subdivision
-from touchpoints.reminders.models import (  # noqa: F401
+from touchpoints.core.tenancy import Agency, FormTemplate, Region, Subdivision
+from touchpoints.deadlines.models import (  # noqa: F401  # noqa: F401
+    Deadline,
+    Publication,
+    Reconfirmation,
     Reminder,
     ReminderDigest,
     ReminderOptOut,
     ReminderPolicy,
 )
+from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
+from touchpoints.mail.models import MailMessage
+from touchpoints.orders.models import OrderDocument
+from touchpoints.public.models import PublishedFile
 from touchpoints.transfer.models import ImportSession
 
 __all__ = [

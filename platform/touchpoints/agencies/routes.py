@@ -8,13 +8,13 @@ from flask_login import current_user
 from touchpoints.agencies.forms import AgencyForm
 from touchpoints.agencies.services import AgencyError, create_agency
 from touchpoints.audit.models import AuditEvent
+from touchpoints.auth.access import current_agency, get_agency_or_404, permission_required
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Permission, Role
-from touchpoints.core.access import current_agency, get_agency_or_404, permission_required
 from touchpoints.core.db import db
+from touchpoints.core.tenancy import Agency, FormTemplate, Region
 from touchpoints.core.web import Page
 from touchpoints.lists.form import Form
-from touchpoints.regions.models import Agency, FormTemplate, Region
 from touchpoints.transfer.export import csv_safe
 
 bp = Blueprint("agencies", __name__)
@@ -35,7 +35,7 @@ def index():
 
 
 def overview_context(agency: Agency) -> dict:
-    from touchpoints.regions.models import Subdivision
+    from touchpoints.core.tenancy import Subdivision
 
     people = db.session.scalars(
         sa.select(User).where(User.agency_id == agency.id).order_by(User.role, User.name)

@@ -30,13 +30,13 @@ from touchpoints.api import services as tokens
 from touchpoints.api.forms import TokenForm
 from touchpoints.api.models import ApiToken
 from touchpoints.core.db import db, set_scope
+from touchpoints.core.tenancy import Agency, Region
 from touchpoints.core.web import Page
 from touchpoints.extensions import csrf, limiter
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import ListVersion
 from touchpoints.public import services
 from touchpoints.public.services import PUBLIC_SCOPE, NotFound
-from touchpoints.regions.models import Agency, Region
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens, no cookies: nothing here can be forged cross-site, and scripts post no CSRF token.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import date, datetime, timedelta
 
@@ -13,8 +12,9 @@ from touchpoints.audit import service as audit
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, Scope, db, scoped, utcnow
+from touchpoints.core.tenancy import Agency, Region
+from touchpoints.deadlines import services as deadlines
 from touchpoints.lists.models import Entry, EntryKind, EntryStatus, ListVersion
-from touchpoints.regions.models import Agency, Region
 
 log = logging.getLogger(__name__)
 #: last_used_at is refreshed at most this often, so that reads do not write on every call.
@@ -139,21 +139,6 @@ def token_agency(token: ApiToken, slug: str) -> Agency | None:
 # --------------------------------------------------------------------------- monitoring
 
 
-def _deadlines_module():
-    for name in ("touchpoints.deadlines.services", "touchpoints.deadlines"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "deadline_summaries"):
-            return module
-    return None
-
-
-def deadlines_available() -> bool:
-    return _deadlines_module() is not None
-
-
 def working_counts(agency_ids: list[int]) -> dict[int, dict[str, int]]:
     """Entries of each agency's working list by state (the scope must allow reading them)."""
     out = {
@@ -191,13 +176,9 @@ def last_change(agency_ids: list[int]) -> dict[int, object]:
     )
 
 
-def deadline_summaries(agencies: list[Agency]) -> dict[int, dict] | None:
-    """Deadlines of each agency from the deadlines feature (in the caller's scope), when it is
-    installed; None otherwise."""
-    module = _deadlines_module()
-    if module is None:
-        return None
-    summaries = module.deadline_summaries([a.id for a in agencies])
+def deadline_summaries(agencies: list[Agency]) -> dict[int, dict]:
+    """Deadlines of each agency from the deadlines feature (in the caller's scope)."""
+    summaries = deadlines.deadline_summaries([a.id for a in agencies])
     return {agency_id: deadline_record(s) for agency_id, s in summaries.items()}
 
 
@@ -262,14 +243,14 @@ def statuses(agencies: list[Agency]) -> list[dict]:
         latest = ListVersion.latest_of(ids)
         counts = working_counts(ids)
         changed = last_change(ids)
-        deadlines = deadline_summaries(agencies)
+        due = deadline_summaries(agencies)
     return [
         serializers.status(
             a,
             latest.get(a.id),
             counts[a.id],
             changed.get(a.id),
-            None if deadlines is None else deadlines.get(a.id),
+            due.get(a.id),
         )
         for a in agencies
     ]

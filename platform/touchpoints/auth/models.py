@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from touchpoints.auth.roles import GRANTS, Permission, Role
 from touchpoints.core.db import db, utcnow
-from touchpoints.regions.models import Agency, Region, Subdivision
+from touchpoints.core.tenancy import Agency, Region, Subdivision
 
 # argon2id with argon2-cffi's defaults (RFC 9106 "low memory" profile), above OWASP's minimum.
 _hasher = PasswordHasher()

@@ -5,9 +5,9 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from touchpoints.audit import service as audit
+from touchpoints.auth.access import apply_user_scope, scope_for
 from touchpoints.auth.forms import ChangePasswordForm, LoginForm
 from touchpoints.auth.models import User, burn_password_check
-from touchpoints.core.access import apply_user_scope, scope_for
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped, utcnow
 from touchpoints.extensions import limiter
 

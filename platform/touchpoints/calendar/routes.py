@@ -8,14 +8,14 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from touchpoints.auth.access import permission_required
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.calendar import services
 from touchpoints.calendar.forms import OverrideForm
 from touchpoints.calendar.models import CalendarOverride
-from touchpoints.core.access import permission_required
 from touchpoints.core.db import db
+from touchpoints.core.tenancy import Region
 from touchpoints.core.web import Page
-from touchpoints.regions.models import Region
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from touchpoints.auth.access import current_agency, permission_required
 from touchpoints.auth.roles import Permission, Role
-from touchpoints.core.access import current_agency, permission_required
 from touchpoints.core.db import db
 from touchpoints.core.web import Page
 from touchpoints.deadlines import services

@@ -27,9 +27,15 @@ import sqlalchemy as sa
 
 from touchpoints.calendar.services import WorkCalendar, calendars_for_regions
 from touchpoints.core.db import db, utcnow
-from touchpoints.deadlines.models import Deadline, DeadlineKind, Publication, Reconfirmation
+from touchpoints.core.tenancy import Agency, Region, Subdivision
+from touchpoints.deadlines.models import (
+    Deadline,
+    DeadlineKind,
+    Publication,
+    Reconfirmation,
+    Reminder,
+)
 from touchpoints.lists.models import Entry, EntryStatus, ListVersion
-from touchpoints.regions.models import Agency, Region, Subdivision
 
 DEFAULT_POLICIES = {
     "publication_working_days": 10,  # seeds 5.4 / 5.5
@@ -285,10 +291,12 @@ def sync(agency_ids: list[int] | None = None, now: datetime | None = None) -> di
     now = now or utcnow()
     agencies = load_agencies(agency_ids)
     dues = compute(agencies)
-    return _apply(agencies, dues, now)
+    return apply_dues(agencies, dues, now)
 
 
-def _apply(agencies: dict[int, AgencyInfo], dues: list[Due], now: datetime) -> dict:
+def apply_dues(agencies: dict[int, AgencyInfo], dues: list[Due], now: datetime) -> dict:
+    """Store computed dues: open what is due, close what was met. Public for the reminders scan,
+    which computes the dues of the agencies it visits itself. Flushes, no commit."""
     ids = list(agencies)
     if not ids:
         return {"opened": 0, "closed": 0}
@@ -509,8 +517,6 @@ def deadline_summaries(agency_ids: list[int], today: date | None = None) -> dict
     A fixed number of queries whatever the number of agencies. ``today`` defaults to each
     agency's local date; pass it to see the state as of another day. Runs in the caller's scope.
     """
-    from touchpoints.reminders.models import Reminder
-
     agencies = load_agencies(list(agency_ids))
     ids = list(agencies)
     if not ids:
@@ -589,6 +595,7 @@ def deadline_summaries(agency_ids: list[int], today: date | None = None) -> dict
 __all__ = [
     "DeadlineError",
     "Summary",
+    "apply_dues",
     "compute",
     "confirm_subdivision",
     "deadline_summaries",

@@ -14,10 +14,10 @@ from flask import current_app
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.lists import approval
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry
-from touchpoints.regions.models import Agency, Region, Subdivision
 from touchpoints.tenants.sync import sync
 
 DEMO_USERS = [

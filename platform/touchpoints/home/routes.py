@@ -6,7 +6,7 @@ from touchpoints.agencies.routes import overview_context, visible_agencies_query
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import db
-from touchpoints.regions.models import Agency, Region
+from touchpoints.core.tenancy import Agency, Region
 
 bp = Blueprint("home", __name__)
 

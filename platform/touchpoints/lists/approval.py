@@ -15,6 +15,7 @@ from datetime import date
 from touchpoints.audit import service as audit
 from touchpoints.auth.models import User
 from touchpoints.core.db import db
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists import policy
 from touchpoints.lists.compliance import check
 from touchpoints.lists.diff import Diff, compare, row_of, version_rows
@@ -22,7 +23,6 @@ from touchpoints.lists.errors import ReviewError
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
 from touchpoints.lists.services import STORED_FIELDS, sort_key_for
-from touchpoints.regions.models import Agency
 
 
 @dataclasses.dataclass

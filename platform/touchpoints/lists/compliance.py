@@ -21,10 +21,10 @@ from collections import defaultdict
 import sqlalchemy as sa
 
 from touchpoints.core.db import current_scope, db
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists import procedures
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import AreaStatus, Entry, EntryKind, EntryStatus
-from touchpoints.regions.models import Agency
 
 ERROR = "error"
 WARNING = "warning"

@@ -16,14 +16,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from touchpoints.audit.labels import ACTION_LABELS
 from touchpoints.audit.models import AuditEvent
-from touchpoints.auth.roles import Permission
-from touchpoints.core.access import (
+from touchpoints.auth.access import (
     current_agency,
     get_agency_or_404,
     get_tenant_object_or_404,
     permission_required,
 )
+from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
+from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.core.web import Page
 from touchpoints.lists import policy, procedures, services
 from touchpoints.lists.approval import approve_version, changes_since_last
@@ -51,7 +52,6 @@ from touchpoints.lists.models import (
     ListVersion,
     VersionEntry,
 )
-from touchpoints.regions.models import Agency, Subdivision
 
 bp = Blueprint("lists", __name__)
 

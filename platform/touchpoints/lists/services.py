@@ -14,6 +14,7 @@ from touchpoints.audit import service as audit
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import db, utcnow
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists import policy
 from touchpoints.lists.errors import ConflictError, ReviewError
 from touchpoints.lists.form import Form
@@ -24,7 +25,6 @@ from touchpoints.lists.models import (
     EntryKind,
     EntryStatus,
 )
-from touchpoints.regions.models import Agency
 
 NORM_FIELDS = (
     "response_hours_mentions",

@@ -1,8 +1,8 @@
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
+from touchpoints.auth.access import permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.access import permission_required
 from touchpoints.core.db import db
 from touchpoints.core.web import Page
 from touchpoints.mail.models import MailMessage

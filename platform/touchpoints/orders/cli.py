@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from touchpoints.core.db import agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists.models import ListVersion
 from touchpoints.orders import services
-from touchpoints.regions.models import Agency
 
 orders_cli = AppGroup("orders", help="Приказы об утверждении перечней (PDF).")
 

@@ -6,22 +6,15 @@ changes nothing the user can see otherwise. Retrying a failed rendering is a POS
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from touchpoints.auth.access import current_agency, permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.access import current_agency, permission_required
 from touchpoints.lists.models import ListVersion
 from touchpoints.orders import services
 
 bp = Blueprint("orders", __name__)
-
-
-def _back_url(endpoint: str, **values) -> str:
-    """The list's own page when the list feature has it (it is another slice), else home."""
-    if endpoint in current_app.view_functions:
-        return url_for(endpoint, **values)
-    return url_for("home.index")
 
 
 def _version_or_404(number: int) -> ListVersion:
@@ -59,7 +52,7 @@ def version_status(number: int):
         retry_url=url_for(
             "orders.version_retry", number=number, changes="1" if with_changes else "0"
         ),
-        back_url=_back_url("lists.version", number=number),
+        back_url=url_for("lists.version", number=number),
         back_label="К редакции перечня",
     )
 
@@ -98,7 +91,7 @@ def draft_status():
         doc = services.request_draft_pdf(agency, user_id=current_user.id)
     except services.OrderError as exc:
         flash(str(exc), "error")
-        return redirect(_back_url("lists.working_list"))
+        return redirect(url_for("lists.working_list"))
     return render_template(
         "orders/status.html",
         heading="Проект приказа об утверждении перечня",
@@ -109,7 +102,7 @@ def draft_status():
         has_previous=False,
         download_url=url_for("orders.draft_pdf"),
         retry_url=url_for("orders.draft_retry"),
-        back_url=_back_url("lists.working_list"),
+        back_url=url_for("lists.working_list"),
         back_label="К перечню",
     )
 
@@ -121,7 +114,7 @@ def draft_retry():
         services.request_draft_pdf(current_agency(), user_id=current_user.id, retry=True)
     except services.OrderError as exc:
         flash(str(exc), "error")
-        return redirect(_back_url("lists.working_list"))
+        return redirect(url_for("lists.working_list"))
     flash("Проект приказа поставлен в очередь на формирование.", "info")
     return redirect(url_for("orders.draft_status"))
 
@@ -135,7 +128,7 @@ def draft_pdf():
         doc = services.request_draft_pdf(agency, user_id=current_user.id)
     except services.OrderError as exc:
         flash(str(exc), "error")
-        return redirect(_back_url("lists.working_list"))
+        return redirect(url_for("lists.working_list"))
     if not doc.ready:
         return redirect(url_for("orders.draft_status"))
     return services.pdf_response(doc, services.pdf_filename(agency, None))

@@ -39,13 +39,13 @@ from sqlalchemy.exc import IntegrityError
 
 from touchpoints.config import ROOT_DIR
 from touchpoints.core.db import agency_scope, db, scoped, utcnow
+from touchpoints.core.tenancy import Agency
 from touchpoints.core.web import ru_date
 from touchpoints.lists import diff as list_diff
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion
 from touchpoints.lists.services import sort_key_for
 from touchpoints.orders.models import DocumentStatus, OrderDocument
-from touchpoints.regions.models import Agency
 from touchpoints.transfer.fields import number_text
 
 log = logging.getLogger(__name__)

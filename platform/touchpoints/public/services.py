@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 import logging
 import re
-from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -22,11 +20,13 @@ from markupsafe import escape
 from sqlalchemy.exc import IntegrityError
 
 from touchpoints.core.db import Scope, agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency, Region
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import ListVersion, VersionEntry
+from touchpoints.orders import services as orders
 from touchpoints.public import opendata
 from touchpoints.public.models import PublishedFile
-from touchpoints.regions.models import Agency, Region
+from touchpoints.transfer.export import export_list
 from touchpoints.transfer.fields import number_text
 
 log = logging.getLogger(__name__)
@@ -189,17 +189,12 @@ def _filename(agency: Agency, version: ListVersion, fmt: str) -> str:
     return f"{agency.slug}-redakciya-{version.number}.{fmt}"
 
 
-def xlsx_exporter() -> Callable | None:
-    """``export_list`` of the export feature, when it is installed (issue: import and export)."""
-    try:
-        module = importlib.import_module("touchpoints.transfer.export")
-    except ImportError:
-        return None
-    return getattr(module, "export_list", None)
+#: Downloads of an approved version besides the order's PDF.
+FORMATS = ("csv", "json", "xlsx")
 
 
 def available_formats() -> list[str]:
-    return ["csv", "json"] + (["xlsx"] if xlsx_exporter() else [])
+    return list(FORMATS)
 
 
 def _render(agency: Agency, version: ListVersion, fmt: str) -> tuple[bytes, str, str]:
@@ -215,10 +210,7 @@ def _render(agency: Agency, version: ListVersion, fmt: str) -> tuple[bytes, str,
         doc = opendata.render_json(agency, version, rows, schema_url())
         return doc, _filename(agency, version, fmt), MIMETYPES[fmt]
     if fmt == "xlsx":
-        export = xlsx_exporter()
-        if export is None:
-            raise NotFound("Выгрузка в XLSX пока недоступна.")
-        content, filename, mimetype = export(agency, version=version, fmt="xlsx")
+        content, filename, mimetype = export_list(agency, version=version, fmt="xlsx")
         return content, filename or _filename(agency, version, fmt), mimetype or MIMETYPES[fmt]
     raise NotFound(f"Формат «{fmt}» не поддерживается.")
 
@@ -273,16 +265,10 @@ def _store(version, fmt, renderer, content, filename, mimetype, sha, *, replace:
 # --------------------------------------------------------------------------- the order's PDF
 
 
-def _orders_module():
-    try:
-        module = importlib.import_module("touchpoints.orders.services")
-    except ImportError:
-        return None
-    return module if hasattr(module, "version_pdf") else None
-
-
 def pdf_available() -> bool:
-    return _orders_module() is not None
+    """Whether the public pages and the API offer the approving order's PDF
+    (TOUCHPOINTS_PUBLIC_ORDER_PDF; tests of other things turn it off to spare WeasyPrint)."""
+    return bool(current_app.config.get("PUBLIC_ORDER_PDF", True))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -296,19 +282,18 @@ class OrderPdf:
 def order_pdf(version: ListVersion, *, request_if_missing: bool = True) -> OrderPdf | None:
     """The PDF of the order that approved the version (issue: orders as PDF). Rendered once by
     the orders feature and kept; when it is not there yet, its rendering is requested. None when
-    the orders feature is not installed."""
-    module = _orders_module()
-    if module is None:
+    the public pages do not offer it (:func:`pdf_available`)."""
+    if not pdf_available():
         return None
     # The order's table is not public: read (and request) in the version's own agency scope,
     # only the approved version's document.
     with scoped(agency_scope(version.agency_id)):
-        doc = module.version_pdf(version)
+        doc = orders.version_pdf(version)
         if doc is not None:
             return OrderPdf("ready", bytes(doc.pdf), doc.sha256)
         if not request_if_missing:
             return OrderPdf("pending")
-        doc = module.request_version_pdf(version)
+        doc = orders.request_version_pdf(version)
         return OrderPdf("failed" if getattr(doc, "failed", False) else "pending")
 
 

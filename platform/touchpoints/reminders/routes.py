@@ -6,24 +6,16 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from touchpoints.auth.access import current_agency, permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.access import current_agency, permission_required
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Agency, Region
 from touchpoints.core.web import Page
-from touchpoints.deadlines.models import DeadlineKind
-from touchpoints.regions.models import Agency, Region
+from touchpoints.deadlines.models import DeadlineKind, Reminder
 from touchpoints.reminders import services
 from touchpoints.reminders.forms import OptOutForm, PolicyForm
-from touchpoints.reminders.models import Reminder
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
-
-
-@bp.record_once
-def _start_demo_beat(state) -> None:
-    from touchpoints.reminders.beat import start
-
-    start(state.app)
 
 
 STEP_LABELS = {"before": "заранее", "due": "в день срока", "after": "после срока"}

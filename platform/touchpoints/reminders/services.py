@@ -36,17 +36,18 @@ from flask import current_app
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import db, utcnow
+from touchpoints.core.tenancy import Agency, Region
 from touchpoints.deadlines import services as deadlines
-from touchpoints.deadlines.models import Deadline, DeadlineKind
-from touchpoints.jobs import enqueue
-from touchpoints.mail.service import queue_mail
-from touchpoints.regions.models import Agency, Region
-from touchpoints.reminders.models import (
+from touchpoints.deadlines.models import (
+    Deadline,
+    DeadlineKind,
     Reminder,
     ReminderDigest,
     ReminderOptOut,
     ReminderPolicy,
 )
+from touchpoints.jobs import enqueue
+from touchpoints.mail.service import queue_mail
 
 log = logging.getLogger(__name__)
 SEND_TASK = "workers.tasks.reminders.send_digest"
@@ -214,7 +215,7 @@ def scan(now: datetime | None = None) -> dict:
     """Run once as if at ``now``. Call in the system scope; commits as it goes."""
     now = now or utcnow()
     agencies = deadlines.load_agencies(None)
-    deadlines._apply(agencies, deadlines.compute(agencies), now)
+    deadlines.apply_dues(agencies, deadlines.compute(agencies), now)
     db.session.commit()
     claimed = claim_due(agencies, now)
     db.session.commit()
@@ -517,8 +518,8 @@ def render_digest(recipient: str, local_day: date, reminder_ids: list[int]):
 
 
 def _titles(items: list[Deadline]) -> dict[int, str]:
+    from touchpoints.core.tenancy import Subdivision
     from touchpoints.lists.models import Entry
-    from touchpoints.regions.models import Subdivision
 
     entry_ids = [d.entry_id for d in items if d.entry_id]
     sub_ids = [d.subdivision_id for d in items if d.subdivision_id]

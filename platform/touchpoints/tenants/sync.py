@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from touchpoints.audit import service as audit
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
-from touchpoints.regions.models import Agency, FormTemplate, Region, Subdivision
+from touchpoints.core.tenancy import Agency, FormTemplate, Region, Subdivision
 from touchpoints.tenants.loader import Definitions, load
 from touchpoints.tenants.schema import jsonable
 

@@ -8,9 +8,9 @@ import click
 import sqlalchemy as sa
 
 from touchpoints.core.db import agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists.cli import lists_cli
 from touchpoints.lists.models import ListVersion
-from touchpoints.regions.models import Agency
 from touchpoints.transfer import imports
 from touchpoints.transfer.export import FORMATS, export_list
 from touchpoints.transfer.reader import ImportFileError

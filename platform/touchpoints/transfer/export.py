@@ -28,10 +28,10 @@ import json
 import re
 from datetime import date
 
+from touchpoints.core.tenancy import Agency
 from touchpoints.core.web import ru_date
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import COMMON_FIELDS, Entry, ListVersion
-from touchpoints.regions.models import Agency
 from touchpoints.transfer.fields import column_target, field_text, number_text
 
 MIMETYPES = {

@@ -28,9 +28,9 @@ from flask import current_app
 
 from touchpoints.audit import service as audit
 from touchpoints.core.db import db, utcnow
+from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import COMMON_FIELDS, Entry, EntryKind, EntryStatus
-from touchpoints.regions.models import Agency, Subdivision
 from touchpoints.transfer.fields import (
     CHANNEL_LABELS,
     CLIENT_LABELS,

@@ -18,8 +18,8 @@ from flask import (
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from touchpoints.auth.access import current_agency, permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.access import current_agency, permission_required
 from touchpoints.core.db import db
 from touchpoints.core.web import Page, ru_datetime
 from touchpoints.lists.form import Form

@@ -3,12 +3,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from touchpoints.auth.access import permission_required
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import ROLE_LABELS, Permission, Role
-from touchpoints.core.access import permission_required
 from touchpoints.core.db import db
+from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.core.web import Page
-from touchpoints.regions.models import Agency, Region, Subdivision
 from touchpoints.users.forms import UserForm
 from touchpoints.users.services import REGISTRAR_MANAGED, UserError, save_user, set_active
 

@@ -1,3 +1,8 @@
+"""The tenant: regions, their agencies (each agency is a tenant), subdivisions, form templates.
+
+In core because tenant scopes (core.db) filter by them and every feature refers to them; the
+features above depend on core, never the other way round."""
+
 from __future__ import annotations
 
 from datetime import datetime
