@@ -67,9 +67,9 @@ def import_graph() -> dict[str, dict[str, list[str]]]:
         source = rel.parts[0]
         for name, line in _imported(path, ast.parse(path.read_text(encoding="utf-8"))):
             parts = name.split(".")
-            if parts[0] == "touchpoints" and len(parts) > 1 and parts[1] in features:
-                if parts[1] != source:
-                    graph[source][parts[1]].append(f"{rel.as_posix()}:{line}")
+            inside = parts[0] == "touchpoints" and len(parts) > 1 and parts[1] in features
+            if inside and parts[1] != source:
+                graph[source][parts[1]].append(f"{rel.as_posix()}:{line}")
     return graph
 
 
@@ -177,7 +177,9 @@ def test_the_query_finder_sees_both_spellings():
 
 
 def test_views_hold_no_queries():
-    routes = [p for p in PACKAGE.rglob("*.py") if p.name == "routes.py" or p.parent.name == "routes"]
+    routes = [
+        p for p in PACKAGE.rglob("*.py") if p.name == "routes.py" or p.parent.name == "routes"
+    ]
     assert routes
     offending = {}
     for path in routes:
@@ -187,4 +189,6 @@ def test_views_hold_no_queries():
         lines = _queries(ast.parse(path.read_text(encoding="utf-8")))
         if lines:
             offending[rel] = lines
-    assert not offending, f"route modules with queries (move them to a model or service): {offending}"
+    assert not offending, (
+        f"route modules with queries (move them to a model or service): {offending}"
+    )
