@@ -59,6 +59,7 @@ def build_database(db_path: Path) -> None:
     with app.app_context():
         db.create_all()
         sync(app.config["TENANTS_DIR"])
+        db.session.commit()
         with scoped(SYSTEM_SCOPE):
             template = db.session.scalar(sa.select(Agency).where(Agency.slug == "murmansk-tourism"))
             for n in SIZES:

@@ -166,6 +166,7 @@ def seeded(app):
 
     with app.app_context():
         sync(app.config["TENANTS_DIR"])
+        db.session.commit()
     return app
 
 

@@ -23,6 +23,7 @@ from touchpoints.calendar.models import CalendarOverride
 from touchpoints.calendar.services import add_override
 from touchpoints.core.db import SYSTEM_SCOPE, db, rls_statements, scoped, tenant_tables, utcnow
 from touchpoints.core.tenancy import Agency, Region, Subdivision
+from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry, ListVersion
 from touchpoints.mail.models import MailMessage
 from touchpoints.mail.service import queue_mail
@@ -46,6 +47,11 @@ def two_agencies(seeded):
             kuz = db.session.scalar(sa.select(Agency).where(Agency.slug == "kuzbass-emergencies"))
             registrar = db.session.scalar(
                 sa.select(User).where(User.email == "registrar@kuzbass-emergencies.example.org")
+            )
+            # A second version needs a change (an identical one is refused).
+            first = Entry.working(kuz.id)[0]
+            lists.update_entry(
+                first, registrar, {"specifics": "Уточнено ко второй редакции"}, first.revision
             )
             approve_list(kuz, registrar, order_number="200", order_date=dt.date(2025, 6, 2))
             queue_mail(registrar.email, "Напоминание", "Текст", agency_id=kuz.id)

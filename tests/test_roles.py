@@ -168,6 +168,7 @@ def _sync_templates(app):
 
     with app.app_context():
         sync(app.config["TENANTS_DIR"])
+        db.session.commit()
 
 
 def test_agency_slug_of_a_public_page_is_refused(world, app, login_as):

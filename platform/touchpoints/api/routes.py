@@ -31,7 +31,7 @@ from touchpoints.api.forms import TokenForm
 from touchpoints.api.models import ApiToken
 from touchpoints.core.db import db, set_scope
 from touchpoints.core.tenancy import Agency, Region
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, count_rows
 from touchpoints.extensions import csrf, limiter
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import ListVersion
@@ -110,9 +110,7 @@ class ApiPage:
     def __init__(self, query):
         self.page = _int_arg("page", 1, 1, MAX_PAGE)
         self.per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-        self.total = db.session.scalar(
-            sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-        )
+        self.total = count_rows(query)
         offset = (self.page - 1) * self.per_page
         self.items = (
             list(db.session.scalars(query.limit(self.per_page).offset(offset)))
@@ -146,14 +144,8 @@ def openapi():
 
 @bp.route("/regions")
 def regions():
-    page = ApiPage(sa.select(Region).order_by(Region.name, Region.id))
-    counts = dict(
-        db.session.execute(
-            sa.select(Agency.region_id, sa.func.count())
-            .where(Agency.region_id.in_([r.id for r in page.items]))
-            .group_by(Agency.region_id)
-        ).all()
-    )
+    page = ApiPage(Region.ordered())
+    counts = Region.agency_counts([r.id for r in page.items])
     return jsonify(
         serializers.paginated(
             [serializers.region(r, counts.get(r.id, 0)) for r in page.items], page
@@ -205,11 +197,7 @@ def version_entries(slug, number):
 
     a = services.agency_by_slug(slug)
     v = services.version_by_number(a, number)
-    page = ApiPage(
-        sa.select(VersionEntry)
-        .where(VersionEntry.version_id == v.id)
-        .order_by(VersionEntry.row_number)
-    )
+    page = ApiPage(VersionEntry.of_version(v.id))
     form = Form(v.form)
     return jsonify(
         serializers.paginated([serializers.entry(a, v, r, form) for r in page.items], page)
@@ -286,7 +274,7 @@ def _managers_only(view):
 def _token_form() -> TokenForm:
     form = TokenForm()
     if current_user.role_enum.value == "admin":
-        regions = db.session.scalars(sa.select(Region).order_by(Region.name)).all()
+        regions = Region.by_name()
         form.region_id.choices = [(0, "Все регионы")] + [(r.id, r.name) for r in regions]
     else:
         form.region_id.choices = [(current_user.region_id, current_user.region.name)]

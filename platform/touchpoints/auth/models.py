@@ -114,6 +114,37 @@ class User(UserMixin, db.Model):
         return q.order_by(cls.role, cls.name)
 
     @classmethod
+    def search(cls, text: str = "", *, agency_id: int | None = None) -> sa.Select:
+        """People by name whose name or e-mail contains the text (of one agency when given)."""
+        q = (
+            sa.select(cls)
+            .order_by(cls.name)
+            .options(
+                sa.orm.selectinload(cls.agency),
+                sa.orm.selectinload(cls.region),
+                sa.orm.selectinload(cls.subdivision),
+            )
+        )
+        if agency_id is not None:
+            q = q.where(cls.agency_id == agency_id)
+        if text:
+            like = f"%{text.lower()}%"
+            q = q.where(
+                sa.or_(sa.func.lower(cls.name).like(like), sa.func.lower(cls.email).like(like))
+            )
+        return q
+
+    @classmethod
+    def counts_by_region(cls) -> dict[int, int]:
+        """People of agencies per region id (the operator's home)."""
+        q = (
+            sa.select(Agency.region_id, sa.func.count(cls.id))
+            .join(cls, cls.agency_id == Agency.id)
+            .group_by(Agency.region_id)
+        )
+        return dict(db.session.execute(q).all())
+
+    @classmethod
     def count_in_agency(cls, agency_id: int, role: Role) -> int:
         """How many active people of the agency have the role."""
         q = sa.select(sa.func.count()).where(

@@ -82,14 +82,18 @@ def page_url(page: int) -> str:
     return f"{request.path}?{urlencode(args)}"
 
 
+def count_rows(query) -> int:
+    """How many rows a select returns, without fetching them."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    )
+
+
 class Page:
     """A page of a query's results (or of a list, with :meth:`of_list`), for lists of any length."""
 
     def __init__(self, query, page: int | None = None, per_page: int | None = None):
-        total = db.session.scalar(
-            sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-        )
-        self._paginate(total, page, per_page)
+        self._paginate(count_rows(query), page, per_page)
         self.items = list(
             db.session.scalars(query.limit(self.per_page).offset((self.page - 1) * self.per_page))
         )

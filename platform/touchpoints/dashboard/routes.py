@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -74,7 +73,7 @@ def _region_for_request() -> Region:
             abort(404)
         return region
     slug = request.args.get("region", "")
-    region = db.session.scalar(sa.select(Region).where(Region.slug == slug)) if slug else None
+    region = Region.by_slug(slug)
     if region is None:
         abort(404)
     return region

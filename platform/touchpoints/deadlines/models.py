@@ -85,6 +85,16 @@ class Publication(TenantMixin, db.Model):
     recorded_by = relationship("User")
     deadline = relationship("Deadline")
 
+    @classmethod
+    def of_agency(cls, agency_id: int) -> sa.Select:
+        """The agency's publications, the latest first, with their versions."""
+        return (
+            sa.select(cls)
+            .where(cls.agency_id == agency_id)
+            .order_by(cls.published_on.desc(), cls.id.desc())
+            .options(sa.orm.selectinload(cls.version))
+        )
+
 
 class Reconfirmation(TenantMixin, db.Model):
     """A subdivision confirmed that its entries are current (Murmansk 5.3, Kuzbass 5.4)."""
@@ -101,6 +111,12 @@ class Reconfirmation(TenantMixin, db.Model):
 
     subdivision = relationship("Subdivision")
     confirmed_by = relationship("User")
+
+    @classmethod
+    def latest_by_subdivision(cls, agency_id: int) -> dict[int, Reconfirmation]:
+        """Each subdivision's latest confirmation."""
+        q = sa.select(cls).where(cls.agency_id == agency_id).order_by(cls.confirmed_at)
+        return {r.subdivision_id: r for r in db.session.scalars(q)}
 
 
 # --------------------------------------------------------------------------- reminders
@@ -162,6 +178,16 @@ class Reminder(TenantMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     deadline = relationship("Deadline")
+
+    @classmethod
+    def of_user(cls, user_id: int) -> sa.Select:
+        """A person's own reminders, newest first, with their deadlines."""
+        return (
+            sa.select(cls)
+            .where(cls.user_id == user_id)
+            .options(sa.orm.selectinload(cls.deadline))
+            .order_by(cls.created_at.desc(), cls.id.desc())
+        )
 
 
 class ReminderDigest(db.Model):

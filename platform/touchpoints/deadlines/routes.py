@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -34,20 +33,8 @@ def _can_confirm(sub_id: int) -> bool:
 def index():
     agency = current_agency()
     summary = services.deadline_summaries([agency.id])[agency.id]
-    publications = Page(
-        sa.select(Publication)
-        .where(Publication.agency_id == agency.id)
-        .order_by(Publication.published_on.desc(), Publication.id.desc())
-        .options(sa.orm.selectinload(Publication.version))
-    )
-    confirmations = {
-        r.subdivision_id: r
-        for r in db.session.scalars(
-            sa.select(Reconfirmation)
-            .where(Reconfirmation.agency_id == agency.id)
-            .order_by(Reconfirmation.confirmed_at)
-        )
-    }
+    publications = Page(Publication.of_agency(agency.id))
+    confirmations = Reconfirmation.latest_by_subdivision(agency.id)
     return render_template(
         "deadlines/index.html",
         agency=agency,

@@ -290,6 +290,11 @@ class VersionEntry(EntryFieldsMixin, PublicReadMixin, TenantMixin, db.Model):
 
     version: Mapped[ListVersion] = relationship(back_populates="entries")
 
+    @classmethod
+    def of_version(cls, version_id: int) -> sa.Select:
+        """A version's rows in their order."""
+        return sa.select(cls).where(cls.version_id == version_id).order_by(cls.row_number)
+
 
 class AreaStatus(TenantMixin, db.Model):
     """An activity area the agency does not perform (Kuzbass 3.5: the list is formed per area)."""
