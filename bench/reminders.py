@@ -184,7 +184,7 @@ def _seed(conn, n_agencies: int, regions: int = 10) -> None:
 def _run(n_agencies: int) -> dict:
     from touchpoints import create_app
     from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
-    from touchpoints.deadlines.services import deadline_summaries
+    from touchpoints.deadlines.summary import deadline_summaries
     from touchpoints.reminders import services
 
     admin = sa.create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")

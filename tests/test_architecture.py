@@ -20,7 +20,6 @@ OVERSIZED_BEING_SPLIT = {
     "touchpoints/dashboard/services.py",
     "touchpoints/orders/services.py",
     "touchpoints/reminders/services.py",
-    "touchpoints/deadlines/services.py",
     "touchpoints/demo/data.py",
     "touchpoints/demo/seed.py",
 }

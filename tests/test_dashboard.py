@@ -436,7 +436,7 @@ def test_compliance_and_deadlines_are_wired(app, client, login_as, region_with_a
     """The columns from issue 3 (compliance) and issue 5 (deadlines) show those features' own
     answers, asked for directly here."""
     from touchpoints.core.db import Scope
-    from touchpoints.deadlines.services import deadline_summaries
+    from touchpoints.deadlines.summary import deadline_summaries
     from touchpoints.lists.compliance import check_many
 
     ctx = region_with_agencies

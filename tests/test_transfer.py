@@ -281,10 +281,14 @@ def test_export_routes_404_for_unknown_format_and_version(demo_app, make_user, l
     with app.app_context(), scoped(agency_scope(other)):
         from touchpoints.auth.models import User
 
-        # Another agency's version numbers resolve within one's own agency only.
+        # Another agency's version numbers resolve within one's own agency only. A second
+        # version needs a change (an identical one is refused).
+        registrar = db.session.get(User, other_registrar)
+        first = Entry.working(other)[0]
+        lists.update_entry(first, registrar, {"specifics": "Уточнено"}, first.revision)
         version = approve_list(
             db.session.get(Agency, other),
-            db.session.get(User, other_registrar),
+            registrar,
             order_number="99",
             order_date=date.today(),
         )

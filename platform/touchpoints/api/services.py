@@ -13,7 +13,7 @@ from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, Scope, db, scoped, utcnow
 from touchpoints.core.tenancy import Agency, Region
-from touchpoints.deadlines import services as deadlines
+from touchpoints.deadlines.summary import deadline_summaries as summaries_of
 from touchpoints.lists.models import Entry, EntryKind, EntryStatus, ListVersion
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ def last_change(agency_ids: list[int]) -> dict[int, object]:
 
 def deadline_summaries(agencies: list[Agency]) -> dict[int, dict]:
     """Deadlines of each agency from the deadlines feature (in the caller's scope)."""
-    summaries = deadlines.deadline_summaries([a.id for a in agencies])
+    summaries = summaries_of([a.id for a in agencies])
     return {agency_id: deadline_record(s) for agency_id, s in summaries.items()}
 
 

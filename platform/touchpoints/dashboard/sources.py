@@ -1,7 +1,7 @@
 """The dashboard's only door to figures computed by other features.
 
 Compliance (``touchpoints.lists.compliance.check_many``) and deadlines
-(``touchpoints.deadlines.services.deadline_summaries``) are read here and nowhere else in the
+(``touchpoints.deadlines.summary.deadline_summaries``) are read here and nowhere else in the
 dashboard, and their answers are normalised into the small dataclasses below. Should one of them
 fail, its columns read «нет данных» instead of failing the page (:func:`_guarded`).
 """
@@ -13,7 +13,7 @@ import logging
 from datetime import date, datetime
 
 from touchpoints.core.db import db
-from touchpoints.deadlines.services import deadline_summaries
+from touchpoints.deadlines.summary import deadline_summaries
 from touchpoints.lists.compliance import check_many
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def _first(obj, *names, default=None):
 
 
 def _deadline(summary) -> Deadline:
-    """touchpoints.deadlines.services.Summary: publication_status on_time / due / overdue,
+    """touchpoints.deadlines.summary.Summary: publication_status on_time / due / overdue,
     publication_days (negative when overdue), publication_label, publication_due_on,
     pending_reviews, last_reminder_at."""
     status = _first(summary, "publication_status")

@@ -29,7 +29,7 @@ KIND_LABELS = {
 class Deadline(TenantMixin, db.Model):
     """One obligation with a due date. Rows are kept after closing, as the on-time record.
 
-    Opened and closed by :func:`touchpoints.deadlines.services.sync` from the state of the list;
+    Opened and closed by :func:`touchpoints.deadlines.compute.sync` from the state of the list;
     the publication deadline is closed by recording the publication."""
 
     __tablename__ = "deadline"

@@ -12,6 +12,7 @@ from touchpoints.core.web import Page
 from touchpoints.deadlines import services
 from touchpoints.deadlines.forms import PublicationForm, ReconfirmForm
 from touchpoints.deadlines.models import Publication, Reconfirmation
+from touchpoints.deadlines.summary import deadline_summaries
 
 bp = Blueprint("deadlines", __name__, url_prefix="/deadlines")
 
@@ -19,7 +20,7 @@ bp = Blueprint("deadlines", __name__, url_prefix="/deadlines")
 @bp.app_template_global()
 def deadline_summary_for(agency):
     """For the agency's home page (agencies/overview.html): where its deadlines stand."""
-    return services.deadline_summaries([agency.id]).get(agency.id)
+    return deadline_summaries([agency.id]).get(agency.id)
 
 
 def _can_confirm(sub_id: int) -> bool:
@@ -32,7 +33,7 @@ def _can_confirm(sub_id: int) -> bool:
 @permission_required(Permission.READ_AGENCY)
 def index():
     agency = current_agency()
-    summary = services.deadline_summaries([agency.id])[agency.id]
+    summary = deadline_summaries([agency.id])[agency.id]
     publications = Page(Publication.of_agency(agency.id))
     confirmations = Reconfirmation.latest_by_subdivision(agency.id)
     return render_template(
@@ -68,7 +69,7 @@ def publication():
             else:
                 flash("Размещение отмечено.", "success")
             return redirect(url_for("deadlines.index"))
-    summary = services.deadline_summaries([agency.id])[agency.id]
+    summary = deadline_summaries([agency.id])[agency.id]
     status = 400 if form.is_submitted() else 200
     return render_template(
         "deadlines/publication.html", agency=agency, form=form, summary=summary
