@@ -360,6 +360,8 @@ def test_another_agencys_version_is_404_and_office_has_no_agency_list(demo, make
         registrar = db.session.scalar(
             sa.select(User).where(User.agency_id == murmansk.id, User.role == Role.REGISTRAR.value)
         )
+        first = Entry.working(murmansk.id)[0]
+        lists.update_entry(first, registrar, {"specifics": "Уточнено"}, first.revision)
         approve_list(murmansk, registrar, order_number="60", order_date=date(2024, 10, 1))
         db.session.commit()
         region_id = kuzbass.region_id

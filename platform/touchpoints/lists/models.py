@@ -146,17 +146,31 @@ class Entry(EntryFieldsMixin, TenantMixin, db.Model):
     # Queries asked in more than one place (Redash's org-scoped getters).
 
     @classmethod
+    def in_working_list(cls, agency_id: int) -> tuple:
+        """Criteria of the rows of an agency's working list: included entries, not proposals."""
+        return (
+            cls.agency_id == agency_id,
+            cls.status.in_(WORKING),
+            cls.kind == EntryKind.NEW.value,
+        )
+
+    @classmethod
     def working_query(cls, agency_id: int) -> sa.Select:
-        """The rows of an agency's working list (included new entries), in list order."""
+        """The rows of an agency's working list, in list order."""
         return (
             sa.select(cls)
-            .where(
-                cls.agency_id == agency_id,
-                cls.status.in_(WORKING),
-                cls.kind == EntryKind.NEW.value,
-            )
+            .where(*cls.in_working_list(agency_id))
             .order_by(cls.activity_area, cls.position, cls.id)
         )
+
+    @classmethod
+    def working_counts_by_area(cls, agency_id: int) -> dict[str, int]:
+        q = (
+            sa.select(cls.activity_area, sa.func.count())
+            .where(*cls.in_working_list(agency_id))
+            .group_by(cls.activity_area)
+        )
+        return dict(db.session.execute(q).all())
 
     @classmethod
     def working(cls, agency_id: int) -> list[Entry]:
@@ -313,6 +327,10 @@ class AreaStatus(TenantMixin, db.Model):
         """Codes of the activity areas the agency marked as not performed, sorted."""
         q = sa.select(cls.area_code).where(cls.agency_id == agency_id, cls.not_performed)
         return sorted(db.session.scalars(q))
+
+    @classmethod
+    def of_agency(cls, agency_id: int) -> list[AreaStatus]:
+        return list(db.session.scalars(sa.select(cls).where(cls.agency_id == agency_id)))
 
     @classmethod
     def of(cls, agency_id: int, area_code: str) -> AreaStatus | None:

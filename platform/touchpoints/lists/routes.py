@@ -660,21 +660,8 @@ def agency_check(slug):
 def _check_context(agency: Agency, *, readonly: bool) -> dict:
     form = Form(agency.form)
     report = check(agency)
-    statuses = {
-        s.area_code: s
-        for s in db.session.scalars(sa.select(AreaStatus).where(AreaStatus.agency_id == agency.id))
-    }
-    counts = dict(
-        db.session.execute(
-            sa.select(Entry.activity_area, sa.func.count())
-            .where(
-                Entry.agency_id == agency.id,
-                Entry.status == EntryStatus.INCLUDED.value,
-                Entry.kind == EntryKind.NEW.value,
-            )
-            .group_by(Entry.activity_area)
-        ).all()
-    )
+    statuses = {s.area_code: s for s in AreaStatus.of_agency(agency.id)}
+    counts = Entry.working_counts_by_area(agency.id)
     return {
         "agency": agency,
         "form": form,

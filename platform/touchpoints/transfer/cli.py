@@ -90,11 +90,7 @@ def export_command(slug: str, fmt: str, number: int | None, output: Path) -> Non
     with scoped(agency_scope(agency.id)):
         version = None
         if number is not None:
-            version = db.session.scalar(
-                sa.select(ListVersion).where(
-                    ListVersion.agency_id == agency.id, ListVersion.number == number
-                )
-            )
+            version = ListVersion.by_number(agency.id, number)
             if version is None:
                 raise click.ClickException(f"У «{agency.short_name}» нет редакции № {number}.")
         data, _name, _mime = export_list(agency, version, fmt)
