@@ -18,7 +18,6 @@ OVERSIZED_BEING_SPLIT = {
     "touchpoints/lists/routes.py",
     "touchpoints/transfer/imports.py",
     "touchpoints/dashboard/services.py",
-    "touchpoints/orders/services.py",
     "touchpoints/reminders/services.py",
     "touchpoints/demo/data.py",
     "touchpoints/demo/seed.py",

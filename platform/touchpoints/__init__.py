@@ -37,8 +37,10 @@ def create_app(profile: str | None = None, **overrides) -> Flask:
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     _register_cli(app)
     from touchpoints import webapp
+    from touchpoints.core import text
 
     webapp.init_app(app)
+    text.register_filters(app.jinja_env)
     if app.config["INPROCESS_BEAT"]:
         # The demo's scheduler: a thread of the web process (make demo: no Redis, no beat).
         from touchpoints.reminders.beat import start

@@ -21,7 +21,6 @@ from touchpoints.core.web import (
     ERROR_TEXTS,
     ERROR_TITLES,
     page_url,
-    ru_date,
     ru_datetime,
     wants_json,
 )
@@ -99,7 +98,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["audit_action"] = audit_labels.action_label
     app.jinja_env.filters["audit_object"] = audit_labels.object_label
     app.jinja_env.filters["audit_actor"] = audit_labels.actor_label
-    app.jinja_env.filters["ru_date"] = ru_date
     app.jinja_env.filters["ru_datetime"] = ru_datetime
     app.jinja_env.globals["page_url"] = page_url
 

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from touchpoints.calendar import services
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
 from touchpoints.core.tenancy import Region
-from touchpoints.core.web import ru_date
+from touchpoints.core.text import ru_date
 
 calendar_cli = AppGroup("calendar", help="Производственный календарь: рабочие дни и переносы.")
 

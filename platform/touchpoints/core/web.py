@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import request
 from flask_login import current_user
 
+from touchpoints.core import text
 from touchpoints.core.db import db
 
 ERROR_TITLES = {
@@ -38,26 +39,11 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-MONTHS = [
-    "января", "февраля", "марта", "апреля", "мая", "июня",
-    "июля", "августа", "сентября", "октября", "ноября", "декабря",
-]  # fmt: skip
-
-
-def ru_date(value, long: bool = False) -> str:
-    if value is None:
-        return "—"
-    if long:
-        return f"{value.day} {MONTHS[value.month - 1]} {value.year} г."
-    return value.strftime("%d.%m.%Y")
-
-
 def ru_datetime(value, tz=None) -> str:
     """A moment in the viewer's own time: their region's zone (Moscow for the operator)."""
     if value is None:
         return "—"
-    value = value.astimezone(tz or viewer_timezone())
-    return value.strftime("%d.%m.%Y %H:%M")
+    return text.datetime_short(value.astimezone(tz or viewer_timezone()))
 
 
 def viewer_timezone():

@@ -15,6 +15,7 @@ from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
 from touchpoints.core.tenancy import Agency, Region, Subdivision
+from touchpoints.core.text import counted
 from touchpoints.lists import approval
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry
@@ -685,6 +686,8 @@ def load_demo() -> list[str]:
                 agency, registrar, order_number=order[0], order_date=order[1]
             )
             _pending(agency, registrar, editor)
-            out.append(f"{agency.short_name}: {n} строк, утверждена редакция № {version.number}.")
+            out.append(
+                f"{agency.short_name}: {counted(n, 'строка', 'строки', 'строк')}, утверждена редакция № {version.number}."
+            )
         db.session.commit()
     return out

@@ -22,8 +22,10 @@ import sqlalchemy as sa
 
 from touchpoints.core.db import current_scope, db
 from touchpoints.core.tenancy import Agency
+from touchpoints.core.text import number
 from touchpoints.lists import procedures
 from touchpoints.lists.form import Form
+from touchpoints.lists.labels import label_for
 from touchpoints.lists.models import AreaStatus, Entry, EntryKind, EntryStatus
 
 ERROR = "error"
@@ -46,23 +48,6 @@ RULES: dict[str, str] = {
 #: «при максимальном уровне клиентоцентричности» (a target), the phone and waiting norms are
 #: stated as limits («не должно превышать», «не превышает»).
 WARNING_RULES = frozenset({"offline_only", "norm_mentions", "norm_requests"})
-
-FIELD_LABELS = {
-    "activity_area": "Направление деятельности",
-    "process_name": "Наименование процесса",
-    "touchpoint": "Точка взаимодействия",
-    "channel_kind": "Вид точки (цифровая / офлайн)",
-    "client_kind": "Вид клиента",
-    "client_needs": "Удовлетворяемые потребности клиента",
-    "interaction": "Осуществляемое взаимодействие с клиентом",
-    "specifics": "Особенности взаимодействия с клиентом",
-    "subdivision": "Структурное подразделение",
-    "organisation": "Организация",
-    "response_hours_mentions": "Время ответа на упоминания, ч",
-    "response_hours_requests": "Время ответа на обращения и комментарии, ч",
-    "max_transfers": "Переключений при звонке, не более",
-    "waiting_minutes": "Время ожидания, мин",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,13 +248,6 @@ def _filled(entry, field: str) -> bool:
     return value is not None
 
 
-def _label(form: Form, field: str) -> str:
-    for column in form.columns:
-        if column["field"] == field:
-            return column["label"]
-    return FIELD_LABELS.get(field, field)
-
-
 def _entry_name(entry) -> str:
     name = (entry.touchpoint or "").strip() or "точка не указана"
     process = (entry.process_name or "").strip()
@@ -315,12 +293,12 @@ def evaluate(agency_id: int, form: Form, entries: list, not_performed: set[str])
     # Activity area and touchpoint are always needed: the list is grouped by area and each row
     # is a touchpoint (Murmansk 2.3, 2.6; Kuzbass 3.5, 3.7), whatever the form's columns.
     required = [
-        (field, _label(form, field))
+        (field, label_for(form, field))
         for field in ["activity_area", "touchpoint", *sorted(form.required_fields - {"touchpoint"})]
     ]
     required_extra = [(c["key"], c["label"]) for c in form.extra_columns if c.get("required")]
     areas = form.area_by_code
-    unknown_area = f"{_label(form, 'activity_area')} (нет в справочнике формы)"
+    unknown_area = f"{label_for(form, 'activity_area')} (нет в справочнике формы)"
     # touchpoint_identity() and process_key(), with what repeats across entries computed once.
     catalogue_names: dict[str, str] = {}
     for item in form.touchpoints:
@@ -420,18 +398,18 @@ def evaluate(agency_id: int, form: Form, entries: list, not_performed: set[str])
 
 def _norm_message(rule: str, name: str, value, limit) -> str:
     if rule == "norm_mentions":
-        return f"{name}: время ответа на упоминания {_num(value)} ч — больше {_num(limit)} ч."
+        return f"{name}: время ответа на упоминания {number(value)} ч — больше {number(limit)} ч."
     if rule == "norm_requests":
         return (
             f"{name}: время ответа на официальное обращение или комментарий "
-            f"{_num(value)} ч — больше {_num(limit)} ч."
+            f"{number(value)} ч — больше {number(limit)} ч."
         )
     if rule == "norm_transfers":
         return (
             f"{name}: до {value} переключений на других сотрудников — "
-            f"допускается не более {_num(limit)}."
+            f"допускается не более {number(limit)}."
         )
-    return f"{name}: время ожидания {value} мин — больше {_num(limit)} мин."
+    return f"{name}: время ожидания {value} мин — больше {number(limit)} мин."
 
 
 def _check_norms(report: Report, limits, e, name: str, where: dict) -> None:
@@ -439,7 +417,3 @@ def _check_norms(report: Report, limits, e, name: str, where: dict) -> None:
         value = getattr(e, field)
         if value is not None and value > limit:
             report.add(rule, _norm_message(rule, name, value, limit), **where)
-
-
-def _num(value: float) -> str:
-    return f"{value:g}".replace(".", ",")

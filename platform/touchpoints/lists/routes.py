@@ -26,15 +26,13 @@ from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.core.web import Page
-from touchpoints.lists import policy, procedures, services
+from touchpoints.lists import labels, policy, procedures, services, table
 from touchpoints.lists.approval import approve_version, changes_since_last
-from touchpoints.lists.compliance import FIELD_LABELS, check
+from touchpoints.lists.compliance import check
 from touchpoints.lists.diff import compare, row_of, version_rows
 from touchpoints.lists.errors import ConflictError, ReviewError
 from touchpoints.lists.form import Form
 from touchpoints.lists.forms import (
-    CHANNEL_LABELS,
-    CLIENT_LABELS,
     ApproveForm,
     AreaStatusForm,
     ExclusionForm,
@@ -56,20 +54,6 @@ from touchpoints.lists.models import (
 bp = Blueprint("lists", __name__)
 
 
-STATUS_LABELS = {
-    EntryStatus.DRAFT.value: "черновик",
-    EntryStatus.SUBMITTED.value: "ожидает проверки",
-    EntryStatus.RETURNED.value: "возвращена на доработку",
-    EntryStatus.INCLUDED.value: "в перечне",
-    EntryStatus.EXCLUDED.value: "исключена",
-    EntryStatus.APPLIED.value: "учтено в перечне",
-    EntryStatus.WITHDRAWN.value: "отозвана",
-}
-KIND_LABELS = {
-    EntryKind.NEW.value: "новая строка",
-    EntryKind.CHANGE.value: "предложение изменения",
-    EntryKind.EXCLUSION.value: "предложение исключения",
-}
 STATUS_FILTERS = {
     "included": ("В перечне", (EntryStatus.INCLUDED.value,)),
     "pending": ("Готовятся и на проверке", OPEN_PROPOSAL),
@@ -84,12 +68,16 @@ STATUS_FILTERS = {
 @bp.app_context_processor
 def _labels():
     return {
-        "STATUS_LABELS": STATUS_LABELS,
-        "KIND_LABELS": KIND_LABELS,
-        "CHANNEL_LABELS": CHANNEL_LABELS,
-        "CLIENT_LABELS": CLIENT_LABELS,
-        "FIELD_LABELS": FIELD_LABELS,
+        "STATUS_LABELS": labels.STATUS_LABELS,
+        "KIND_LABELS": labels.KIND_LABELS,
+        "CHANNEL_CHOICES": labels.CHANNEL_CHOICES,
+        "CLIENT_CHOICES": labels.CLIENT_CHOICES,
+        "FIELD_LABELS": labels.FIELD_LABELS,
+        "AUDIT_LABELS": labels.AUDIT_LABELS,
         "ACTION_LABELS": ACTION_LABELS,
+        "cell_text": table.cell_text,
+        "field_text": table.field_text,
+        "extra_text": table.extra_text,
     }
 
 
@@ -114,56 +102,6 @@ def _area_order(form: Form):
     )
 
 
-def cell(row: dict, column: dict, form: Form) -> str:
-    """The text of one cell of the form's table, for an entry or a version row."""
-    field = column["field"]
-    if field == "extra":
-        return str((row.get("extra") or {}).get(column["key"], "") or "")
-    value = row.get(field)
-    if field == "activity_area":
-        return form.area_name(value)
-    if field == "channel_kind":
-        return {"digital": "цифровая", "offline": "офлайн"}.get(value, value or "")
-    if field == "client_kind":
-        return {"external": "внешний", "internal": "внутренний"}.get(value, value or "")
-    if field == "client_needs":
-        return "; ".join(form.need_names(value or []))
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:g}".replace(".", ",")
-    return str(value)
-
-
-def field_text(row: dict, field: str, form: Form) -> str:
-    return cell(row, {"field": field, "key": field}, form)
-
-
-def _grouped(rows: list[tuple[int, dict, object]], form: Form) -> list[dict]:
-    """Rows of the table with area headings where the area changes (Appendix 2 of Murmansk)."""
-    out, current = [], object()
-    area_numbers = {a["code"]: i for i, a in enumerate(form.activity_areas, start=1)}
-    for number, row, obj in rows:
-        area = row.get("activity_area")
-        heading = None
-        if form.group_by_area and area != current:
-            heading = f"{area_numbers.get(area, '')}. {form.area_name(area)}".lstrip(". ")
-            current = area
-        out.append({"number": number, "row": row, "obj": obj, "heading": heading})
-    return out
-
-
-AUDIT_LABELS = {
-    **FIELD_LABELS,
-    "status": "Статус",
-    "touchpoint_code": "Код точки в справочнике",
-    "subdivision_id": "Подразделение",
-    "extra": "Дополнительные графы",
-    "target_id": "Строка перечня",
-    "reason": "Причина",
-}
-
-
 def audit_items(
     values: dict | None, form: Form, sub_names: dict[int, str], skip_empty: bool = False
 ) -> list[tuple]:
@@ -171,21 +109,17 @@ def audit_items(
     out = []
     for key, value in (values or {}).items():
         if key == "status":
-            text = STATUS_LABELS.get(value, value)
+            text = labels.STATUS_LABELS.get(value, value)
         elif key == "subdivision_id":
             text = sub_names.get(value, "") if value else ""
         elif key == "extra":
-            text = "; ".join(
-                f"{c['label']}: {value[c['key']]}"
-                for c in form.extra_columns
-                if (value or {}).get(c["key"])
-            )
-        elif key in FIELD_LABELS:
-            text = field_text({key: value}, key, form)
+            text = table.extra_text(form, value)
+        elif key in labels.FIELD_LABELS:
+            text = table.field_text(form, key, {key: value})
         else:
             text = "" if value is None else str(value)
         if text or not skip_empty:
-            out.append((AUDIT_LABELS.get(key, key), text or "—"))
+            out.append((labels.AUDIT_LABELS.get(key, key), text or "—"))
     return out
 
 
@@ -214,10 +148,10 @@ def _list_query(agency: Agency, form: Form):
     if area in form.area_by_code:
         q = q.where(Entry.activity_area == area)
     channel = args.get("channel", "")
-    if channel in CHANNEL_LABELS:
+    if channel in labels.CHANNEL_KINDS:
         q = q.where(Entry.channel_kind == channel)
     client = args.get("client", "")
-    if client in ("external", "internal"):
+    if client in labels.CLIENT_KINDS:
         q = q.where(Entry.client_kind == client)
     sub = args.get("subdivision", "")
     if sub.isdecimal() and sub.isascii() and len(sub) < 10:
@@ -246,13 +180,9 @@ def _list_context(agency: Agency, *, readonly: bool) -> dict:
     form = Form(agency.form)
     query, status = _list_query(agency, form)
     page = Page(query)
+    # Loaded first, so that each entry's subdivision comes from the session, not a query per row.
     subdivisions = _subdivisions(agency.id)
-    sub_names = {s.id: s.name for s in subdivisions}
-    rows = []
-    for i, entry in enumerate(page.items, start=(page.page - 1) * page.per_page + 1):
-        row = {f: getattr(entry, f, None) for f in services.STORED_FIELDS}
-        row["subdivision"] = sub_names.get(entry.subdivision_id, "")
-        rows.append((i, row, entry))
+    rows = table.build(form, page.items, start=(page.page - 1) * page.per_page + 1)
     last, diff = changes_since_last(agency)
     added, changed = set(), {}
     if diff is not None:
@@ -263,7 +193,7 @@ def _list_context(agency: Agency, *, readonly: bool) -> dict:
         "form": form,
         "title": form.title(agency),
         "page": page,
-        "rows": _grouped(rows, form),
+        "table": rows,
         "subdivisions": subdivisions,
         "status": status,
         "status_filters": STATUS_FILTERS,
@@ -272,7 +202,6 @@ def _list_context(agency: Agency, *, readonly: bool) -> dict:
         "added": added,
         "changed": changed,
         "readonly": readonly,
-        "cell": cell,
         "entry_link": lambda e: url_for("lists.entry", entry_id=e.id),
     }
 
@@ -403,8 +332,6 @@ def entry(entry_id):
         return_form=ReturnForm(),
         comment_form=ReviewCommentForm(),
         exclusion_form=ExclusionForm(),
-        field_text=field_text,
-        cell=cell,
         audit_items=audit_items,
         sub_names={s.id: s.name for s in _subdivisions(agency.id)},
     )
@@ -483,7 +410,6 @@ def edit_entry(entry_id):
             conflict=conflict,
             theirs=theirs,
             mine=mine,
-            field_text=field_text,
         ),
         409 if conflict is not None else 200,
     )
@@ -788,7 +714,6 @@ def _version_context(agency: Agency, version: ListVersion, *, readonly: bool) ->
         .where(VersionEntry.version_id == version.id)
         .order_by(VersionEntry.row_number)
     ).all()
-    rows = [(ve.row_number, row_of(ve), ve) for ve in entries]
     before = ListVersion.previous(agency.id, version.number)
     previous = before.number if before is not None else None
     return {
@@ -796,10 +721,9 @@ def _version_context(agency: Agency, version: ListVersion, *, readonly: bool) ->
         "form": form,
         "version": version,
         "title": form.title(agency),
-        "rows": _grouped(rows, form),
+        "table": table.build(form, entries),
         "previous": previous,
         "readonly": readonly,
-        "cell": cell,
     }
 
 
@@ -864,5 +788,4 @@ def compare_versions():
         new_version=new_version,
         diff=diff,
         exclusion_reasons=reasons,
-        field_text=field_text,
     )
