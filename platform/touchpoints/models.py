@@ -2,7 +2,7 @@
 
 from touchpoints.api.models import ApiToken
 from touchpoints.audit.models import AuditEvent
-from touchpoints.auth.models import User
+from touchpoints.auth.models import LoginSession, User
 from touchpoints.calendar.models import CalendarOverride  # noqa: F401
 from touchpoints.core.tenancy import Agency, FormTemplate, Region, Subdivision
 from touchpoints.deadlines.models import (  # noqa: F401  # noqa: F401
@@ -29,6 +29,7 @@ __all__ = [
     "FormTemplate",
     "ImportSession",
     "ListVersion",
+    "LoginSession",
     "MailMessage",
     "OrderDocument",
     "PublishedFile",

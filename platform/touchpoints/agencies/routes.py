@@ -12,10 +12,10 @@ from touchpoints.auth.access import current_agency, get_agency_or_404, permissio
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.db import db
+from touchpoints.core.safety import spreadsheet_text
 from touchpoints.core.tenancy import Agency, FormTemplate, Region, Subdivision
 from touchpoints.core.web import Page
 from touchpoints.lists.form import Form
-from touchpoints.transfer.export import csv_safe
 
 bp = Blueprint("agencies", __name__)
 
@@ -101,7 +101,7 @@ def audit_export():
 
     for e in events:
         writer.writerow(
-            csv_safe(cell)
+            spreadsheet_text(cell)
             for cell in [
                 e.at.isoformat(),
                 e.actor.email if e.actor else e.actor_label,
