@@ -37,9 +37,9 @@ NAME = "dashboard"
 def _seed(database: Database) -> dict:
     from touchpoints.auth.roles import Role
     from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+    from touchpoints.core.tenancy import Region
     from touchpoints.dashboard import figures
     from touchpoints.demo.seed import seed_region
-    from touchpoints.regions.models import Region
 
     app = database.owner_app()
     out = {}
@@ -95,8 +95,8 @@ def _one_change(database: Database, seeded: dict) -> tuple[float, int]:
     from touchpoints.auth.models import User
     from touchpoints.auth.roles import Role
     from touchpoints.core.db import agency_scope, db, scoped
+    from touchpoints.core.tenancy import Agency
     from touchpoints.lists import services as lists
-    from touchpoints.regions.models import Agency
 
     owner = sa.create_engine(database.owner_url)
     with owner.connect() as conn:

@@ -119,9 +119,9 @@ def main() -> None:
     from touchpoints.auth.models import User
     from touchpoints.auth.roles import Role
     from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+    from touchpoints.core.tenancy import Agency
     from touchpoints.demo.data import load_demo
     from touchpoints.lists.models import Entry
-    from touchpoints.regions.models import Agency
 
     tmp = tempfile.TemporaryDirectory()
     url = _postgres_url()

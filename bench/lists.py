@@ -24,8 +24,8 @@ NAME = "lists"
 def _seed(database: Database) -> None:
     from touchpoints.auth.roles import Role
     from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+    from touchpoints.core.tenancy import Agency
     from touchpoints.demo.seed import seed_region
-    from touchpoints.regions.models import Agency
 
     app = database.owner_app()
     with app.app_context():

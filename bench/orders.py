@@ -49,16 +49,17 @@ def build_database(db_path: Path) -> None:
     from touchpoints.auth.models import User
     from touchpoints.auth.roles import Role
     from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
+    from touchpoints.core.tenancy import Agency
     from touchpoints.demo.data import MURMANSK
-    from touchpoints.lists import services as lists
+    from touchpoints.lists import approval
     from touchpoints.lists.models import Entry
-    from touchpoints.regions.models import Agency
     from touchpoints.tenants.sync import sync
 
     app = _app(db_path)
     with app.app_context():
         db.create_all()
         sync(app.config["TENANTS_DIR"])
+        db.session.commit()
         with scoped(SYSTEM_SCOPE):
             template = db.session.scalar(sa.select(Agency).where(Agency.slug == "murmansk-tourism"))
             for n in SIZES:
@@ -107,7 +108,7 @@ def build_database(db_path: Path) -> None:
                     )
                 db.session.flush()
                 with scoped(agency_scope(agency.id)):
-                    lists.approve_version(
+                    approval.approve_version(
                         agency, user, order_number=str(n), order_date=date(2024, 5, 1)
                     )
             db.session.commit()
@@ -133,10 +134,10 @@ def child(kind: str, db_path: Path, n: int) -> dict:
     import weasyprint
 
     from touchpoints.core.db import agency_scope, db, scoped
+    from touchpoints.core.tenancy import Agency
+    from touchpoints.lists.form import Form
     from touchpoints.lists.models import ListVersion
     from touchpoints.orders import document, rendering
-    from touchpoints.regions.models import Agency
-    from touchpoints.tenants.form import Form
 
     # Warm up fontconfig and Pango in both cases: a worker renders many documents.
     weasyprint.HTML(string="<p>Прогрев</p>").write_pdf()

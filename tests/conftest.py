@@ -18,8 +18,8 @@ from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.config import ROOT_DIR
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.extensions import limiter
-from touchpoints.regions.models import Agency, Region, Subdivision
 
 PG_ADMIN_URL = os.environ.get(
     "TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -229,6 +229,7 @@ def seeded(app):
 
     with app.app_context():
         sync(app.config["TENANTS_DIR"])
+        db.session.commit()
     return app
 
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.lists.models import Entry, EntryStatus, ListVersion
-from touchpoints.regions.models import Agency, Subdivision
 
 MSK = ZoneInfo("Europe/Moscow")
 NOVOKUZNETSK = ZoneInfo("Asia/Novokuznetsk")

@@ -7,12 +7,14 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from lists_support import approve_list
+
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry
-from touchpoints.regions.models import Agency
 
 PRIVATE_KINDS = ("EXCLUDED", "WORKING", "DRAFT", "RETURNED", "SUBMITTED", "CHANGE")
 
@@ -56,15 +58,11 @@ def build_published(app, make_agency, make_user, *, region_id=None, slug=None) -
         lists.include(pub1, registrar)
         excluded = new(registrar, m["EXCLUDED"])
         lists.include(excluded, registrar)
-        v1 = lists.approve_version(
-            agency, registrar, order_number="12-п", order_date=date(2024, 3, 1)
-        )
+        v1 = approve_list(agency, registrar, order_number="12-п", order_date=date(2024, 3, 1))
         lists.include(lists.propose_exclusion(excluded, registrar, "Канал закрыт"), registrar)
         pub2 = new(registrar, m["PUB2"])
         lists.include(pub2, registrar)
-        v2 = lists.approve_version(
-            agency, registrar, order_number="27-п", order_date=date(2024, 6, 3)
-        )
+        v2 = approve_list(agency, registrar, order_number="27-п", order_date=date(2024, 6, 3))
         # Everything below is not approved: it must never be public.
         lists.include(new(registrar, m["WORKING"]), registrar)
         new(editor, m["DRAFT"])
@@ -107,8 +105,6 @@ def approve_another(app, data: dict, process: str) -> int:
             },
         )
         lists.include(entry, registrar)
-        version = lists.approve_version(
-            agency, registrar, order_number="40-п", order_date=date(2024, 9, 2)
-        )
+        version = approve_list(agency, registrar, order_number="40-п", order_date=date(2024, 9, 2))
         db.session.commit()
         return version.number

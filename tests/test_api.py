@@ -18,7 +18,7 @@ from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
 def _no_pdf_rendering(monkeypatch):
     from touchpoints.public import services
 
-    monkeypatch.setattr(services, "_orders_module", lambda: None)
+    monkeypatch.setattr(services, "pdf_available", lambda: False)
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def _region_slug(client, name: str) -> str:
 )
 def test_bad_requests_get_clear_json_errors(client, app, make_agency, url, status, phrase):
     with app.app_context(), scoped(SYSTEM_SCOPE):
-        from touchpoints.regions.models import Agency
+        from touchpoints.core.tenancy import Agency
 
         slug = db.session.get(Agency, make_agency()).slug
     r = client.get(url.format(slug=slug))

@@ -27,7 +27,7 @@ CHECKS = [
 def _no_pdf_rendering(monkeypatch):
     from touchpoints.public import services
 
-    monkeypatch.setattr(services, "_orders_module", lambda: None)
+    monkeypatch.setattr(services, "pdf_available", lambda: False)
 
 
 def test_api_matches_its_openapi_description(app, client, make_agency, make_user, login_as):

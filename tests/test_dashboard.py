@@ -8,15 +8,16 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from lists_support import approve_list
 from openpyxl import load_workbook
 
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.jobs import wait_for_inprocess_jobs
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import AreaStatus, Entry
-from touchpoints.regions.models import Agency, Subdivision
 
 
 def _add_entries(app, agency_id: int, count: int, rnd: random.Random, **fixed) -> list[dict]:
@@ -89,7 +90,7 @@ def region_with_agencies(app, make_region, make_agency, make_user):
     registrar = make_user(Role.REGISTRAR, agency_id=data["alpha"]["id"])
     with app.app_context(), scoped(SYSTEM_SCOPE):
         alpha = db.session.get(Agency, data["alpha"]["id"])
-        lists.approve_version(
+        approve_list(
             alpha,
             db.session.get(User, registrar),
             order_number="17-п",
@@ -325,7 +326,7 @@ def test_peers_channels_for_a_registrar(app, client, login_as, make_region, make
         _add_entries(app, peer, 1, rnd, touchpoint_code="site", channel_kind="digital")
         registrar = make_user(Role.REGISTRAR, agency_id=peer)
         with app.app_context(), scoped(SYSTEM_SCOPE):
-            lists.approve_version(
+            approve_list(
                 db.session.get(Agency, peer),
                 db.session.get(User, registrar),
                 order_number="1",
@@ -374,7 +375,7 @@ def test_area_not_performed_in_heat_map(app, region_with_agencies):
 
 
 def test_seed_command_fills_a_region(app):
-    from touchpoints.regions.models import Region
+    from touchpoints.core.tenancy import Region
 
     runner = app.test_cli_runner()
     result = runner.invoke(
@@ -437,7 +438,7 @@ def test_compliance_and_deadlines_are_wired(app, client, login_as, region_with_a
     """The columns from issue 3 (compliance) and issue 5 (deadlines) show those features' own
     answers, asked for directly here."""
     from touchpoints.core.db import Scope
-    from touchpoints.deadlines.services import deadline_summaries
+    from touchpoints.deadlines.summary import deadline_summaries
     from touchpoints.lists.compliance import check_many
 
     ctx = region_with_agencies
@@ -497,8 +498,8 @@ def test_pdf_report_is_laid_out_once_for_the_same_figures(
     import sqlalchemy as sa
 
     from touchpoints.core.db import db
+    from touchpoints.core.tenancy import Region
     from touchpoints.dashboard import exports
-    from touchpoints.regions.models import Region
 
     with app.app_context(), scoped(SYSTEM_SCOPE):
         region_id = db.session.scalar(sa.select(Region.id).where(Region.slug == "murmansk"))

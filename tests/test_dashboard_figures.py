@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, Scope, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.dashboard import figures
 from touchpoints.dashboard.models import AgencyFigures
 from touchpoints.jobs import wait_for_inprocess_jobs
 from touchpoints.lists import services as lists
-from touchpoints.regions.models import Agency
 
 ENTRY = {
     "activity_area": "services",

@@ -7,14 +7,15 @@ from deadlines_support import MSK, approve, at, include_entry, set_created, subm
 
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
-from touchpoints.deadlines import services
+from touchpoints.core.tenancy import Agency
+from touchpoints.deadlines import compute, services
 from touchpoints.deadlines.models import Deadline, Publication
-from touchpoints.regions.models import Agency
+from touchpoints.deadlines.summary import deadline_summaries
 
 
 def _summary(app, agency_id, today):
     with app.app_context(), scoped(SYSTEM_SCOPE):
-        return services.deadline_summaries([agency_id], today)[agency_id]
+        return deadline_summaries([agency_id], today)[agency_id]
 
 
 def test_publication_due_ten_working_days_after_a_change(app, make_agency):
@@ -42,7 +43,7 @@ def test_publication_clock_runs_from_first_unpublished_change(app, make_agency, 
         from touchpoints.auth.models import User
 
         user = db.session.get(User, registrar)
-        services.sync([agency], now=at(2025, 5, 13))
+        compute.sync([agency], now=at(2025, 5, 13))
         pub = services.record_publication(a, user, date(2025, 5, 16), "https://example.org/list")
         db.session.commit()
         assert pub.on_time is False
@@ -111,7 +112,7 @@ def test_reconfirmation_cycle_and_confirm_by_editor(app, client, login_as, make_
     page = client.get("/deadlines/").get_data(as_text=True)
     assert page.count("Сведения актуальны") == 1  # only for the editor's own subdivision
     with app.app_context(), scoped(SYSTEM_SCOPE):
-        from touchpoints.regions.models import Subdivision
+        from touchpoints.core.tenancy import Subdivision
 
         subs = dict(
             db.session.execute(
@@ -150,7 +151,7 @@ def test_summaries_cost_a_fixed_number_of_queries(app, make_agency, make_region)
 
             sa.event.listen(engine, "before_cursor_execute", count)
             try:
-                result = services.deadline_summaries(ids, date(2025, 5, 14))
+                result = deadline_summaries(ids, date(2025, 5, 14))
             finally:
                 sa.event.remove(engine, "before_cursor_execute", count)
             assert len(result) == len(ids)
@@ -166,7 +167,7 @@ def test_summaries_respect_scope(app, make_agency):
     from touchpoints.core.db import agency_scope
 
     with app.app_context(), scoped(agency_scope(mine)):
-        result = services.deadline_summaries([mine, other], date(2025, 5, 1))
+        result = deadline_summaries([mine, other], date(2025, 5, 1))
     assert other not in result or result[other].publication_due_on is None
     assert MSK  # the helpers' zone is Murmansk's
 
@@ -184,7 +185,7 @@ def test_registrars_direct_edit_starts_the_publication_clock(app, make_agency, m
     approve(app, agency, at(2025, 4, 28, 10))
     with app.app_context(), scoped(SYSTEM_SCOPE):
         user = db.session.get(User, registrar)
-        services.sync([agency], now=at(2025, 4, 29))
+        compute.sync([agency], now=at(2025, 4, 29))
         services.record_publication(
             db.session.get(Agency, agency), user, date(2025, 4, 29), "https://example.org/l"
         )

@@ -14,8 +14,8 @@ from tests.test_transfer import agency_id_of, export, token_of, upload, working
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists.models import Entry
-from touchpoints.regions.models import Agency
 from touchpoints.transfer import imports
 from touchpoints.transfer.models import ImportChoice, ImportSession
 from touchpoints.transfer.rows import NO_AREA

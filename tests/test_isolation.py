@@ -12,6 +12,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from lists_support import approve_list
 
 from tests.conftest import APP_ROLE, make_app
 from touchpoints.api import services as api_tokens
@@ -32,11 +33,11 @@ from touchpoints.core.db import (
     tenant_tables,
     utcnow,
 )
+from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry, ListVersion
 from touchpoints.mail.models import MailMessage
 from touchpoints.mail.service import queue_mail
-from touchpoints.regions.models import Agency, Region, Subdivision
 from touchpoints.transfer.models import ImportSession
 
 #: Blueprints that serve approved, public data by design (issue 7); isolation of drafts there is
@@ -58,9 +59,12 @@ def two_agencies(seeded):
             registrar = db.session.scalar(
                 sa.select(User).where(User.email == "registrar@kuzbass-emergencies.example.org")
             )
-            lists.approve_version(
-                kuz, registrar, order_number="200", order_date=dt.date(2025, 6, 2)
+            # A second version needs a change (an identical one is refused).
+            first = Entry.working(kuz.id)[0]
+            lists.update_entry(
+                first, registrar, {"specifics": "Уточнено ко второй редакции"}, first.revision
             )
+            approve_list(kuz, registrar, order_number="200", order_date=dt.date(2025, 6, 2))
             queue_mail(registrar.email, "Напоминание", "Текст", agency_id=kuz.id)
             # An upload waiting for confirmation in each agency (opaque token in the URL).
             for agency in db.session.scalars(sa.select(Agency)):

@@ -7,12 +7,11 @@ from datetime import date
 
 import sqlalchemy as sa
 from conftest import login
-from lists_support import add_included, agency_id_of, data, in_agency, subdivision_ids
+from lists_support import add_included, agency_id_of, approve_list, data, in_agency, subdivision_ids
 
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import db
-from touchpoints.lists import services
 
 
 def _rows(form, n, start=0):
@@ -54,7 +53,7 @@ def test_list_page_queries_do_not_grow_with_entries(seeded, make_user):
         form = agency.form
     add_included(app, aid, user, _rows(form, 5))
     with in_agency(app, aid) as agency:
-        services.approve_version(
+        approve_list(
             agency, db.session.get(User, user), order_number="1", order_date=date(2024, 3, 1)
         )
         db.session.commit()
@@ -226,7 +225,7 @@ def test_changes_since_the_version_are_kept_until_the_list_changes(seeded, make_
         form = agency.form
     add_included(app, aid, user, _rows(form, 3))
     with in_agency(app, aid) as agency:
-        services.approve_version(
+        approve_list(
             agency, db.session.get(User, user), order_number="1", order_date=date(2024, 3, 1)
         )
         db.session.commit()

@@ -224,7 +224,7 @@ def test_change_proposal_is_refused_after_the_row_changed(seeded, make_user):
     login(reg, app, registrar)
     login(ed, app, editor)
     with in_agency(app, aid):
-        from touchpoints.regions.models import Subdivision
+        from touchpoints.core.tenancy import Subdivision
 
         sub = db.session.scalar(
             sa.select(Subdivision.id).where(
@@ -335,8 +335,8 @@ def test_registrar_who_rewrote_a_submission_cannot_include_it(app, seeded, make_
 
     from touchpoints.auth.models import User
     from touchpoints.core.db import agency_scope, db, scoped
+    from touchpoints.core.tenancy import Agency
     from touchpoints.lists import services
-    from touchpoints.regions.models import Agency
 
     with app.app_context():
         agency = db.session.scalar(sa.select(Agency).where(Agency.slug == "murmansk-tourism"))

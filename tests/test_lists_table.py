@@ -10,13 +10,14 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
+from lists_support import approve_list
 
 from touchpoints.auth.roles import Role
 from touchpoints.config import ROOT_DIR
 from touchpoints.core.db import agency_scope, db, scoped
 from touchpoints.lists import labels, table
+from touchpoints.lists.form import Form
 from touchpoints.lists.models import ListVersion
-from touchpoints.tenants.form import Form
 from touchpoints.tenants.loader import load
 from touchpoints.tenants.schema import jsonable
 
@@ -184,8 +185,8 @@ def test_labels_are_defined_once(forms):
 def approved_full(app, make_agency, make_user):
     """A version in the full form plus a norm and an extra column, with a fractional norm."""
     from touchpoints.auth.models import User
+    from touchpoints.core.tenancy import Agency
     from touchpoints.lists import services as lists
-    from touchpoints.regions.models import Agency
 
     agency_id = make_agency()
     registrar_id = make_user(Role.REGISTRAR, agency_id=agency_id)
@@ -216,9 +217,7 @@ def approved_full(app, make_agency, make_user):
             },
         )
         lists.include(entry, user)
-        version = lists.approve_version(
-            agency, user, order_number="5-п", order_date=date(2024, 3, 1)
-        )
+        version = approve_list(agency, user, order_number="5-п", order_date=date(2024, 3, 1))
         db.session.commit()
         return {"agency_id": agency_id, "slug": agency.slug, "version": version.number}
 
@@ -226,10 +225,10 @@ def approved_full(app, make_agency, make_user):
 def test_every_surface_prints_the_builders_cells(app, approved_full, make_user, login_as):
     from openpyxl import load_workbook
 
+    from touchpoints.core.tenancy import Agency
     from touchpoints.orders.document import order_context
     from touchpoints.public import opendata
     from touchpoints.public import services as public
-    from touchpoints.regions.models import Agency
     from touchpoints.transfer.export import export_list
 
     agency_id = approved_full["agency_id"]

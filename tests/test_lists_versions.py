@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 from conftest import login
-from lists_support import add_included, agency_id_of, data, in_agency
+from lists_support import add_included, agency_id_of, approve_list, data, in_agency
 
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
@@ -21,7 +21,7 @@ from touchpoints.lists.models import Entry, ListVersion, VersionEntry
 
 def approve(app, aid, user_id, number="1"):
     with in_agency(app, aid) as agency:
-        version = services.approve_version(
+        version = approve_list(
             agency, db.session.get(User, user_id), order_number=number, order_date=date(2024, 3, 15)
         )
         db.session.commit()

@@ -14,17 +14,18 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from lists_support import approve_list
 from pypdf import PdfReader
 
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists import services as lists
-from touchpoints.lists.models import ListVersion
+from touchpoints.lists.form import Form
+from touchpoints.lists.models import Entry, ListVersion
 from touchpoints.orders import claim, document, rendering, storage
 from touchpoints.orders.models import OrderDocument
-from touchpoints.regions.models import Agency
-from touchpoints.tenants.form import Form
 
 pytestmark = pytest.mark.slow
 
@@ -182,7 +183,7 @@ def test_draft_order_carries_the_draft_mark_on_every_page(demo, make_user, login
         assert "ПРОЕКТ" in text, f"page {i} has no draft mark"
     with demo.app_context(), scoped(SYSTEM_SCOPE):
         agency = agency_of(slug)
-        entries = lists.working_entries(agency.id)
+        entries = Entry.working(agency.id)
         check_common_layout(reader, pages, agency, Form(agency.form), entries)
     # No number or date yet.
     assert "№ ______" in pages[0]
@@ -231,7 +232,7 @@ def test_unchanged_working_list_is_not_rendered_twice_but_a_change_is(demo, make
     assert client.get("/list/order.pdf").data == first
     assert rendering.render_count() == count
     with demo.app_context(), scoped(SYSTEM_SCOPE):
-        entry = lists.working_entries(agency_of("kuzbass-emergencies").id)[0]
+        entry = Entry.working(agency_of("kuzbass-emergencies").id)[0]
         entry.interaction = "Новый порядок взаимодействия по телефону доверия"
         db.session.commit()
     assert client.get("/list/order.pdf").status_code == 302
@@ -246,7 +247,7 @@ def test_updated_list_order_has_the_changes_appendix(demo):
         registrar = db.session.scalar(
             sa.select(User).where(User.agency_id == agency.id, User.role == Role.REGISTRAR.value)
         )
-        working = lists.working_entries(agency.id)
+        working = Entry.working(agency.id)
         changed, excluded = working[0], working[-1]
         changed.specifics = "Ответ в течение одного рабочего дня"
         excluded.status = "excluded"
@@ -264,9 +265,7 @@ def test_updated_list_order_has_the_changes_appendix(demo):
         )
         added.status = "included"
         db.session.flush()
-        version = lists.approve_version(
-            agency, registrar, order_number="58", order_date=date(2024, 9, 2)
-        )
+        version = approve_list(agency, registrar, order_number="58", order_date=date(2024, 9, 2))
         db.session.commit()
         assert document.default_with_changes(version)
         with scoped(agency_scope(agency.id)):
@@ -293,7 +292,7 @@ def test_updated_list_order_has_the_changes_appendix(demo):
 def test_user_text_is_escaped(demo):
     with demo.app_context(), scoped(SYSTEM_SCOPE):
         agency = agency_of("kuzbass-emergencies")
-        entry = lists.working_entries(agency.id)[0]
+        entry = Entry.working(agency.id)[0]
         entry.interaction = '<b>жирный</b> <img src="file:///etc/hostname"> & «кавычки»'
         db.session.commit()
         with scoped(agency_scope(agency.id)):
@@ -362,7 +361,9 @@ def test_another_agencys_version_is_404_and_office_has_no_agency_list(demo, make
         registrar = db.session.scalar(
             sa.select(User).where(User.agency_id == murmansk.id, User.role == Role.REGISTRAR.value)
         )
-        lists.approve_version(murmansk, registrar, order_number="60", order_date=date(2024, 10, 1))
+        first = Entry.working(murmansk.id)[0]
+        lists.update_entry(first, registrar, {"specifics": "Уточнено"}, first.revision)
+        approve_list(murmansk, registrar, order_number="60", order_date=date(2024, 10, 1))
         db.session.commit()
         region_id = kuzbass.region_id
     client = login_as(make_user(Role.EDITOR, agency_id=kuzbass.id))

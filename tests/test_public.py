@@ -29,7 +29,7 @@ def _no_pdf_rendering(monkeypatch, request):
     if "real_pdf" not in request.fixturenames:
         from touchpoints.public import services
 
-        monkeypatch.setattr(services, "_orders_module", lambda: None)
+        monkeypatch.setattr(services, "pdf_available", lambda: False)
 
 
 def text(response) -> str:
@@ -100,7 +100,7 @@ def test_index_groups_agencies_by_region(client, app, make_agency, make_user, ma
     assert f"/p/{a['slug']}/" in body
     assert "Перечень ещё не утверждён" in body  # the agency without versions
     with app.app_context(), scoped(SYSTEM_SCOPE):
-        from touchpoints.regions.models import Agency
+        from touchpoints.core.tenancy import Agency
 
         assert f"/p/{db.session.get(Agency, b_id).slug}/" in body
 
@@ -210,7 +210,7 @@ def test_embed_card_may_be_framed_and_other_pages_may_not(client, published):
 def test_agency_without_versions_has_a_page_and_no_downloads(client, app, make_agency):
     agency_id = make_agency()
     with app.app_context(), scoped(SYSTEM_SCOPE):
-        from touchpoints.regions.models import Agency
+        from touchpoints.core.tenancy import Agency
 
         slug = db.session.get(Agency, agency_id).slug
     assert "ещё не утверждён" in text(client.get(f"/p/{slug}/"))
@@ -227,10 +227,6 @@ def test_opendata_page_documents_every_field(client):
 
 
 def test_xlsx_download_comes_from_the_export_feature(client, published):
-    from touchpoints.public import services
-
-    if services.xlsx_exporter() is None:
-        pytest.fail("touchpoints.transfer.export.export_list is expected to be installed")
     r = client.get(f"/p/{published['slug']}/v/2.xlsx")
     assert r.status_code == 200
     assert r.get_data()[:2] == b"PK"

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from publicdata_helpers import build_published
 
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists.models import ListVersion
 from touchpoints.orders import storage as orders
 from touchpoints.orders.document import default_with_changes
 from touchpoints.orders.models import OrderDocument
 from touchpoints.public import services as public
-from touchpoints.regions.models import Agency
 
 
 @pytest.fixture

@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from tests.conftest import login
 from touchpoints.auth.models import User
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.deadlines import services as deadlines
 from touchpoints.lists.models import ListVersion
 from touchpoints.publication import fetch
 from touchpoints.publication import services as publication
 from touchpoints.publication.models import PublicationCheck
-from touchpoints.regions.models import Agency
 
 SLUG = "tourism-proof"
 PLATFORM = "http://127.0.0.1:5000"  # BASE_URL of the test configuration

@@ -9,9 +9,9 @@ from deadlines_support import MSK, NOVOKUZNETSK, at, include_entry
 
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.deadlines.models import Reminder, ReminderDigest
 from touchpoints.mail.models import MailMessage
 from touchpoints.reminders import scan as scanner
-from touchpoints.reminders.models import Reminder, ReminderDigest
 
 
 def scan(app, now):

@@ -14,10 +14,10 @@ from tests.conftest import login
 from touchpoints.auth.models import User
 from touchpoints.config import DEMO_SCOPE_KEY
 from touchpoints.core.db import SYSTEM_SCOPE, Scope, db, push_scope, scoped
+from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.deadlines import services as deadlines
 from touchpoints.lists.compliance import check_many
 from touchpoints.lists.models import Entry, ListVersion
-from touchpoints.regions.models import Agency, Region, Subdivision
 from touchpoints.reports import services as reports
 from touchpoints.reports.models import QuarterSnapshot
 

@@ -151,7 +151,7 @@ def test_office_creates_agency_in_own_region_only(world, app, login_as):
     r = client.post("/agencies/new", data={**data, "region_id": 999999})
     assert r.status_code == 200  # not a valid choice for the office
     with app.app_context(), scoped(SYSTEM_SCOPE):
-        from touchpoints.regions.models import Agency
+        from touchpoints.core.tenancy import Agency
 
         assert db.session.scalar(sa.select(Agency).where(Agency.slug == "delta")) is None
         gamma = db.session.scalar(sa.select(Agency).where(Agency.slug == "gamma"))
@@ -168,6 +168,7 @@ def _sync_templates(app):
 
     with app.app_context():
         sync(app.config["TENANTS_DIR"])
+        db.session.commit()
 
 
 def test_agency_slug_of_a_public_page_is_refused(world, app, login_as):

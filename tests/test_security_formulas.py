@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from touchpoints.audit import service as audit
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
-from touchpoints.regions.models import Agency
+from touchpoints.core.tenancy import Agency
 
 EVIL = '=HYPERLINK("http://evil.example/","нажмите")'
 

@@ -20,7 +20,7 @@ from touchpoints.core.db import (
     scope_signature,
     scoped,
 )
-from touchpoints.regions.models import Agency
+from touchpoints.core.tenancy import Agency
 from touchpoints.users.services import EMAIL_REFUSED
 
 

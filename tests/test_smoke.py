@@ -17,7 +17,7 @@ def test_login_page_is_russian(client):
 
 def test_registrar_sees_agency_home(seeded, client, login_as, make_user):
     from touchpoints.core.db import db
-    from touchpoints.regions.models import Agency
+    from touchpoints.core.tenancy import Agency
 
     with seeded.app_context():
         agency_id = db.session.query(Agency.id).filter_by(slug="murmansk-tourism").scalar()

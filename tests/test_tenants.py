@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from touchpoints.audit.models import AuditEvent
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
-from touchpoints.regions.models import Agency, Region, Subdivision
+from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.tenants.loader import DefinitionError, load
 
 

@@ -9,14 +9,15 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from lists_support import approve_list
 
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists import services as lists
+from touchpoints.lists.form import Form
 from touchpoints.lists.models import Entry, ListVersion
-from touchpoints.regions.models import Agency
-from touchpoints.tenants.form import Form
 from touchpoints.transfer import imports
 from touchpoints.transfer.export import MACHINE_COLUMNS, export_list
 from touchpoints.transfer.fields import column_target
@@ -64,7 +65,7 @@ def working(app, agency_id):
     with app.app_context(), scoped(agency_scope(agency_id)):
         agency = db.session.get(Agency, agency_id)
         form = Form(agency.form)
-        entries = lists.working_entries(agency_id)
+        entries = Entry.working(agency_id)
         entries.sort(key=lists.sort_key_for(form))
         return comparable(form, entries)
 
@@ -234,7 +235,7 @@ def test_csv_export_matches_the_entries(demo_app, make_user, login_as, client):
     with app.app_context(), scoped(agency_scope(source)):
         agency = db.session.get(Agency, source)
         form = Form(agency.form)
-        entries = lists.working_entries(source)
+        entries = Entry.working(source)
         entries.sort(key=lists.sort_key_for(form))
         expected = [
             (
@@ -282,10 +283,14 @@ def test_export_routes_404_for_unknown_format_and_version(demo_app, make_user, l
     with app.app_context(), scoped(agency_scope(other)):
         from touchpoints.auth.models import User
 
-        # Another agency's version numbers resolve within one's own agency only.
-        version = lists.approve_version(
+        # Another agency's version numbers resolve within one's own agency only. A second
+        # version needs a change (an identical one is refused).
+        registrar = db.session.get(User, other_registrar)
+        first = Entry.working(other)[0]
+        lists.update_entry(first, registrar, {"specifics": "Уточнено"}, first.revision)
+        version = approve_list(
             db.session.get(Agency, other),
-            db.session.get(User, other_registrar),
+            registrar,
             order_number="99",
             order_date=date.today(),
         )

@@ -93,8 +93,8 @@ def test_numbers_read_the_same_on_every_surface():
     # Every surface's cell text comes from lists.table.cell_text, which prints numbers with
     # core.text.number (tests/test_lists_table.py checks the surfaces themselves).
     from touchpoints.core.text import number
+    from touchpoints.lists.form import Form
     from touchpoints.lists.table import cell_text
-    from touchpoints.tenants.form import Form
 
     form = Form({"slug": "f", "columns": [], "activity_areas": [], "client_needs": []})
     norm = {"field": "response_hours_requests", "key": "rq"}

@@ -31,11 +31,21 @@ def create_app(profile: str | None = None, **overrides) -> Flask:
     # overflow error from the driver.
     app.url_map.converters["int"] = BoundedIntegerConverter
     _register_blueprints(app)
-    _register_cli(app)
-    from touchpoints.core import text, web
+    from touchpoints.lists.policy import TEMPLATE_GLOBALS
 
-    web.init_app(app)
+    # Templates ask the same predicates the services enforce (can_include(current_user, e)…).
+    app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+    _register_cli(app)
+    from touchpoints import webapp
+    from touchpoints.core import text
+
+    webapp.init_app(app)
     text.register_filters(app.jinja_env)
+    if app.config["INPROCESS_BEAT"]:
+        # The demo's scheduler: a thread of the web process (make demo: no Redis, no beat).
+        from touchpoints.reminders.beat import start
+
+        start(app)
     return app
 
 
@@ -58,6 +68,11 @@ def _init_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["INSTANCE_DIR"].mkdir(parents=True, exist_ok=True)
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from touchpoints.core import sqlite
+
+        with app.app_context():
+            sqlite.install(db.engine)
     migrate.init_app(app, db, directory=str(ROOT_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -115,6 +130,7 @@ def _register_cli(app: Flask) -> None:
     from touchpoints.lists.cli import lists_cli
     from touchpoints.orders.cli import orders_cli
     from touchpoints.tenants.cli import tenants_cli
+    from touchpoints.transfer import cli as transfer_cli  # noqa: F401 - adds `flask lists import|export`
 
     for group in (tenants_cli, demo_cli, database_cli, lists_cli, dashboard_cli):
         app.cli.add_command(group)

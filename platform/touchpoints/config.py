@@ -94,6 +94,8 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "CALENDAR_DECREED_YEARS": [
             int(y) for y in (env("CALENDAR_DECREED_YEARS") or "").split(",") if y.strip()
         ],
+        #: Offer the approving order's PDF with each approved version on the public pages and API.
+        "PUBLIC_ORDER_PDF": env_bool("PUBLIC_ORDER_PDF", True),
         #: Run the beat schedule on a thread of the web process (make demo: no Redis, no beat).
         "INPROCESS_BEAT": env_bool("INPROCESS_BEAT", False),
         #: List import (transfer): own file limit, rows per file, hours an unconfirmed upload waits.

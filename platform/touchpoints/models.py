@@ -4,22 +4,24 @@ from touchpoints.api.models import ApiToken
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.models import LoginSession, User
 from touchpoints.calendar.models import CalendarOverride  # noqa: F401
+from touchpoints.core.tenancy import Agency, FormTemplate, Region, Subdivision
 from touchpoints.dashboard.models import AgencyFigures  # noqa: F401
-from touchpoints.deadlines.models import Deadline, Publication, Reconfirmation  # noqa: F401
-from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
-from touchpoints.mail.models import MailMessage
-from touchpoints.orders.models import OrderDocument
-from touchpoints.public.models import PublishedFile
-from touchpoints.publication.models import PublicationCheck  # noqa: F401
-from touchpoints.regions.models import Agency, FormTemplate, Region, Subdivision
-from touchpoints.reminders.models import (  # noqa: F401
+from touchpoints.deadlines.models import (  # noqa: F401
+    Deadline,
+    Publication,
+    Reconfirmation,
     Reminder,
     ReminderDigest,
     ReminderOptOut,
     ReminderPolicy,
 )
+from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
+from touchpoints.mail.models import MailMessage
+from touchpoints.orders.models import OrderDocument
+from touchpoints.public.models import PublishedFile
+from touchpoints.publication.models import PublicationCheck  # noqa: F401
 from touchpoints.reports.models import QuarterSnapshot  # noqa: F401
-from touchpoints.transfer.models import ImportSession
+from touchpoints.transfer.models import ImportChoice, ImportSession  # noqa: F401
 
 __all__ = [
     "Agency",

@@ -8,23 +8,21 @@ from flask_login import current_user
 from touchpoints.agencies.forms import AgencyForm
 from touchpoints.agencies.services import AgencyError, create_agency
 from touchpoints.audit.models import AuditEvent
+from touchpoints.auth.access import current_agency, get_agency_or_404, permission_required
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Permission, Role
-from touchpoints.core.access import current_agency, get_agency_or_404, permission_required
 from touchpoints.core.db import db
 from touchpoints.core.safety import spreadsheet_text
+from touchpoints.core.tenancy import Agency, FormTemplate, Region, Subdivision
 from touchpoints.core.web import Page
-from touchpoints.regions.models import Agency, FormTemplate, Region
-from touchpoints.tenants.form import Form
+from touchpoints.lists.form import Form
 
 bp = Blueprint("agencies", __name__)
 
 
 def visible_agencies_query():
-    q = sa.select(Agency).join(Region).order_by(Region.name, Agency.short_name)
-    if current_user.role_enum is Role.OFFICE:
-        q = q.where(Agency.region_id == current_user.region_id)
-    return q
+    office = current_user.role_enum is Role.OFFICE
+    return Agency.listed(current_user.region_id if office else None)
 
 
 @bp.route("/agencies/")
@@ -35,14 +33,8 @@ def index():
 
 
 def overview_context(agency: Agency) -> dict:
-    from touchpoints.regions.models import Subdivision
-
-    people = db.session.scalars(
-        sa.select(User).where(User.agency_id == agency.id).order_by(User.role, User.name)
-    ).all()
-    subdivisions = db.session.scalars(
-        sa.select(Subdivision).where(Subdivision.agency_id == agency.id).order_by(Subdivision.name)
-    ).all()
+    people = db.session.scalars(User.of_agency(agency.id)).all()
+    subdivisions = Subdivision.of_agency(agency.id)
     return {
         "agency": agency,
         "form": Form(agency.form),
@@ -62,11 +54,11 @@ def view(slug):
 @permission_required(Permission.CREATE_AGENCY)
 def create():
     form = AgencyForm()
-    regions = db.session.scalars(sa.select(Region).order_by(Region.name)).all()
+    regions = Region.by_name()
     if current_user.role_enum is Role.OFFICE:
         regions = [r for r in regions if r.id == current_user.region_id]
     form.region_id.choices = [(r.id, r.name) for r in regions]
-    templates = db.session.scalars(sa.select(FormTemplate).order_by(FormTemplate.name)).all()
+    templates = FormTemplate.by_name()
     form.form_template.choices = [(t.slug, t.name) for t in templates]
     if form.validate_on_submit():
         data = form.data
@@ -84,11 +76,7 @@ def create():
 
 
 def _audit_query(agency: Agency):
-    q = sa.select(AuditEvent).where(AuditEvent.agency_id == agency.id)
-    action = request.args.get("action", "").strip()
-    if action:
-        q = q.where(AuditEvent.action.startswith(action))
-    return q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    return AuditEvent.of_agency(agency.id, request.args.get("action", "").strip())
 
 
 @bp.route("/audit/")

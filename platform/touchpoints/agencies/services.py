@@ -2,7 +2,7 @@ import sqlalchemy as sa
 
 from touchpoints.audit import service as audit
 from touchpoints.core.db import agency_scope, db, scoped
-from touchpoints.regions.models import Agency, FormTemplate
+from touchpoints.core.tenancy import Agency, FormTemplate
 
 
 class AgencyError(ValueError):

@@ -30,12 +30,13 @@ from touchpoints.api import services as tokens
 from touchpoints.api.forms import TokenForm
 from touchpoints.api.models import ApiToken
 from touchpoints.core.db import db, set_scope
-from touchpoints.core.web import Page
+from touchpoints.core.tenancy import Agency, Region
+from touchpoints.core.web import Page, count_rows
 from touchpoints.extensions import csrf, limiter
+from touchpoints.lists.form import Form
+from touchpoints.lists.models import ListVersion
 from touchpoints.public import services
 from touchpoints.public.services import PUBLIC_SCOPE, NotFound
-from touchpoints.regions.models import Agency, Region
-from touchpoints.tenants.form import Form
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens, no cookies: nothing here can be forged cross-site, and scripts post no CSRF token.
@@ -109,9 +110,7 @@ class ApiPage:
     def __init__(self, query):
         self.page = _int_arg("page", 1, 1, MAX_PAGE)
         self.per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-        self.total = db.session.scalar(
-            sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-        )
+        self.total = count_rows(query)
         offset = (self.page - 1) * self.per_page
         self.items = (
             list(db.session.scalars(query.limit(self.per_page).offset(offset)))
@@ -145,14 +144,8 @@ def openapi():
 
 @bp.route("/regions")
 def regions():
-    page = ApiPage(sa.select(Region).order_by(Region.name, Region.id))
-    counts = dict(
-        db.session.execute(
-            sa.select(Agency.region_id, sa.func.count())
-            .where(Agency.region_id.in_([r.id for r in page.items]))
-            .group_by(Agency.region_id)
-        ).all()
-    )
+    page = ApiPage(Region.ordered())
+    counts = Region.agency_counts([r.id for r in page.items])
     return jsonify(
         serializers.paginated(
             [serializers.region(r, counts.get(r.id, 0)) for r in page.items], page
@@ -166,7 +159,7 @@ def agencies():
     if request.args.get("region") is not None:
         region_id = services.region_by_slug(request.args["region"]).id
     page = ApiPage(services.agencies_query(region_id))
-    latest = services.latest_versions(a.id for a in page.items)
+    latest = ListVersion.latest_of(a.id for a in page.items)
     return jsonify(
         serializers.paginated([serializers.agency(a, latest.get(a.id)) for a in page.items], page)
     )
@@ -175,14 +168,14 @@ def agencies():
 @bp.route("/agencies/<slug>")
 def agency(slug):
     a = services.agency_by_slug(slug)
-    return jsonify(serializers.agency(a, services.current_version(a.id)))
+    return jsonify(serializers.agency(a, ListVersion.latest(a.id)))
 
 
 @bp.route("/agencies/<slug>/versions")
 def versions(slug):
     a = services.agency_by_slug(slug)
-    current = services.current_version(a.id)
-    page = ApiPage(services.versions_query(a.id))
+    current = ListVersion.latest(a.id)
+    page = ApiPage(ListVersion.query_for(a.id))
     return jsonify(
         serializers.paginated(
             [serializers.version(a, v, is_current=v.id == current.id) for v in page.items], page
@@ -194,7 +187,7 @@ def versions(slug):
 def version(slug, number):
     a = services.agency_by_slug(slug)
     v = services.version_by_number(a, number)
-    current = services.current_version(a.id)
+    current = ListVersion.latest(a.id)
     return jsonify(serializers.version(a, v, is_current=v.id == current.id))
 
 
@@ -204,11 +197,7 @@ def version_entries(slug, number):
 
     a = services.agency_by_slug(slug)
     v = services.version_by_number(a, number)
-    page = ApiPage(
-        sa.select(VersionEntry)
-        .where(VersionEntry.version_id == v.id)
-        .order_by(VersionEntry.row_number)
-    )
+    page = ApiPage(VersionEntry.of_version(v.id))
     form = Form(v.form)
     return jsonify(
         serializers.paginated([serializers.entry(a, v, r, form) for r in page.items], page)
@@ -285,7 +274,7 @@ def _managers_only(view):
 def _token_form() -> TokenForm:
     form = TokenForm()
     if current_user.role_enum.value == "admin":
-        regions = db.session.scalars(sa.select(Region).order_by(Region.name)).all()
+        regions = Region.by_name()
         form.region_id.choices = [(0, "Все регионы")] + [(r.id, r.name) for r in regions]
     else:
         form.region_id.choices = [(current_user.region_id, current_user.region.name)]

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 
 from flask import request, url_for
 
+from touchpoints.lists.form import Form
 from touchpoints.public import opendata
-from touchpoints.tenants.form import Form
 
 
 def _iso(value):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import date, datetime, timedelta
 
@@ -13,8 +12,9 @@ from touchpoints.audit import service as audit
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, Scope, db, scoped, set_scope, utcnow
-from touchpoints.lists.models import Entry, EntryKind, EntryStatus
-from touchpoints.regions.models import Agency, Region
+from touchpoints.core.tenancy import Agency, Region
+from touchpoints.deadlines.summary import deadline_summaries as summaries_of
+from touchpoints.lists.models import Entry, EntryKind, EntryStatus, ListVersion
 
 log = logging.getLogger(__name__)
 #: last_used_at is refreshed at most this often, so that reads do not write on every call.
@@ -169,21 +169,6 @@ def token_agency(token: ApiToken, slug: str) -> Agency | None:
 # --------------------------------------------------------------------------- monitoring
 
 
-def _deadlines_module():
-    for name in ("touchpoints.deadlines.services", "touchpoints.deadlines"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "deadline_summaries"):
-            return module
-    return None
-
-
-def deadlines_available() -> bool:
-    return _deadlines_module() is not None
-
-
 def working_counts(agency_ids: list[int]) -> dict[int, dict[str, int]]:
     """Entries of each agency's working list by state (the scope must allow reading them)."""
     out = {
@@ -221,13 +206,9 @@ def last_change(agency_ids: list[int]) -> dict[int, object]:
     )
 
 
-def deadline_summaries(agencies: list[Agency]) -> dict[int, dict] | None:
-    """Deadlines of each agency from the deadlines feature (in the caller's scope), when it is
-    installed; None otherwise."""
-    module = _deadlines_module()
-    if module is None:
-        return None
-    summaries = module.deadline_summaries([a.id for a in agencies])
+def deadline_summaries(agencies: list[Agency]) -> dict[int, dict]:
+    """Deadlines of each agency from the deadlines feature (in the caller's scope)."""
+    summaries = summaries_of([a.id for a in agencies])
     return {agency_id: deadline_record(s) for agency_id, s in summaries.items()}
 
 
@@ -283,24 +264,23 @@ REVIEW_TITLE = "Строка перечня на проверке"
 
 def statuses(agencies: list[Agency]) -> list[dict]:
     from touchpoints.api import serializers
-    from touchpoints.public.services import latest_versions
 
     ids = [a.id for a in agencies]
     # The same narrow path as the office's dashboard: a region token's scope reads no drafts,
     # yet its statuses count them. Computed for exactly the token's agencies, and only counts,
     # dates and labels come out.
     with scoped(SYSTEM_SCOPE):
-        latest = latest_versions(ids)
+        latest = ListVersion.latest_of(ids)
         counts = working_counts(ids)
         changed = last_change(ids)
-        deadlines = deadline_summaries(agencies)
+        due = deadline_summaries(agencies)
     return [
         serializers.status(
             a,
             latest.get(a.id),
             counts[a.id],
             changed.get(a.id),
-            None if deadlines is None else deadlines.get(a.id),
+            due.get(a.id),
         )
         for a in agencies
     ]

@@ -35,3 +35,11 @@ class AuditEvent(TenantScoped, db.Model):
     comment: Mapped[str | None] = mapped_column(sa.Text)
 
     actor = relationship("User")
+
+    @classmethod
+    def of_agency(cls, agency_id: int, action_prefix: str = "") -> sa.Select:
+        """The agency's trail, newest first (of the actions starting with the prefix)."""
+        q = sa.select(cls).where(cls.agency_id == agency_id)
+        if action_prefix:
+            q = q.where(cls.action.startswith(action_prefix))
+        return q.order_by(cls.at.desc(), cls.id.desc())

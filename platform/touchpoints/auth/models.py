@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from touchpoints.auth.roles import GRANTS, Permission, Role
 from touchpoints.core.db import db, utcnow
-from touchpoints.regions.models import Agency, Region, Subdivision
+from touchpoints.core.tenancy import Agency, Region, Subdivision
 
 # argon2id with argon2-cffi's defaults (RFC 9106 "low memory" profile), above OWASP's minimum.
 _hasher = PasswordHasher()
@@ -110,6 +110,55 @@ class User(UserMixin, db.Model):
         if ok and _hasher.check_needs_rehash(self.password_hash):
             self.password_hash = _hasher.hash(password)
         return ok
+
+    @classmethod
+    def of_agency(cls, agency_id: int, role: Role | None = None, *, active_only: bool = False):
+        """A query of the agency's people (of one role), by role and name."""
+        q = sa.select(cls).where(cls.agency_id == agency_id)
+        if role is not None:
+            q = q.where(cls.role == role.value)
+        if active_only:
+            q = q.where(cls.active)
+        return q.order_by(cls.role, cls.name)
+
+    @classmethod
+    def search(cls, text: str = "", *, agency_id: int | None = None) -> sa.Select:
+        """People by name whose name or e-mail contains the text (of one agency when given)."""
+        q = (
+            sa.select(cls)
+            .order_by(cls.name)
+            .options(
+                sa.orm.selectinload(cls.agency),
+                sa.orm.selectinload(cls.region),
+                sa.orm.selectinload(cls.subdivision),
+            )
+        )
+        if agency_id is not None:
+            q = q.where(cls.agency_id == agency_id)
+        if text:
+            like = f"%{text.lower()}%"
+            q = q.where(
+                sa.or_(sa.func.lower(cls.name).like(like), sa.func.lower(cls.email).like(like))
+            )
+        return q
+
+    @classmethod
+    def counts_by_region(cls) -> dict[int, int]:
+        """People of agencies per region id (the operator's home)."""
+        q = (
+            sa.select(Agency.region_id, sa.func.count(cls.id))
+            .join(cls, cls.agency_id == Agency.id)
+            .group_by(Agency.region_id)
+        )
+        return dict(db.session.execute(q).all())
+
+    @classmethod
+    def count_in_agency(cls, agency_id: int, role: Role) -> int:
+        """How many active people of the agency have the role."""
+        q = sa.select(sa.func.count()).where(
+            cls.agency_id == agency_id, cls.role == role.value, cls.active
+        )
+        return db.session.scalar(q) or 0
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

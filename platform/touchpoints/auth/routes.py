@@ -5,9 +5,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from touchpoints.audit import service as audit
 from touchpoints.auth import lockout, sessions
+from touchpoints.auth.access import apply_user_scope, scope_for
 from touchpoints.auth.forms import ChangePasswordForm, LoginForm
 from touchpoints.auth.models import User, burn_password_check
-from touchpoints.core.access import apply_user_scope, scope_for
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped, set_scope, utcnow
 from touchpoints.extensions import limiter
 

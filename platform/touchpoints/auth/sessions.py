@@ -16,8 +16,8 @@ import dataclasses
 
 import sqlalchemy as sa
 
+from touchpoints.auth.access import scope_of_role
 from touchpoints.auth.models import LoginSession, User, hash_session_token, new_session_token
-from touchpoints.core.access import scope_of_role
 from touchpoints.core.db import Scope, db
 
 

@@ -25,3 +25,7 @@ class CalendarOverride(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     region = relationship("Region")
+
+    @classmethod
+    def of_region(cls, region_id: int) -> sa.Select:
+        return sa.select(cls).where(cls.region_id == region_id).order_by(cls.day.desc())

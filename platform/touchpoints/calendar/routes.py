@@ -4,27 +4,24 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from touchpoints.auth.access import permission_required
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.calendar import services
 from touchpoints.calendar.forms import OverrideForm
 from touchpoints.calendar.models import CalendarOverride
-from touchpoints.core.access import permission_required
 from touchpoints.core.db import db
+from touchpoints.core.tenancy import Region
 from touchpoints.core.web import Page
-from touchpoints.regions.models import Region
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
 
 def _regions() -> list[Region]:
-    q = sa.select(Region).order_by(Region.name)
-    if current_user.role_enum is Role.OFFICE:
-        q = q.where(Region.id == current_user.region_id)
-    return list(db.session.scalars(q))
+    office = current_user.role_enum is Role.OFFICE
+    return list(db.session.scalars(Region.ordered(current_user.region_id if office else None)))
 
 
 def _page(form: OverrideForm | None = None, status: int = 200):
@@ -41,11 +38,7 @@ def _page(form: OverrideForm | None = None, status: int = 200):
     except (ValueError, services.CalendarError):
         year = date.today().year
         report = services.year_report(year, region.id)
-    overrides = Page(
-        sa.select(CalendarOverride)
-        .where(CalendarOverride.region_id == region.id)
-        .order_by(CalendarOverride.day.desc())
-    )
+    overrides = Page(CalendarOverride.of_region(region.id))
     can_edit = current_user.can(Permission.MANAGE_ALL)
     return render_template(
         "calendar/index.html",
@@ -69,7 +62,7 @@ def index():
 @permission_required(Permission.MANAGE_ALL)
 def add_override():
     form = OverrideForm()
-    region = db.session.scalar(sa.select(Region).where(Region.slug == request.form.get("region")))
+    region = Region.by_slug(request.form.get("region"))
     if region is None:
         abort(404)
     if form.validate_on_submit():

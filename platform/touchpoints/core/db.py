@@ -227,7 +227,7 @@ def _scope_orm_queries(state):
         agency_id = scope.agency_id
         crit = lambda cls: cls.agency_id == agency_id  # noqa: E731
     elif scope.kind == "region":
-        from touchpoints.regions.models import Agency
+        from touchpoints.core.tenancy import Agency
 
         region_id = scope.region_id
         crit = lambda cls: cls.agency_id.in_(  # noqa: E731

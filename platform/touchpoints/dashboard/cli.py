@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Region
 from touchpoints.dashboard import figures
-from touchpoints.regions.models import Region
 
 dashboard_cli = AppGroup("dashboard", help="Сводные показатели проектного офиса.")
 

@@ -28,13 +28,12 @@ from sqlalchemy.orm import Session
 
 from touchpoints.audit.models import AuditEvent
 from touchpoints.core.db import SYSTEM_SCOPE, current_scope, db, scoped, utcnow
+from touchpoints.core.tenancy import Agency, Region
 from touchpoints.dashboard import services, sources
 from touchpoints.dashboard.models import AgencyFigures
-from touchpoints.deadlines.models import Deadline, Publication, Reconfirmation
+from touchpoints.deadlines.models import Deadline, Publication, Reconfirmation, Reminder
 from touchpoints.jobs import enqueue
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion
-from touchpoints.regions.models import Agency, Region
-from touchpoints.reminders.models import Reminder
 
 log = logging.getLogger(__name__)
 

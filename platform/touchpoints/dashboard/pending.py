@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from touchpoints.auth.models import User
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Subdivision
 from touchpoints.lists.models import Entry, EntryStatus
-from touchpoints.regions.models import Subdivision
 
 #: Longest list shown; the page says when there are more.
 LIMIT = 500

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -19,15 +18,15 @@ from flask import (
 from flask_login import current_user
 from markupsafe import Markup
 
+from touchpoints.auth.access import current_agency, get_agency_or_404, permission_required
 from touchpoints.auth.roles import Permission, Role
-from touchpoints.core.access import current_agency, get_agency_or_404, permission_required
 from touchpoints.core.db import db
+from touchpoints.core.tenancy import Region
 from touchpoints.core.web import Page
 from touchpoints.dashboard import charts, exports, services
 from touchpoints.dashboard.pending import pending_reviews
 from touchpoints.extensions import limiter
 from touchpoints.lists import labels
-from touchpoints.regions.models import Region
 
 bp = Blueprint("dashboard", __name__)
 
@@ -35,48 +34,29 @@ bp = Blueprint("dashboard", __name__)
 # --------------------------------------------------------------------------- drill-down links
 
 
-LINK_RULES = {
-    "list": ("/agencies/<slug>/list",),
-    "version": ("/agencies/<slug>/versions/<int:number>",),
-    "versions": ("/agencies/<slug>/versions", "/agencies/<slug>/versions/"),
+#: The page behind each kind of figure: (endpoint, takes the version number).
+LINKS = {
+    "overview": ("agencies.view", False),
+    # The agency's overview shows its deadlines and reminders.
+    "deadlines": ("agencies.view", False),
+    "list": ("lists.agency_list", False),
+    "compliance": ("lists.agency_check", False),
+    "versions": ("lists.agency_versions", False),
+    "version": ("lists.agency_version", True),
 }
 
 
-def _link_templates() -> dict[str, str | None]:
-    """Which drill-down pages this deployment has, resolved once per application."""
-    found = current_app.extensions.get("dashboard_links")
-    if found is None:
-        rules = {r.rule for r in current_app.url_map.iter_rules()}
-        found = {what: next((r for r in c if r in rules), None) for what, c in LINK_RULES.items()}
-        agency_pages = sorted(
-            r for r in rules if r.startswith("/agencies/<slug>/") and "<int" not in r
-        )
-        found["deadlines"] = next((r for r in agency_pages if "deadline" in r), None)
-        found["compliance"] = next(
-            (r for r in agency_pages if "compliance" in r or r.endswith("/check")), None
-        )
-        current_app.extensions["dashboard_links"] = found
-    return found
-
-
 def agency_url(slug: str, what: str = "overview", number: int | None = None, **query) -> str:
-    """The page behind a figure, by path: the list, a version or the deadlines of an agency.
+    """The page behind a figure: an agency's overview, list, check, versions or a version.
 
-    Those pages belong to other features; where one is not installed the link falls back to the
-    agency's overview (which shows its deadlines) rather than to a 404."""
-    links = _link_templates()
-    rule = links.get(what)
-    if what == "versions" and rule is None and number:
-        rule = links.get("version")
-    if what == "version" and not number:
-        rule = None
-    if rule is None and what == "compliance":
-        return agency_url(slug, "list", **query)
-    if rule is None:
-        return f"/agencies/{slug}/"
-    path = rule.replace("<slug>", slug).replace("<int:number>", str(number or ""))
-    query = {k: v for k, v in query.items() if v not in (None, "")}
-    return path + ("?" + urlencode(query) if query else "")
+    Only non-empty query values are kept, so the list's own filters apply."""
+    endpoint, numbered = LINKS.get(what, LINKS["overview"])
+    if numbered and not number:
+        endpoint, numbered = LINKS["versions"]
+    values = {k: v for k, v in query.items() if v not in (None, "")}
+    if numbered:
+        values["number"] = number
+    return url_for(endpoint, slug=slug, **values)
 
 
 @bp.app_template_global("dashboard_agency_url")
@@ -95,7 +75,7 @@ def _region_for_request() -> Region:
             abort(404)
         return region
     slug = request.args.get("region", "")
-    region = db.session.scalar(sa.select(Region).where(Region.slug == slug)) if slug else None
+    region = Region.by_slug(slug)
     if region is None:
         abort(404)
     return region

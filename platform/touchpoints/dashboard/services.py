@@ -22,6 +22,7 @@ from flask import current_app
 
 from touchpoints.audit.models import AuditEvent
 from touchpoints.core.db import Scope, db, scoped
+from touchpoints.core.tenancy import Agency, Region
 from touchpoints.dashboard import sources
 from touchpoints.lists.models import (
     AreaStatus,
@@ -33,7 +34,6 @@ from touchpoints.lists.models import (
     ListVersion,
     VersionEntry,
 )
-from touchpoints.regions.models import Agency, Region
 
 #: Audit actions that change an agency's working list (lists/services.py): an inclusion of a new
 #: entry, a change or an exclusion, and an activity area marked (not) performed.
@@ -151,8 +151,6 @@ class Dashboard:
     timeline: list[tuple[str, int, int]]
     catalogue: dict
     today: date
-    has_compliance: bool
-    has_deadlines: bool
     #: What is derived from these figures alone (filtered rows, rendered views), see memo().
     _memo: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
@@ -237,8 +235,6 @@ def assemble(rows: list[AgencyRow], today: date) -> Dashboard:
         timeline=_timeline(ordered),
         catalogue=catalogue(),
         today=today,
-        has_compliance=sources.compliance_available(),
-        has_deadlines=sources.deadlines_available(),
     )
 
 

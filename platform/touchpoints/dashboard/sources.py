@@ -1,24 +1,22 @@
 """The dashboard's only door to figures computed by other features.
 
-Compliance (issue 3, ``touchpoints.lists.compliance.check_many``) and deadlines (issue 5,
-``touchpoints.deadlines.services.deadline_summaries``) are imported lazily here and nowhere else
-in the dashboard, and their answers are normalised into the small dataclasses below. While a
-feature is not installed its columns read «нет данных» instead of failing the page.
+Compliance (``touchpoints.lists.compliance.check_many``) and deadlines
+(``touchpoints.deadlines.summary.deadline_summaries``) are read here and nowhere else in the
+dashboard, and their answers are normalised into the small dataclasses below. Should one of them
+fail, its columns read «нет данных» instead of failing the page (:func:`_guarded`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import logging
 from datetime import date, datetime
 
 from touchpoints.core.db import db
+from touchpoints.deadlines.summary import deadline_summaries
+from touchpoints.lists.compliance import check_many
 
 log = logging.getLogger(__name__)
-
-COMPLIANCE_MODULE = "touchpoints.lists.compliance"
-DEADLINES_MODULE = "touchpoints.deadlines.services"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,47 +57,22 @@ class Deadline:
     last_reminder_at: datetime | None = None
 
 
-def _module(name: str):
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        # Only the feature itself being absent is "no data"; a broken import inside it is a bug.
-        if exc.name and name.startswith(exc.name):
-            return None
-        raise
-
-
-def compliance_available() -> bool:
-    mod = _module(COMPLIANCE_MODULE)
-    return mod is not None and hasattr(mod, "check_many")
-
-
-def deadlines_available() -> bool:
-    mod = _module(DEADLINES_MODULE)
-    return mod is not None and hasattr(mod, "deadline_summaries")
-
-
 def compliance(agency_ids: list[int]) -> dict[int, Compliance]:
-    """Counts of errors and warnings of each working list; {} when the checker is absent."""
-    mod = _module(COMPLIANCE_MODULE)
-    if mod is None or not hasattr(mod, "check_many") or not agency_ids:
+    """Counts of errors and warnings of each working list; {} when the check failed."""
+    if not agency_ids:
         return {}
-    reports = _guarded("compliance", mod.check_many, list(agency_ids))
+    reports = _guarded("compliance", check_many, list(agency_ids))
     return {
-        agency_id: Compliance(
-            errors=len(getattr(report, "errors", []) or []),
-            warnings=len(getattr(report, "warnings", []) or []),
-        )
+        agency_id: Compliance(errors=len(report.errors), warnings=len(report.warnings))
         for agency_id, report in reports.items()
     }
 
 
 def deadlines(agency_ids: list[int], today: date) -> dict[int, Deadline]:
-    """Publication status, pending reviews and last reminder; {} when deadlines are absent."""
-    mod = _module(DEADLINES_MODULE)
-    if mod is None or not hasattr(mod, "deadline_summaries") or not agency_ids:
+    """Publication status, pending reviews and last reminder; {} when they failed."""
+    if not agency_ids:
         return {}
-    summaries = _guarded("deadlines", mod.deadline_summaries, list(agency_ids), today)
+    summaries = _guarded("deadlines", deadline_summaries, list(agency_ids), today)
     return {agency_id: _deadline(s) for agency_id, s in summaries.items()}
 
 
@@ -127,7 +100,7 @@ def _first(obj, *names, default=None):
 
 
 def _deadline(summary) -> Deadline:
-    """touchpoints.deadlines.services.Summary: publication_status on_time / due / overdue,
+    """touchpoints.deadlines.summary.Summary: publication_status on_time / due / overdue,
     publication_days (negative when overdue), publication_label, publication_due_on,
     pending_reviews, last_reminder_at."""
     status = _first(summary, "publication_status")

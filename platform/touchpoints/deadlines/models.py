@@ -29,7 +29,7 @@ KIND_LABELS = {
 class Deadline(TenantMixin, db.Model):
     """One obligation with a due date. Rows are kept after closing, as the on-time record.
 
-    Opened and closed by :func:`touchpoints.deadlines.services.sync` from the state of the list;
+    Opened and closed by :func:`touchpoints.deadlines.compute.sync` from the state of the list;
     the publication deadline is closed by recording the publication."""
 
     __tablename__ = "deadline"
@@ -89,6 +89,16 @@ class Publication(TenantMixin, db.Model):
     recorded_by = relationship("User")
     deadline = relationship("Deadline")
 
+    @classmethod
+    def of_agency(cls, agency_id: int) -> sa.Select:
+        """The agency's publications, the latest first, with their versions."""
+        return (
+            sa.select(cls)
+            .where(cls.agency_id == agency_id)
+            .order_by(cls.published_on.desc(), cls.id.desc())
+            .options(sa.orm.selectinload(cls.version))
+        )
+
 
 class Reconfirmation(TenantMixin, db.Model):
     """A subdivision confirmed that its entries are current (Murmansk 5.3, Kuzbass 5.4)."""
@@ -105,3 +115,110 @@ class Reconfirmation(TenantMixin, db.Model):
 
     subdivision = relationship("Subdivision")
     confirmed_by = relationship("User")
+
+    @classmethod
+    def latest_by_subdivision(cls, agency_id: int) -> dict[int, Reconfirmation]:
+        """Each subdivision's latest confirmation."""
+        q = sa.select(cls).where(cls.agency_id == agency_id).order_by(cls.confirmed_at)
+        return {r.subdivision_id: r for r in db.session.scalars(q)}
+
+
+# --------------------------------------------------------------------------- reminders
+# The reminders sent about deadlines, and their policies. They live with the deadlines because
+# both features read them (the deadlines' summaries show the last reminder; the reminders
+# feature writes them), and the deadlines feature must not depend on the reminders feature.
+
+
+class ReminderPolicy(db.Model):
+    """When reminders go out: a region's default (``region_id``) or an agency's own."""
+
+    __tablename__ = "reminder_policy"
+    __table_args__ = (
+        sa.CheckConstraint("(region_id IS NULL) <> (agency_id IS NULL)", name="region_or_agency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"), unique=True)
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"), unique=True)
+    #: Working days before the deadline, e.g. [3, 1].
+    before_days: Mapped[list] = mapped_column(sa.JSON, default=list)
+    on_day: Mapped[bool] = mapped_column(default=True)
+    #: Working days after the deadline, e.g. [1, 5]: these also go to the project office.
+    after_days: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: Local hour (region time zone) at which the day's digest goes out.
+    send_hour: Mapped[int] = mapped_column(default=9)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Reminder(TenantMixin, db.Model):
+    """One reminder to one person about one step of one deadline, claimed before it is sent.
+
+    The unique key is the exactly-once guarantee: whoever inserts the row first sends it;
+    every other scanner (a parallel one, a re-run, a retry after a crash) finds it taken."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (
+        sa.UniqueConstraint("deadline_id", "step", "recipient"),
+        sa.Index("ix_reminder_recipient_status", "recipient", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deadline_id: Mapped[int] = mapped_column(sa.ForeignKey("deadline.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    #: "before:3", "due" or "after:1" (working days relative to the deadline).
+    step: Mapped[str] = mapped_column(sa.String(16))
+    #: E-mail address, lower case; the project office's shared address has no user.
+    recipient: Mapped[str] = mapped_column(sa.String(255))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    #: Local date the step falls on (region time zone).
+    send_on: Mapped[date]
+    #: A copy to the project office after the deadline.
+    escalation: Mapped[bool] = mapped_column(default=False)
+    #: Early reminders may be turned off by the person; deadline-day and later ones may not.
+    optional: Mapped[bool] = mapped_column(default=False)
+    #: claimed → sent (in a digest); muted when the person turned this kind off.
+    status: Mapped[str] = mapped_column(sa.String(16), default="claimed")
+    digest_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reminder_digest.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    deadline = relationship("Deadline")
+
+    @classmethod
+    def of_user(cls, user_id: int) -> sa.Select:
+        """A person's own reminders, newest first, with their deadlines."""
+        return (
+            sa.select(cls)
+            .where(cls.user_id == user_id)
+            .options(sa.orm.selectinload(cls.deadline))
+            .order_by(cls.created_at.desc(), cls.id.desc())
+        )
+
+
+class ReminderDigest(db.Model):
+    """One e-mail per person per day gathering all their reminders. Per recipient, not per
+    agency (the project office hears about many agencies), hence no tenant column."""
+
+    __tablename__ = "reminder_digest"
+    __table_args__ = (sa.UniqueConstraint("recipient", "local_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(sa.String(255))
+    local_date: Mapped[date]
+    #: Not before this instant: the set local hour of ``local_date``.
+    send_after: Mapped[datetime]
+    #: pending → sent (mail queued) or empty (nothing left to say).
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    mail_message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("mail_message.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class ReminderOptOut(db.Model):
+    """A person turned off early (optional) reminders of one kind."""
+
+    __tablename__ = "reminder_opt_out"
+    __table_args__ = (sa.UniqueConstraint("user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(sa.String(16))

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from touchpoints.auth.access import current_agency, permission_required
 from touchpoints.auth.roles import Permission, Role
-from touchpoints.core.access import current_agency, permission_required
 from touchpoints.core.db import SYSTEM_SCOPE, current_scope, db, scoped
 from touchpoints.core.web import Page
 from touchpoints.deadlines import services
 from touchpoints.deadlines.forms import PublicationForm, ReconfirmForm
 from touchpoints.deadlines.models import Publication, Reconfirmation
+from touchpoints.deadlines.summary import deadline_summaries
 
 bp = Blueprint("deadlines", __name__, url_prefix="/deadlines")
 
@@ -28,9 +28,9 @@ def deadline_summary_for(agency):
     through the same narrow path as the dashboard (the system scope, this one agency) and only
     its numbers and dates leave it: the open items, which name rows, are dropped."""
     if current_scope().kind != "region":
-        return services.deadline_summaries([agency.id]).get(agency.id)
+        return deadline_summaries([agency.id]).get(agency.id)
     with scoped(SYSTEM_SCOPE):
-        summary = services.deadline_summaries([agency.id]).get(agency.id)
+        summary = deadline_summaries([agency.id]).get(agency.id)
     return dataclasses.replace(summary, items=[]) if summary else None
 
 
@@ -44,21 +44,9 @@ def _can_confirm(sub_id: int) -> bool:
 @permission_required(Permission.READ_AGENCY)
 def index():
     agency = current_agency()
-    summary = services.deadline_summaries([agency.id])[agency.id]
-    publications = Page(
-        sa.select(Publication)
-        .where(Publication.agency_id == agency.id)
-        .order_by(Publication.published_on.desc(), Publication.id.desc())
-        .options(sa.orm.selectinload(Publication.version))
-    )
-    confirmations = {
-        r.subdivision_id: r
-        for r in db.session.scalars(
-            sa.select(Reconfirmation)
-            .where(Reconfirmation.agency_id == agency.id)
-            .order_by(Reconfirmation.confirmed_at)
-        )
-    }
+    summary = deadline_summaries([agency.id])[agency.id]
+    publications = Page(Publication.of_agency(agency.id))
+    confirmations = Reconfirmation.latest_by_subdivision(agency.id)
     return render_template(
         "deadlines/index.html",
         agency=agency,
@@ -92,7 +80,7 @@ def publication():
             else:
                 flash("Размещение отмечено.", "success")
             return redirect(url_for("deadlines.index"))
-    summary = services.deadline_summaries([agency.id])[agency.id]
+    summary = deadline_summaries([agency.id])[agency.id]
     status = 400 if form.is_submitted() else 200
     return render_template(
         "deadlines/publication.html", agency=agency, form=form, summary=summary

@@ -14,10 +14,11 @@ from flask import current_app
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.core.text import counted
+from touchpoints.lists import approval
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry
-from touchpoints.regions.models import Agency, Region, Subdivision
 from touchpoints.tenants.sync import sync
 
 DEMO_USERS = [
@@ -681,7 +682,7 @@ def load_demo() -> list[str]:
             registrar = _user(f"registrar@{slug}.example.org")
             editor = _user(f"editor@{slug}.example.org")
             n = _fill(agency, plan, registrar, editor)
-            version = lists.approve_version(
+            version = approval.approve_version(
                 agency, registrar, order_number=order[0], order_date=order[1]
             )
             _pending(agency, registrar, editor)

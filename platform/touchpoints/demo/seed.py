@@ -20,8 +20,9 @@ from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Agency, Region, Subdivision
+from touchpoints.deadlines.models import Publication
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
-from touchpoints.regions.models import Agency, Region, Subdivision
 
 FORMS = ("murmansk-6", "kuzbass-3", "default-full")
 CHUNK = 5000
@@ -488,11 +489,7 @@ def _profile(i: int, now: datetime) -> dict:
 
 def _publish(versions: list[dict], version_ids: list[int], plans, agency_ids) -> None:
     """Record each agency's latest version as published two days after approval (seeds 5.4 /
-    5.5), when the deadlines feature is installed; its deadlines then differ by agency."""
-    try:
-        from touchpoints.deadlines.models import Publication
-    except ImportError:
-        return
+    5.5); its deadlines then differ by agency."""
     latest: dict[int, tuple[int, dict]] = {}
     for vid, v in zip(version_ids, versions, strict=True):
         if v["agency_id"] not in latest or v["number"] > latest[v["agency_id"]][1]["number"]:

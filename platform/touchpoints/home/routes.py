@@ -1,4 +1,3 @@
-import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
@@ -6,7 +5,7 @@ from touchpoints.agencies.routes import overview_context, visible_agencies_query
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import db
-from touchpoints.regions.models import Agency, Region
+from touchpoints.core.tenancy import Region
 
 bp = Blueprint("home", __name__)
 
@@ -22,19 +21,9 @@ def index():
 def dashboard():
     role = current_user.role_enum
     if role is Role.ADMIN:
-        counts = dict(
-            db.session.execute(
-                sa.select(Agency.region_id, sa.func.count()).group_by(Agency.region_id)
-            ).all()
-        )
-        users = dict(
-            db.session.execute(
-                sa.select(Agency.region_id, sa.func.count(User.id))
-                .join(User, User.agency_id == Agency.id)
-                .group_by(Agency.region_id)
-            ).all()
-        )
-        regions = db.session.scalars(sa.select(Region).order_by(Region.name)).all()
+        counts = Region.agency_counts()
+        users = User.counts_by_region()
+        regions = Region.by_name()
         agencies = db.session.scalars(visible_agencies_query()).all()
         return render_template(
             "home/admin.html", regions=regions, counts=counts, users=users, agencies=agencies

@@ -21,8 +21,7 @@ from flask import current_app
 from touchpoints.audit.models import AuditEvent
 from touchpoints.core.db import current_scope, db
 from touchpoints.lists.diff import Summary
-from touchpoints.lists.models import Entry, EntryKind, ListVersion
-from touchpoints.lists.services import WORKING
+from touchpoints.lists.models import WORKING, Entry, EntryKind, ListVersion
 
 #: Agencies whose summaries a process keeps (a few hundred kilobytes each at 5,000 rows).
 SIZE = 64

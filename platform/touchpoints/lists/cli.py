@@ -1,14 +1,12 @@
 """`flask lists …`: operators' commands for onboarding and checking many agencies.
 
-Feature modules add their commands to this group (import, export, check)."""
+Feature modules add their commands to this group (import and export: touchpoints.transfer.cli,
+imported by create_app so that they register)."""
 
 import click
 from flask.cli import AppGroup
 
 lists_cli = AppGroup("lists", help="Перечни: импорт, выгрузка, проверка.")
-
-# Commands of other feature modules register themselves on the group when imported.
-from touchpoints.transfer import cli as _transfer_cli  # noqa: E402, F401
 
 
 @lists_cli.command("check")
@@ -18,8 +16,8 @@ def check_command(slug: str) -> None:
     import sqlalchemy as sa
 
     from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
+    from touchpoints.core.tenancy import Agency
     from touchpoints.lists.compliance import check
-    from touchpoints.regions.models import Agency
 
     # The operator names any agency: found in the system scope, then worked on in its own.
     with scoped(SYSTEM_SCOPE):

@@ -1,9 +1,10 @@
 """Checking a working list against the rules of the orders.
 
-Every finding cites the clause it comes from, in the agency's own order where the form belongs
-to one of the seed orders (Murmansk order No. 21 of 28.02.2024, Kuzbass order No. 134 of
-08.12.2023), and both clauses for a form of neither. Errors block approval
-(:func:`touchpoints.lists.services.approve_version` takes ``check_errors``); warnings do not.
+Every finding cites the clause it comes from in the procedure the agency's form declares
+(:mod:`touchpoints.lists.procedures`: the Murmansk order No. 21 of 28.02.2024, the Kuzbass
+order No. 134 of 08.12.2023, or both for a form of neither), and the norms' limits come from
+there too. Errors block approval (:func:`touchpoints.lists.approval.approve_version` runs the
+check itself); warnings do not.
 
 :func:`check_many` reads any number of agencies in three queries, for the project office's
 dashboards; :func:`check` is the one-agency case.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import functools
 import json
 import operator
 from collections import defaultdict
@@ -21,66 +21,33 @@ from collections import defaultdict
 import sqlalchemy as sa
 
 from touchpoints.core.db import current_scope, db
+from touchpoints.core.tenancy import Agency
 from touchpoints.core.text import number
+from touchpoints.lists import procedures
+from touchpoints.lists.form import Form
 from touchpoints.lists.labels import label_for
 from touchpoints.lists.models import AreaStatus, Entry, EntryKind, EntryStatus
-from touchpoints.regions.models import Agency
-from touchpoints.tenants.form import Form
 
 ERROR = "error"
 WARNING = "warning"
 
-#: Limits of the service norms (Murmansk 3.2.3-3.2.4, Kuzbass 4.2.3 в, 4.2.5 а, 4.2.7 ж).
-LIMIT_MENTIONS_HOURS = 4
-LIMIT_REQUESTS_HOURS = 2
-LIMIT_TRANSFERS = 2
-LIMIT_WAITING_MINUTES = 15
-
-#: rule code -> (title, Murmansk clause, Kuzbass clause). None: the order has no such rule.
-RULES: dict[str, tuple[str, str | None, str | None]] = {
-    "required": ("Обязательные сведения заполнены", "2.2.2", "3.3 подп. 2"),
-    "needs": ("Для каждой точки определены удовлетворяемые потребности", "2.6", "3.7"),
-    "duplicate": ("Точки взаимодействия в рамках одного процесса не дублируются", "2.8", "3.7"),
-    "area": ("Каждое направление деятельности заполнено или отмечено", "2.3", "3.5"),
-    "offline_only": ("Цифровые каналы — преимущественные", "2.10.2", "3.8 подп. 2"),
-    "norm_mentions": ("Ответ на упоминания в соцсетях — не более 4 часов", "3.2.3", "4.2.3 в"),
-    "norm_requests": (
-        "Ответ на официальное обращение или комментарий — не более 2 часов",
-        "3.2.3",
-        "4.2.3 в",
-    ),
-    "norm_transfers": ("Не более двух переключений при телефонном звонке", "3.2.4", "4.2.5 а"),
-    "norm_waiting": ("Ожидание при очном обслуживании — не более 15 минут", None, "4.2.7 ж"),
+#: rule code -> title. Which clause each cites depends on the form's procedure.
+RULES: dict[str, str] = {
+    "required": "Обязательные сведения заполнены",
+    "needs": "Для каждой точки определены удовлетворяемые потребности",
+    "duplicate": "Точки взаимодействия в рамках одного процесса не дублируются",
+    "area": "Каждое направление деятельности заполнено или отмечено",
+    "offline_only": "Цифровые каналы — преимущественные",
+    "norm_mentions": "Ответ на упоминания в соцсетях — не более 4 часов",
+    "norm_requests": "Ответ на официальное обращение или комментарий — не более 2 часов",
+    "norm_transfers": "Не более двух переключений при телефонном звонке",
+    "norm_waiting": "Ожидание при очном обслуживании — не более 15 минут",
 }
 
 #: Rules whose findings are warnings; the rest are errors. The norms for social networks hold
 #: «при максимальном уровне клиентоцентричности» (a target), the phone and waiting norms are
 #: stated as limits («не должно превышать», «не превышает»).
 WARNING_RULES = frozenset({"offline_only", "norm_mentions", "norm_requests"})
-
-
-def family(form: Form) -> str:
-    """Which seed order a form follows: "murmansk", "kuzbass" or "common"."""
-    slug = form.d.get("slug", "")
-    for name in ("murmansk", "kuzbass"):
-        if slug.startswith(name):
-            return name
-    return "common"
-
-
-@functools.lru_cache(maxsize=64)
-def clause_for(rule: str, fam: str) -> str:
-    _, murmansk, kuzbass = RULES[rule]
-    if fam == "murmansk" and murmansk:
-        return f"п. {murmansk} Порядка"
-    if fam == "kuzbass" and kuzbass:
-        return f"п. {kuzbass} Порядка"
-    parts = []
-    if murmansk:
-        parts.append(f"п. {murmansk} (Мурманская обл.)")
-    if kuzbass:
-        parts.append(f"п. {kuzbass} (Кузбасс)")
-    return " / ".join(parts)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,13 +62,15 @@ class Finding:
 
     @property
     def title(self) -> str:
-        return RULES[self.rule][0]
+        return RULES[self.rule]
 
 
 @dataclasses.dataclass
 class Report:
     agency_id: int
     entry_count: int = 0
+    #: The procedure whose clauses the findings cite (the form's).
+    procedure: dict = dataclasses.field(default_factory=lambda: procedures.PROCEDURES["common"])
     errors: list[Finding] = dataclasses.field(default_factory=list)
     warnings: list[Finding] = dataclasses.field(default_factory=list)
 
@@ -116,12 +85,10 @@ class Report:
     def for_entry(self, entry_id: int) -> list[Finding]:
         return [f for f in self.findings if f.entry_id == entry_id]
 
-    def add(self, rule: str, fam: str, message: str, **where) -> None:
-        level = WARNING if rule in WARNING_RULES else ERROR
-        if rule == "norm_waiting" and fam == "murmansk":
-            # The Murmansk order sets no waiting-time limit: the Kuzbass one is a guide only.
-            level = WARNING
-        finding = Finding(rule, level, clause_for(rule, fam), message, **where)
+    def add(self, rule: str, message: str, **where) -> None:
+        default = WARNING if rule in WARNING_RULES else ERROR
+        level = procedures.level(self.procedure, rule, default)
+        finding = Finding(rule, level, procedures.clause(self.procedure, rule), message, **where)
         (self.errors if level == ERROR else self.warnings).append(finding)
 
 
@@ -287,16 +254,31 @@ def _entry_name(entry) -> str:
     return f"«{name}»" + (f" ({process})" if process else "")
 
 
-def _exceeds_a_norm(e) -> bool:
-    return (
-        (e.response_hours_mentions is not None and e.response_hours_mentions > LIMIT_MENTIONS_HOURS)
-        or (
-            e.response_hours_requests is not None
-            and e.response_hours_requests > LIMIT_REQUESTS_HOURS
-        )
-        or (e.max_transfers is not None and e.max_transfers > LIMIT_TRANSFERS)
-        or (e.waiting_minutes is not None and e.waiting_minutes > LIMIT_WAITING_MINUTES)
-    )
+#: The entry's field each norm rule reads.
+NORMS = {
+    "norm_mentions": "response_hours_mentions",
+    "norm_requests": "response_hours_requests",
+    "norm_transfers": "max_transfers",
+    "norm_waiting": "waiting_minutes",
+}
+
+
+def _limits(procedure: dict) -> tuple[tuple[str, str, float], ...]:
+    """(rule, field, limit) of the norms the procedure states."""
+    out = []
+    for rule, field in NORMS.items():
+        limit = procedures.limit(procedure, rule)
+        if limit is not None:
+            out.append((rule, field, limit))
+    return tuple(out)
+
+
+def _exceeds_a_norm(e, limits) -> bool:
+    for _, field, limit in limits:
+        value = getattr(e, field)
+        if value is not None and value > limit:
+            return True
+    return False
 
 
 def evaluate(agency_id: int, form: Form, entries: list, not_performed: set[str]) -> Report:
@@ -304,8 +286,9 @@ def evaluate(agency_id: int, form: Form, entries: list, not_performed: set[str])
 
     One pass over the entries; findings are added in the order of the rules (per-entry rules,
     then duplicates, offline-only processes and areas), as the list pages show them."""
-    fam = family(form)
-    report = Report(agency_id=agency_id, entry_count=len(entries))
+    procedure = procedures.procedure_of(form.d)
+    limits = _limits(procedure)
+    report = Report(agency_id=agency_id, entry_count=len(entries), procedure=procedure)
     add = report.add
     # Activity area and touchpoint are always needed: the list is grouped by area and each row
     # is a touchpoint (Murmansk 2.3, 2.6; Kuzbass 3.5, 3.7), whatever the form's columns.
@@ -348,7 +331,6 @@ def evaluate(agency_id: int, form: Form, entries: list, not_performed: set[str])
             name = _entry_name(e)
             add(
                 "required",
-                fam,
                 f"{name}: не заполнено — {', '.join(missing)}.",
                 entry_id=e.id,
                 area=area,
@@ -357,13 +339,14 @@ def evaluate(agency_id: int, form: Form, entries: list, not_performed: set[str])
             name = name or _entry_name(e)
             add(
                 "needs",
-                fam,
                 f"{name}: не указаны удовлетворяемые потребности клиента.",
                 entry_id=e.id,
                 area=area,
             )
-        if _exceeds_a_norm(e):
-            _check_norms(report, fam, e, name or _entry_name(e), {"entry_id": e.id, "area": area})
+        if _exceeds_a_norm(e, limits):
+            _check_norms(
+                report, limits, e, name or _entry_name(e), {"entry_id": e.id, "area": area}
+            )
 
         process = (area or "", normed(e.process_name))
         if e.touchpoint_code:
@@ -383,7 +366,6 @@ def evaluate(agency_id: int, form: Form, entries: list, not_performed: set[str])
     for e in duplicates:
         add(
             "duplicate",
-            fam,
             f"{_entry_name(e)}: эта точка взаимодействия уже указана для того же процесса "
             "в другой строке. Укажите одну точку и раскройте в ней потребности клиента.",
             entry_id=e.id,
@@ -396,7 +378,6 @@ def evaluate(agency_id: int, form: Form, entries: list, not_performed: set[str])
             process = (group[0].process_name or "").strip() or form.area_name(area)
             add(
                 "offline_only",
-                fam,
                 f"Процесс «{process}» для внешних клиентов доступен только через офлайн-точки; "
                 "взаимодействие через информационные системы и онлайн-каналы преимущественно.",
                 entry_id=group[0].id,
@@ -408,7 +389,6 @@ def evaluate(agency_id: int, form: Form, entries: list, not_performed: set[str])
         if area["code"] not in covered and area["code"] not in not_performed:
             add(
                 "area",
-                fam,
                 f"Направление «{area['name']}»: нет ни одной точки взаимодействия. Добавьте "
                 "сведения или отметьте, что направление не осуществляется.",
                 area=area["code"],
@@ -416,35 +396,24 @@ def evaluate(agency_id: int, form: Form, entries: list, not_performed: set[str])
     return report
 
 
-def _check_norms(report: Report, fam: str, e, name: str, where: dict) -> None:
-    if e.response_hours_mentions is not None and e.response_hours_mentions > LIMIT_MENTIONS_HOURS:
-        report.add(
-            "norm_mentions",
-            fam,
-            f"{name}: время ответа на упоминания {number(e.response_hours_mentions)} ч — "
-            f"больше {LIMIT_MENTIONS_HOURS} ч.",
-            **where,
-        )
-    if e.response_hours_requests is not None and e.response_hours_requests > LIMIT_REQUESTS_HOURS:
-        report.add(
-            "norm_requests",
-            fam,
+def _norm_message(rule: str, name: str, value, limit) -> str:
+    if rule == "norm_mentions":
+        return f"{name}: время ответа на упоминания {number(value)} ч — больше {number(limit)} ч."
+    if rule == "norm_requests":
+        return (
             f"{name}: время ответа на официальное обращение или комментарий "
-            f"{number(e.response_hours_requests)} ч — больше {LIMIT_REQUESTS_HOURS} ч.",
-            **where,
+            f"{number(value)} ч — больше {number(limit)} ч."
         )
-    if e.max_transfers is not None and e.max_transfers > LIMIT_TRANSFERS:
-        report.add(
-            "norm_transfers",
-            fam,
-            f"{name}: до {e.max_transfers} переключений на других сотрудников — "
-            f"допускается не более {LIMIT_TRANSFERS}.",
-            **where,
+    if rule == "norm_transfers":
+        return (
+            f"{name}: до {value} переключений на других сотрудников — "
+            f"допускается не более {number(limit)}."
         )
-    if e.waiting_minutes is not None and e.waiting_minutes > LIMIT_WAITING_MINUTES:
-        report.add(
-            "norm_waiting",
-            fam,
-            f"{name}: время ожидания {e.waiting_minutes} мин — больше {LIMIT_WAITING_MINUTES} мин.",
-            **where,
-        )
+    return f"{name}: время ожидания {value} мин — больше {number(limit)} мин."
+
+
+def _check_norms(report: Report, limits, e, name: str, where: dict) -> None:
+    for rule, field, limit in limits:
+        value = getattr(e, field)
+        if value is not None and value > limit:
+            report.add(rule, _norm_message(rule, name, value, limit), **where)

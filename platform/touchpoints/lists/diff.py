@@ -11,16 +11,9 @@ from __future__ import annotations
 import dataclasses
 
 from touchpoints.lists.models import COMMON_FIELDS
+from touchpoints.lists.procedures import DEFAULT, PROCEDURES
 
 COMPARED = (*COMMON_FIELDS, "extra")
-
-REASONS = {
-    "added": "Появление новой точки взаимодействия (п. 5.2.1)",
-    "kind": "Изменение вида точки взаимодействия (п. 5.2.2)",
-    "needs": "Изменение удовлетворяемых потребностей клиента (п. 5.2.3)",
-    "excluded": "Исключение точки взаимодействия из перечня (п. 5.2.4)",
-    "details": "Уточнение сведений о точке взаимодействия",
-}
 
 
 def row_of(obj) -> dict:
@@ -32,19 +25,9 @@ def row_of(obj) -> dict:
     return row
 
 
-#: The same reasons in the Kuzbass order (5.3): it has no separate item for a new touchpoint or
-#: an exclusion; both follow from 5.3.1, the inclusion in (exclusion from) the process registry.
-KUZBASS_REASONS = {
-    "added": "Включение услуги, функции, сервиса в реестр процессов (п. 5.3 подп. 1)",
-    "kind": "Изменение вида точки взаимодействия (п. 5.3 подп. 2)",
-    "needs": "Изменение удовлетворяемых потребностей клиента (п. 5.3 подп. 3)",
-    "excluded": "Исключение из реестра процессов (п. 5.3 подп. 1)",
-    "details": REASONS["details"],
-}
-
-
-def reasons_table(family: str | None) -> dict[str, str]:
-    return KUZBASS_REASONS if family == "kuzbass" else REASONS
+def reasons_table(procedure: dict | None) -> dict[str, str]:
+    """The reasons for actualisation as the procedure words them (Murmansk 5.2, Kuzbass 5.3)."""
+    return (procedure or PROCEDURES[DEFAULT])["change_reasons"]
 
 
 @dataclasses.dataclass
@@ -54,11 +37,11 @@ class Change:
     new: dict
     fields: list[str]
 
-    family: str | None = None
+    procedure: dict | None = None
 
     @property
     def reasons(self) -> list[str]:
-        table = reasons_table(self.family)
+        table = reasons_table(self.procedure)
         out = []
         if {"touchpoint", "channel_kind"} & set(self.fields):
             out.append(table["kind"])
@@ -74,11 +57,11 @@ class Diff:
     added: list[dict]
     changed: list[Change]
     excluded: list[dict]
-    family: str | None = None
+    procedure: dict | None = None
 
     @property
     def reasons(self) -> dict[str, str]:
-        return reasons_table(self.family)
+        return reasons_table(self.procedure)
 
     @property
     def empty(self) -> bool:
@@ -89,10 +72,11 @@ class Diff:
         return len(self.added) + len(self.changed) + len(self.excluded)
 
 
-def compare(old: dict[int, dict], new: dict[int, dict], family: str | None = None) -> Diff:
+def compare(old: dict[int, dict], new: dict[int, dict], procedure: dict | None = None) -> Diff:
     """``old`` and ``new`` map entry ids to comparable rows (see :func:`row_of`).
 
-    ``family`` ("murmansk", "kuzbass") picks the clauses the reasons cite."""
+    ``procedure`` (the form's, :func:`touchpoints.lists.procedures.procedure_of`) words the
+    reasons and picks the clauses they cite."""
     added = [new[k] | {"_key": k} for k in new if k not in old]
     excluded = [old[k] | {"_key": k} for k in old if k not in new]
     changed = []
@@ -100,8 +84,10 @@ def compare(old: dict[int, dict], new: dict[int, dict], family: str | None = Non
         if k in old:
             fields = [f for f in new[k] if _norm(new[k].get(f)) != _norm(old[k].get(f))]
             if fields:
-                changed.append(Change(key=k, old=old[k], new=new[k], fields=fields, family=family))
-    return Diff(added=added, changed=changed, excluded=excluded, family=family)
+                changed.append(
+                    Change(key=k, old=old[k], new=new[k], fields=fields, procedure=procedure)
+                )
+    return Diff(added=added, changed=changed, excluded=excluded, procedure=procedure)
 
 
 def _norm(value):

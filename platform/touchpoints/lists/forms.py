@@ -18,10 +18,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from touchpoints.core.forms import BaseForm
+from touchpoints.lists.form import Form
 from touchpoints.lists.labels import CHANNEL_CHOICES, CHANNEL_KINDS, CLIENT_CHOICES, FIELD_LABELS
 from touchpoints.lists.models import COMMON_FIELDS
 from touchpoints.lists.services import NORM_FIELDS
-from touchpoints.tenants.form import Form
 
 CUSTOM = ""  # the "typed by hand" choice of the touchpoint select
 #: Upper bounds of the norms (the columns hold up to 9999.99 hours and any integer).

@@ -61,6 +61,12 @@ class EntryKind(enum.StrEnum):
     EXCLUSION = "exclusion"  # a proposed exclusion, with a reason (2.2.4 / 5.2.4)
 
 
+#: Statuses in which the entry is part of the working list.
+WORKING = (EntryStatus.INCLUDED.value,)
+#: Statuses of an entry or proposal still under way (not yet in the list, nor dropped).
+OPEN_PROPOSAL = (EntryStatus.DRAFT.value, EntryStatus.SUBMITTED.value, EntryStatus.RETURNED.value)
+
+
 class EntryFieldsMixin:
     """The columns an entry and its frozen copy in a version share."""
 
@@ -137,6 +143,65 @@ class Entry(EntryFieldsMixin, TenantMixin, db.Model):
     submitted_by = relationship("User", foreign_keys=[submitted_by_id])
     reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
 
+    # Queries asked in more than one place (Redash's org-scoped getters).
+
+    @classmethod
+    def in_working_list(cls, agency_id: int) -> tuple:
+        """Criteria of the rows of an agency's working list: included entries, not proposals."""
+        return (
+            cls.agency_id == agency_id,
+            cls.status.in_(WORKING),
+            cls.kind == EntryKind.NEW.value,
+        )
+
+    @classmethod
+    def working_query(cls, agency_id: int) -> sa.Select:
+        """The rows of an agency's working list, in list order."""
+        return (
+            sa.select(cls)
+            .where(*cls.in_working_list(agency_id))
+            .order_by(cls.activity_area, cls.position, cls.id)
+        )
+
+    @classmethod
+    def working_counts_by_area(cls, agency_id: int) -> dict[str, int]:
+        q = (
+            sa.select(cls.activity_area, sa.func.count())
+            .where(*cls.in_working_list(agency_id))
+            .group_by(cls.activity_area)
+        )
+        return dict(db.session.execute(q).all())
+
+    @classmethod
+    def working(cls, agency_id: int) -> list[Entry]:
+        q = cls.working_query(agency_id).options(sa.orm.selectinload(cls.subdivision))
+        return list(db.session.scalars(q))
+
+    @classmethod
+    def working_count(cls, agency_id: int) -> int:
+        q = sa.select(sa.func.count()).select_from(cls.working_query(agency_id).subquery())
+        return db.session.scalar(q) or 0
+
+    @classmethod
+    def next_position(cls, agency_id: int) -> int:
+        """Position of a new row: after every row of the agency, so it is listed last."""
+        top = db.session.scalar(
+            sa.select(sa.func.max(cls.position)).where(cls.agency_id == agency_id)
+        )
+        return (top or 0) + 1
+
+    @classmethod
+    def open_proposal_for(cls, target_id: int) -> Entry | None:
+        """The change or exclusion proposal of an included row still under way, if any."""
+        return db.session.scalar(
+            sa.select(cls).where(cls.target_id == target_id, cls.status.in_(OPEN_PROPOSAL))
+        )
+
+    @classmethod
+    def proposals_for(cls, target_id: int) -> list[Entry]:
+        q = sa.select(cls).where(cls.target_id == target_id).order_by(cls.id.desc())
+        return list(db.session.scalars(q))
+
 
 class ListVersion(PublicReadMixin, TenantMixin, db.Model):
     """An approved, immutable version of an agency's list, with the order that approved it."""
@@ -167,6 +232,62 @@ class ListVersion(PublicReadMixin, TenantMixin, db.Model):
     )
     approved_by = relationship("User")
 
+    @classmethod
+    def query_for(cls, agency_id: int) -> sa.Select:
+        """An agency's versions, the latest first."""
+        return sa.select(cls).where(cls.agency_id == agency_id).order_by(cls.number.desc())
+
+    @classmethod
+    def latest(cls, agency_id: int) -> ListVersion | None:
+        """The agency's current (latest approved) version."""
+        return db.session.scalar(cls.query_for(agency_id).limit(1))
+
+    @classmethod
+    def previous(cls, agency_id: int, before_number: int) -> ListVersion | None:
+        """The version approved just before version ``before_number``."""
+        q = cls.query_for(agency_id).where(cls.number < before_number)
+        return db.session.scalar(q.limit(1))
+
+    @classmethod
+    def by_number(cls, agency_id: int, number: int) -> ListVersion | None:
+        if not 0 < number < 2**31:
+            return None
+        return db.session.scalar(
+            sa.select(cls).where(cls.agency_id == agency_id, cls.number == number)
+        )
+
+    @classmethod
+    def numbers(cls, agency_id: int) -> list[int]:
+        """The agency's version numbers, the latest first."""
+        q = sa.select(cls.number).where(cls.agency_id == agency_id).order_by(cls.number.desc())
+        return list(db.session.scalars(q))
+
+    @classmethod
+    def next_number(cls, agency_id: int) -> int:
+        top = db.session.scalar(
+            sa.select(sa.func.max(cls.number)).where(cls.agency_id == agency_id)
+        )
+        return (top or 0) + 1
+
+    @classmethod
+    def latest_of(cls, agency_ids) -> dict[int, ListVersion]:
+        """The current version of each of the given agencies (those that have one), in one query."""
+        ids = list(agency_ids)
+        if not ids:
+            return {}
+        top = (
+            sa.select(cls.agency_id, sa.func.max(cls.number).label("number"))
+            .where(cls.agency_id.in_(ids))
+            .group_by(cls.agency_id)
+            .subquery()
+        )
+        rows = db.session.scalars(
+            sa.select(cls).join(
+                top, sa.and_(cls.agency_id == top.c.agency_id, cls.number == top.c.number)
+            )
+        )
+        return {v.agency_id: v for v in rows}
+
 
 class VersionEntry(EntryFieldsMixin, PublicReadMixin, TenantMixin, db.Model):
     """A frozen copy of an included entry inside an approved version."""
@@ -183,6 +304,11 @@ class VersionEntry(EntryFieldsMixin, PublicReadMixin, TenantMixin, db.Model):
 
     version: Mapped[ListVersion] = relationship(back_populates="entries")
 
+    @classmethod
+    def of_version(cls, version_id: int) -> sa.Select:
+        """A version's rows in their order."""
+        return sa.select(cls).where(cls.version_id == version_id).order_by(cls.row_number)
+
 
 class AreaStatus(TenantMixin, db.Model):
     """An activity area the agency does not perform (Kuzbass 3.5: the list is formed per area)."""
@@ -195,3 +321,19 @@ class AreaStatus(TenantMixin, db.Model):
     not_performed: Mapped[bool] = mapped_column(default=True)
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @classmethod
+    def codes_not_performed(cls, agency_id: int) -> list[str]:
+        """Codes of the activity areas the agency marked as not performed, sorted."""
+        q = sa.select(cls.area_code).where(cls.agency_id == agency_id, cls.not_performed)
+        return sorted(db.session.scalars(q))
+
+    @classmethod
+    def of_agency(cls, agency_id: int) -> list[AreaStatus]:
+        return list(db.session.scalars(sa.select(cls).where(cls.agency_id == agency_id)))
+
+    @classmethod
+    def of(cls, agency_id: int, area_code: str) -> AreaStatus | None:
+        return db.session.scalar(
+            sa.select(cls).where(cls.agency_id == agency_id, cls.area_code == area_code)
+        )

@@ -6,7 +6,6 @@ Views are thin: every change goes through :mod:`touchpoints.lists.services`.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 
 import sqlalchemy as sa
@@ -17,18 +16,22 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from touchpoints.audit.labels import ACTION_LABELS
 from touchpoints.audit.models import AuditEvent
-from touchpoints.auth.roles import Permission
-from touchpoints.core.access import (
+from touchpoints.auth.access import (
     current_agency,
     get_agency_or_404,
     get_tenant_object_or_404,
     permission_required,
 )
+from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
+from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.core.web import Page
-from touchpoints.lists import changes, labels, services, table
-from touchpoints.lists.compliance import check, clause_for, family
-from touchpoints.lists.diff import Summary, compare, row_of
+from touchpoints.lists import changes, labels, policy, procedures, services, table
+from touchpoints.lists.approval import approve_version, changes_since_last
+from touchpoints.lists.compliance import check
+from touchpoints.lists.diff import Summary, compare, row_of, version_rows
+from touchpoints.lists.errors import ConflictError, ReviewError
+from touchpoints.lists.form import Form
 from touchpoints.lists.forms import (
     ApproveForm,
     AreaStatusForm,
@@ -39,6 +42,7 @@ from touchpoints.lists.forms import (
     initial_values,
 )
 from touchpoints.lists.models import (
+    OPEN_PROPOSAL,
     AreaStatus,
     Entry,
     EntryKind,
@@ -46,30 +50,17 @@ from touchpoints.lists.models import (
     ListVersion,
     VersionEntry,
 )
-from touchpoints.lists.services import ConflictError, ReviewError
-from touchpoints.regions.models import Agency, Subdivision
-from touchpoints.tenants.form import Form
 
 bp = Blueprint("lists", __name__)
 
 
-@sa.event.listens_for(sa.engine.Engine, "connect")
-def _sqlite_unicode_lower(dbapi_connection, _record):
-    """SQLite's lower() folds ASCII only; the list is searched in Russian (the embedded demo).
-    PostgreSQL's lower() follows the database's locale and needs nothing."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.create_function(
-            "lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
-        )
-
-
 STATUS_FILTERS = {
     "included": ("В перечне", (EntryStatus.INCLUDED.value,)),
-    "pending": ("Готовятся и на проверке", services.OPEN_PROPOSAL),
+    "pending": ("Готовятся и на проверке", OPEN_PROPOSAL),
     "excluded": ("Исключённые", (EntryStatus.EXCLUDED.value,)),
     "all": (
         "Все",
-        (*services.OPEN_PROPOSAL, EntryStatus.INCLUDED.value, EntryStatus.EXCLUDED.value),
+        (*OPEN_PROPOSAL, EntryStatus.INCLUDED.value, EntryStatus.EXCLUDED.value),
     ),
 }
 
@@ -109,34 +100,6 @@ def _area_order(form: Form):
         value=Entry.activity_area,
         else_=len(form.activity_areas),
     )
-
-
-def _last_version(agency_id: int) -> ListVersion | None:
-    return db.session.scalar(
-        sa.select(ListVersion)
-        .where(ListVersion.agency_id == agency_id)
-        .order_by(ListVersion.number.desc())
-        .limit(1)
-    )
-
-
-def _changes_since_last(agency: Agency, form: Form):
-    """The working list compared with the last approved version (None without a version)."""
-    last = _last_version(agency.id)
-    if last is None:
-        return None, None
-    old = _version_rows(last)
-    new = {e.id: row_of(e) for e in services.working_entries(agency.id)}
-    return last, compare(old, new, family(form))
-
-
-def _version_rows(version: ListVersion) -> dict[int, dict]:
-    entries = db.session.scalars(
-        sa.select(VersionEntry)
-        .where(VersionEntry.version_id == version.id)
-        .order_by(VersionEntry.row_number)
-    )
-    return {ve.entry_id: row_of(ve) for ve in entries}
 
 
 def audit_items(
@@ -220,12 +183,10 @@ def _list_context(agency: Agency, *, readonly: bool) -> dict:
     # Loaded first, so that each entry's subdivision comes from the session, not a query per row.
     subdivisions = _subdivisions(agency.id)
     rows = table.build(form, page.items, start=(page.page - 1) * page.per_page + 1)
-    last = _last_version(agency.id)
+    last = ListVersion.latest(agency.id)
     diff = None
     if last is not None:
-        diff = changes.since_last(
-            agency.id, lambda: Summary.of(_changes_since_last(agency, form)[1])
-        )
+        diff = changes.since_last(agency.id, lambda: Summary.of(changes_since_last(agency)[1]))
     added = diff.added if diff is not None else frozenset()
     changed = diff.changed if diff is not None else {}
     return {
@@ -257,12 +218,7 @@ def working_list():
 @permission_required(Permission.READ_REGION)
 def agency_list(slug):
     agency = get_agency_or_404(slug)
-    versions = db.session.scalars(
-        sa.select(ListVersion)
-        .where(ListVersion.agency_id == agency.id)
-        .order_by(ListVersion.number.desc())
-        .limit(5)
-    ).all()
+    versions = db.session.scalars(ListVersion.query_for(agency.id).limit(5)).all()
     return render_template(
         "lists/list.html", **_list_context(agency, readonly=True), versions=versions
     )
@@ -343,14 +299,6 @@ def _history(entry: Entry) -> list[AuditEvent]:
     )
 
 
-def _can_edit(entry: Entry) -> bool:
-    try:
-        services._require_can_edit(entry, current_user)
-    except ReviewError:
-        return False
-    return True
-
-
 @bp.route("/list/entries/<int:entry_id>")
 @permission_required(Permission.READ_AGENCY)
 def entry(entry_id):
@@ -361,11 +309,9 @@ def entry(entry_id):
     target = db.session.get(Entry, item.target_id) if item.target_id else None
     proposal_diff = None
     if target is not None and item.kind == EntryKind.CHANGE.value:
-        proposal_diff = compare({target.id: row_of(target)}, {target.id: row}, family(form))
-    proposals = db.session.scalars(
-        sa.select(Entry).where(Entry.target_id == item.id).order_by(Entry.id.desc())
-    ).all()
-    open_proposal = next((p for p in proposals if p.status in services.OPEN_PROPOSAL), None)
+        proposal_diff = compare({target.id: row_of(target)}, {target.id: row}, form.procedure)
+    proposals = Entry.proposals_for(item.id)
+    open_proposal = next((p for p in proposals if p.status in OPEN_PROPOSAL), None)
     findings = check(agency).for_entry(item.id) if item.status == EntryStatus.INCLUDED.value else []
     is_registrar = current_user.can(Permission.REVIEW_ENTRIES)
     return render_template(
@@ -381,13 +327,9 @@ def entry(entry_id):
         open_proposal=open_proposal,
         findings=findings,
         history=_history(item),
-        can_edit=_can_edit(item),
         is_registrar=is_registrar,
-        can_propose=current_user.can(Permission.EDIT_ENTRIES)
-        and item.status == EntryStatus.INCLUDED.value
-        and item.kind == EntryKind.NEW.value
-        and open_proposal is None
-        and (is_registrar or item.subdivision_id == current_user.subdivision_id),
+        # Answered here rather than in the template: the open proposal is already read.
+        proposable=bool(policy.can_propose(current_user, item, open_proposal)),
         return_form=ReturnForm(),
         comment_form=ReviewCommentForm(),
         exclusion_form=ExclusionForm(),
@@ -409,7 +351,7 @@ def edit_entry(entry_id):
     if item.kind == EntryKind.EXCLUSION.value:
         flash("Предложение исключения не редактируется: отзовите его и подготовьте новое.", "error")
         return redirect(url_for("lists.entry", entry_id=item.id))
-    if not proposing and not _can_edit(item):
+    if not proposing and not policy.can_edit(current_user, item):
         flash("Эту строку сейчас изменить нельзя.", "error")
         return redirect(url_for("lists.entry", entry_id=item.id))
     conflict = None
@@ -556,9 +498,7 @@ def exclude_entry(entry_id):
 
     def act(target):
         proposal = services.propose_exclusion(target, current_user, form.reason.data)
-        if current_user.can(Permission.REVIEW_ENTRIES) and (
-            services.registrars_of(target.agency_id) <= 1
-        ):
+        if policy.excludes_directly(current_user, target.agency_id):
             services.include(proposal, current_user)
         else:
             services.submit(proposal, current_user)
@@ -647,21 +587,8 @@ def agency_check(slug):
 def _check_context(agency: Agency, *, readonly: bool) -> dict:
     form = Form(agency.form)
     report = check(agency)
-    statuses = {
-        s.area_code: s
-        for s in db.session.scalars(sa.select(AreaStatus).where(AreaStatus.agency_id == agency.id))
-    }
-    counts = dict(
-        db.session.execute(
-            sa.select(Entry.activity_area, sa.func.count())
-            .where(
-                Entry.agency_id == agency.id,
-                Entry.status == EntryStatus.INCLUDED.value,
-                Entry.kind == EntryKind.NEW.value,
-            )
-            .group_by(Entry.activity_area)
-        ).all()
-    )
+    statuses = {s.area_code: s for s in AreaStatus.of_agency(agency.id)}
+    counts = Entry.working_counts_by_area(agency.id)
     return {
         "agency": agency,
         "form": form,
@@ -669,7 +596,7 @@ def _check_context(agency: Agency, *, readonly: bool) -> dict:
         "statuses": statuses,
         "counts": counts,
         "area_form": AreaStatusForm(),
-        "area_clause": clause_for("area", family(form)),
+        "area_clause": procedures.clause(form.procedure, "area"),
         "readonly": readonly,
     }
 
@@ -721,22 +648,16 @@ def approve():
             "signatory_name": agency.head_name,
         }
     )
-    last, diff = _changes_since_last(agency, form)
+    last, diff = changes_since_last(agency)
     if request.method == "POST" and approve_form.validate():
         try:
-            if last is not None and diff is not None and diff.empty:
-                # Guards against a double submit approving an identical second version.
-                raise ReviewError(
-                    f"Перечень не изменился после редакции № {last.number}: утверждать нечего."
-                )
-            version = services.approve_version(
+            version = approve_version(
                 agency,
                 current_user,
                 order_number=approve_form.order_number.data,
                 order_date=approve_form.order_date.data,
                 signatory_title=approve_form.signatory_title.data.strip(),
                 signatory_name=approve_form.signatory_name.data.strip(),
-                check_errors=lambda a: check(a).errors,
             )
             db.session.commit()
         except ReviewError as exc:
@@ -748,13 +669,7 @@ def approve():
         else:
             flash(f"Утверждена редакция № {version.number}.", "success")
             return redirect(url_for("lists.version", number=version.number))
-    count = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            Entry.agency_id == agency.id,
-            Entry.status == EntryStatus.INCLUDED.value,
-            Entry.kind == EntryKind.NEW.value,
-        )
-    )
+    count = Entry.working_count(agency.id)
     return render_template(
         "lists/approve.html",
         agency=agency,
@@ -781,20 +696,13 @@ def agency_versions(slug):
 
 def _versions_page(agency: Agency, *, readonly: bool):
     page = Page(
-        sa.select(ListVersion)
-        .where(ListVersion.agency_id == agency.id)
-        .options(sa.orm.selectinload(ListVersion.approved_by))
-        .order_by(ListVersion.number.desc())
+        ListVersion.query_for(agency.id).options(sa.orm.selectinload(ListVersion.approved_by))
     )
     return render_template("lists/versions.html", agency=agency, page=page, readonly=readonly)
 
 
 def _get_version_or_404(agency: Agency, number: int) -> ListVersion:
-    version = db.session.scalar(
-        sa.select(ListVersion).where(
-            ListVersion.agency_id == agency.id, ListVersion.number == number
-        )
-    )
+    version = ListVersion.by_number(agency.id, number)
     if version is None:
         abort(404)
     return version
@@ -807,12 +715,8 @@ def _version_context(agency: Agency, version: ListVersion, *, readonly: bool) ->
         .where(VersionEntry.version_id == version.id)
         .order_by(VersionEntry.row_number)
     ).all()
-    previous = db.session.scalar(
-        sa.select(ListVersion.number)
-        .where(ListVersion.agency_id == agency.id, ListVersion.number < version.number)
-        .order_by(ListVersion.number.desc())
-        .limit(1)
-    )
+    before = ListVersion.previous(agency.id, version.number)
+    previous = before.number if before is not None else None
     return {
         "agency": agency,
         "form": form,
@@ -845,11 +749,7 @@ def agency_version(slug, number):
 def compare_versions():
     """Two versions, or a version and the working list (``b`` omitted or "working")."""
     agency = current_agency()
-    numbers = db.session.scalars(
-        sa.select(ListVersion.number)
-        .where(ListVersion.agency_id == agency.id)
-        .order_by(ListVersion.number.desc())
-    ).all()
+    numbers = ListVersion.numbers(agency.id)
     if not numbers:
         flash("Утверждённых редакций пока нет: сравнивать не с чем.", "warning")
         return redirect(url_for("lists.versions"))
@@ -861,15 +761,15 @@ def compare_versions():
         return redirect(url_for("lists.versions"))
     form = Form(agency.form)
     old_version = _get_version_or_404(agency, a)
-    old = _version_rows(old_version)
+    old = version_rows(old_version)
     if b_arg == "working":
         new_version = None
-        new = {e.id: row_of(e) for e in services.working_entries(agency.id)}
+        new = {e.id: row_of(e) for e in Entry.working(agency.id)}
     else:
         new_version = _get_version_or_404(agency, _int(b_arg))
-        new = _version_rows(new_version)
+        new = version_rows(new_version)
         form = Form(new_version.form)
-    diff = compare(old, new, family(form))
+    diff = compare(old, new, form.procedure)
     excluded_ids = [r["_key"] for r in diff.excluded]
     reasons = dict(
         db.session.execute(

@@ -8,26 +8,23 @@ transaction. Views call these functions and nothing else changes entries.
 
 from __future__ import annotations
 
-from datetime import date
-
-import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
 from touchpoints.audit import service as audit
 from touchpoints.auth.models import User
-from touchpoints.auth.roles import Permission, Role
+from touchpoints.auth.roles import Role
 from touchpoints.core.db import db, utcnow
+from touchpoints.core.tenancy import Agency
+from touchpoints.lists import policy
+from touchpoints.lists.errors import ConflictError, ReviewError
+from touchpoints.lists.form import Form
 from touchpoints.lists.models import (
     COMMON_FIELDS,
     AreaStatus,
     Entry,
     EntryKind,
     EntryStatus,
-    ListVersion,
-    VersionEntry,
 )
-from touchpoints.regions.models import Agency
-from touchpoints.tenants.form import Form
 
 NORM_FIELDS = (
     "response_hours_mentions",
@@ -38,24 +35,6 @@ NORM_FIELDS = (
 
 #: Fields stored on the entry itself (the common ones minus the derived subdivision name).
 STORED_FIELDS = (*tuple(f for f in COMMON_FIELDS if f != "subdivision"), "touchpoint_code", "extra")
-#: Statuses in which the entry is part of the working list.
-WORKING = (EntryStatus.INCLUDED.value,)
-OPEN_PROPOSAL = (EntryStatus.DRAFT.value, EntryStatus.SUBMITTED.value, EntryStatus.RETURNED.value)
-
-
-class ReviewError(ValueError):
-    """An action that the review path does not allow; the message is shown to the user."""
-
-
-class ConflictError(ReviewError):
-    """Someone saved the entry since this person opened it (optimistic lock)."""
-
-    def __init__(self, entry: Entry, attempted: dict):
-        self.entry = entry
-        self.attempted = attempted
-        super().__init__(
-            "Эту строку уже изменил другой пользователь. Сравните версии и сохраните заново."
-        )
 
 
 def values_of(entry) -> dict:
@@ -90,31 +69,17 @@ def _assign(entry: Entry, data: dict, form: Form) -> None:
     entry.extra = dict(entry.extra or {})
 
 
-def _check_subdivision(user: User, subdivision_id: int | None) -> None:
-    if user.role_enum is Role.EDITOR and subdivision_id != user.subdivision_id:
-        raise ReviewError("Сотрудник подразделения готовит сведения только своего подразделения")
-
-
-def _next_position(agency_id: int) -> int:
-    top = db.session.scalar(
-        sa.select(sa.func.max(Entry.position)).where(Entry.agency_id == agency_id)
-    )
-    return (top or 0) + 1
-
-
 def create_entry(agency: Agency, user: User, data: dict) -> Entry:
     """A new draft of the user's own agency; the registrar may then include it at once."""
-    if not user.can(Permission.EDIT_ENTRIES) or user.agency_id != agency.id:
-        raise ReviewError("Нет прав на подготовку сведений")
     data = dict(data)
     if user.role_enum is Role.EDITOR:
         data["subdivision_id"] = user.subdivision_id
-    _check_subdivision(user, data.get("subdivision_id"))
+    policy.require(policy.can_create(user, agency.id, data.get("subdivision_id")))
     entry = Entry(
         agency_id=agency.id,
         created_by_id=user.id,
         kind=EntryKind.NEW.value,
-        position=_next_position(agency.id),
+        position=Entry.next_position(agency.id),
     )
     _assign(entry, data, Form(agency.form))
     db.session.add(entry)
@@ -125,7 +90,7 @@ def create_entry(agency: Agency, user: User, data: dict) -> Entry:
 
 def update_entry(entry: Entry, user: User, data: dict, expected_revision: int) -> Entry:
     """Save edits made on top of ``expected_revision``; a newer revision is a conflict."""
-    _require_can_edit(entry, user)
+    policy.require(policy.can_edit(user, entry))
     if entry.revision != expected_revision:
         raise ConflictError(entry, data)
     before = values_of(entry)
@@ -155,30 +120,8 @@ def entry_agency(entry: Entry) -> Agency:
     return db.session.get(Agency, entry.agency_id)
 
 
-def _require_can_edit(entry: Entry, user: User) -> None:
-    if user.agency_id != entry.agency_id:
-        raise ReviewError("Строка другой организации")
-    if user.can(Permission.REVIEW_ENTRIES):
-        if entry.status in (
-            EntryStatus.APPLIED.value,
-            EntryStatus.WITHDRAWN.value,
-            EntryStatus.EXCLUDED.value,
-        ):
-            raise ReviewError("Эта строка закрыта для изменений")
-        return
-    if not user.can(Permission.EDIT_ENTRIES):
-        raise ReviewError("Нет прав на изменение")
-    if entry.status not in (EntryStatus.DRAFT.value, EntryStatus.RETURNED.value):
-        raise ReviewError(
-            "Изменять можно только черновик или возвращённую строку; предложите изменение"
-        )
-    _check_subdivision(user, entry.subdivision_id)
-
-
 def submit(entry: Entry, user: User) -> Entry:
-    if entry.status not in (EntryStatus.DRAFT.value, EntryStatus.RETURNED.value):
-        raise ReviewError("Отправить на проверку можно черновик или возвращённую строку")
-    _require_can_edit(entry, user)
+    policy.require(policy.can_submit(user, entry))
     before = entry.status
     entry.status = EntryStatus.SUBMITTED.value
     entry.submitted_by_id = user.id
@@ -189,59 +132,11 @@ def submit(entry: Entry, user: User) -> Entry:
     return entry
 
 
-def _require_registrar(entry: Entry, user: User) -> None:
-    if not user.can(Permission.REVIEW_ENTRIES) or user.agency_id != entry.agency_id:
-        raise ReviewError("Включать и возвращать сведения может только уполномоченное лицо")
-
-
-def registrars_of(agency_id: int) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).where(
-            User.agency_id == agency_id, User.role == Role.REGISTRAR.value, User.active
-        )
-    )
-
-
-def _edited_since_submission(entry: Entry, user: User) -> bool:
-    """A registrar who rewrote a submitted entry is its author for the four-eyes rule."""
-    from touchpoints.audit.models import AuditEvent
-
-    q = sa.select(AuditEvent.id).where(
-        AuditEvent.agency_id == entry.agency_id,
-        AuditEvent.object_type == Entry.__tablename__,
-        AuditEvent.object_id == str(entry.id),
-        AuditEvent.action == "entry.update",
-        AuditEvent.actor_id == user.id,
-    )
-    if entry.submitted_at is not None:
-        q = q.where(AuditEvent.at >= entry.submitted_at)
-    return db.session.scalar(q.limit(1)) is not None
-
-
-def _self_review(entry: Entry, user: User) -> bool:
-    """A person never approves their own submission unless they are the only registrar."""
-    own = (
-        entry.submitted_by_id == user.id
-        or (entry.submitted_by_id is None and entry.created_by_id == user.id)
-        or _edited_since_submission(entry, user)
-    )
-    if own and registrars_of(entry.agency_id) > 1:
-        raise ReviewError("Свою строку включает другое уполномоченное лицо")
-    return own
-
-
 def include(entry: Entry, user: User, comment: str | None = None) -> Entry:
     """Include a submitted entry, change or exclusion into the working list (2.2.3 / 3.3.3)."""
-    _require_registrar(entry, user)
-    if entry.status not in (
-        EntryStatus.SUBMITTED.value,
-        EntryStatus.DRAFT.value,
-        EntryStatus.RETURNED.value,
-    ):
-        raise ReviewError("Эта строка не ждёт включения")
-    if entry.status != EntryStatus.SUBMITTED.value and entry.created_by_id != user.id:
-        raise ReviewError("Чужой черновик включается после отправки на проверку")
-    alone = _self_review(entry, user)
+    policy.require(policy.can_include(user, entry))
+    # Allowed and the registrar's own: they are the only registrar, and the trail says so.
+    alone = policy.includes_alone(user, entry)
     status_before = entry.status
     now = utcnow()
     note = "включено уполномоченным лицом, действующим единолично" if alone else None
@@ -297,9 +192,7 @@ def target_changed_since(proposal: Entry, target: Entry) -> bool:
 
 
 def return_entry(entry: Entry, user: User, comment: str) -> Entry:
-    _require_registrar(entry, user)
-    if entry.status != EntryStatus.SUBMITTED.value:
-        raise ReviewError("Вернуть можно только строку, ожидающую проверки")
+    policy.require(policy.can_return(user, entry))
     if not (comment or "").strip():
         raise ReviewError("Укажите, что нужно исправить")
     entry.status = EntryStatus.RETURNED.value
@@ -319,14 +212,7 @@ def return_entry(entry: Entry, user: User, comment: str) -> Entry:
 
 def withdraw(entry: Entry, user: User) -> Entry:
     """The author drops an entry or proposal that is not yet in the list (also once submitted)."""
-    if entry.status not in OPEN_PROPOSAL:
-        raise ReviewError("Отозвать можно только неподтверждённую строку")
-    if user.agency_id != entry.agency_id or not user.can(Permission.EDIT_ENTRIES):
-        raise ReviewError("Нет прав на изменение")
-    if user.id not in (entry.created_by_id, entry.submitted_by_id):
-        raise ReviewError(
-            "Отозвать строку может только её автор; уполномоченное лицо её возвращает"
-        )
+    policy.require(policy.can_withdraw(user, entry))
     before = entry.status
     entry.status = EntryStatus.WITHDRAWN.value
     audit.record(
@@ -337,12 +223,6 @@ def withdraw(entry: Entry, user: User) -> Entry:
         actor=user,
     )
     return entry
-
-
-def _open_proposal_for(target: Entry) -> Entry | None:
-    return db.session.scalar(
-        sa.select(Entry).where(Entry.target_id == target.id, Entry.status.in_(OPEN_PROPOSAL))
-    )
 
 
 def propose_change(target: Entry, user: User, data: dict) -> Entry:
@@ -359,13 +239,7 @@ def propose_exclusion(target: Entry, user: User, reason: str) -> Entry:
 def _propose(
     target: Entry, user: User, kind: EntryKind, data: dict | None = None, reason: str | None = None
 ) -> Entry:
-    if target.status != EntryStatus.INCLUDED.value or target.kind != EntryKind.NEW.value:
-        raise ReviewError("Изменить или исключить можно только строку, включённую в перечень")
-    if not user.can(Permission.EDIT_ENTRIES) or user.agency_id != target.agency_id:
-        raise ReviewError("Нет прав на подготовку сведений")
-    _check_subdivision(user, target.subdivision_id)
-    if _open_proposal_for(target):
-        raise ReviewError("По этой строке уже есть неподтверждённое предложение")
+    policy.require(policy.can_propose(user, target))
     proposal = Entry(
         agency_id=target.agency_id,
         kind=kind.value,
@@ -399,11 +273,7 @@ def set_area_not_performed(
     """Kuzbass 3.5: every activity area has entries or is marked as not performed."""
     if area_code not in Form(agency.form).area_by_code:
         raise ReviewError("Нет такого направления деятельности")
-    row = db.session.scalar(
-        sa.select(AreaStatus).where(
-            AreaStatus.agency_id == agency.id, AreaStatus.area_code == area_code
-        )
-    )
+    row = AreaStatus.of(agency.id, area_code)
     before = {"not_performed": bool(row and row.not_performed)}
     if row is None:
         row = AreaStatus(agency_id=agency.id, area_code=area_code)
@@ -416,109 +286,6 @@ def set_area_not_performed(
     )
 
 
-def working_entries(agency_id: int) -> list[Entry]:
-    return list(
-        db.session.scalars(
-            sa.select(Entry)
-            .where(
-                Entry.agency_id == agency_id,
-                Entry.status.in_(WORKING),
-                Entry.kind == EntryKind.NEW.value,
-            )
-            .options(sa.orm.selectinload(Entry.subdivision))
-            .order_by(Entry.activity_area, Entry.position, Entry.id)
-        )
-    )
-
-
 def sort_key_for(form: Form):
     order = {a["code"]: i for i, a in enumerate(form.activity_areas)}
     return lambda e: (order.get(e.activity_area, 999), e.position, e.id)
-
-
-def approve_version(
-    agency: Agency,
-    user: User,
-    *,
-    order_number: str,
-    order_date: date,
-    signatory_title: str | None = None,
-    signatory_name: str | None = None,
-    check_errors=None,
-) -> ListVersion:
-    """Freeze the working list as a new version approved by an order (2.2 / 3.3, 5.1-5.2).
-
-    ``check_errors`` returns the blocking compliance errors of the working list; any blocks approval.
-    """
-    if not user.can(Permission.APPROVE_VERSIONS) or user.agency_id != agency.id:
-        raise ReviewError("Утверждать перечень может только уполномоченное лицо")
-    if not (order_number or "").strip():
-        raise ReviewError("Укажите номер приказа")
-    entries = working_entries(agency.id)
-    if not entries:
-        raise ReviewError("В перечне нет ни одной включённой строки")
-    if check_errors is not None:
-        errors = check_errors(agency)
-        if errors:
-            raise ReviewError(
-                f"Перечень не может быть утверждён: ошибок — {len(errors)}. Исправьте их в отчёте о проверке."
-            )
-    form = Form(agency.form)
-    entries.sort(key=sort_key_for(form))
-    number = (
-        db.session.scalar(
-            sa.select(sa.func.max(ListVersion.number)).where(ListVersion.agency_id == agency.id)
-        )
-        or 0
-    ) + 1
-    # Self-approval is recorded: the registrar approves a list with entries they submitted.
-    self_approved = any((e.submitted_by_id or e.created_by_id) == user.id for e in entries)
-    not_performed = sorted(
-        db.session.scalars(
-            sa.select(AreaStatus.area_code).where(
-                AreaStatus.agency_id == agency.id, AreaStatus.not_performed
-            )
-        )
-    )
-    version = ListVersion(
-        agency_id=agency.id,
-        number=number,
-        order_number=order_number.strip(),
-        order_date=order_date,
-        signatory_title=signatory_title if signatory_title is not None else agency.head_title,
-        signatory_name=signatory_name if signatory_name is not None else agency.head_name,
-        approved_by_id=user.id,
-        self_approved=self_approved,
-        form=agency.form,
-        areas_not_performed=not_performed,
-        entry_count=len(entries),
-    )
-    db.session.add(version)
-    db.session.flush()
-    db.session.add_all(
-        VersionEntry(
-            agency_id=agency.id,
-            version_id=version.id,
-            entry_id=e.id,
-            row_number=i,
-            subdivision_name=e.subdivision.name if e.subdivision else "",
-            **{f: getattr(e, f) for f in STORED_FIELDS},
-        )
-        for i, e in enumerate(entries, start=1)
-    )
-    db.session.flush()
-    audit.record(
-        "version.approve",
-        version,
-        after={
-            "number": number,
-            "order_number": version.order_number,
-            "order_date": order_date.isoformat(),
-            "entries": len(entries),
-        },
-        comment="утверждено с собственными строками уполномоченного лица"
-        if self_approved
-        else None,
-        actor=user,
-    )
-    return version

@@ -23,8 +23,8 @@ import dataclasses
 from collections.abc import Iterable
 
 from touchpoints.core import text
+from touchpoints.lists.form import Form
 from touchpoints.lists.labels import CHANNEL_KINDS, CLIENT_KINDS
-from touchpoints.tenants.form import Form
 
 #: Client needs in a cell: one after another on a page and in the PDF; one per line in office
 #: files (:data:`NEEDS_PER_LINE`), where a cell wraps anyway.

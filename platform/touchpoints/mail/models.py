@@ -36,3 +36,15 @@ class MailMessage(TenantScoped, db.Model):
     sent_at: Mapped[datetime | None]
     #: Where it went: "smtp" or "outbox" (the demo's local outbox page).
     transport: Mapped[str | None] = mapped_column(sa.String(16))
+
+    @classmethod
+    def listed(cls, status: str | None = None) -> sa.Select:
+        """Messages newest first, of one delivery state when given."""
+        q = sa.select(cls).order_by(cls.id.desc())
+        return q.where(cls.status == status) if status else q
+
+    @classmethod
+    def failing_count(cls) -> int:
+        """Messages not sent whose last attempt failed."""
+        q = sa.select(sa.func.count()).where(cls.status != "sent", cls.last_error.is_not(None))
+        return db.session.scalar(q) or 0

@@ -1,8 +1,7 @@
-import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
+from touchpoints.auth.access import permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.access import permission_required
 from touchpoints.core.db import db
 from touchpoints.core.web import Page
 from touchpoints.mail.models import MailMessage
@@ -14,15 +13,11 @@ bp = Blueprint("mail", __name__, url_prefix="/mail")
 @permission_required(Permission.VIEW_OUTBOX)
 def outbox():
     """Every message with its delivery state: the demo's outbox and the operator's failure view."""
-    q = sa.select(MailMessage).order_by(MailMessage.id.desc())
     status = request.args.get("status")
-    if status in {"queued", "sending", "sent"}:
-        q = q.where(MailMessage.status == status)
-    failing = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            MailMessage.status != "sent", MailMessage.last_error.is_not(None)
-        )
-    )
+    if status not in {"queued", "sending", "sent"}:
+        status = None
+    q = MailMessage.listed(status)
+    failing = MailMessage.failing_count()
     return render_template("mail/outbox.html", page=Page(q), failing=failing, status=status)
 
 

@@ -13,13 +13,13 @@ import logging
 import sqlalchemy as sa
 
 from touchpoints.core.db import agency_scope, db, scoped, utcnow
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists.models import ListVersion
 from touchpoints.orders.document import OrderError, default_with_changes
 from touchpoints.orders.lease import RENDER_LEASE, LeaseKeeper
 from touchpoints.orders.models import DocumentStatus, OrderDocument
 from touchpoints.orders.rendering import render_order
 from touchpoints.orders.storage import find_document, version_key
-from touchpoints.regions.models import Agency
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.core.text import date_short
 from touchpoints.lists.models import ListVersion
 from touchpoints.orders.claim import store_version_pdf
 from touchpoints.orders.document import OrderError
 from touchpoints.orders.rendering import render_order
 from touchpoints.orders.storage import document_bytes
-from touchpoints.regions.models import Agency
 
 orders_cli = AppGroup("orders", help="Приказы об утверждении перечней (PDF).")
 
@@ -51,11 +51,7 @@ def pdf_command(slug: str, number: int | None, output: Path, changes: bool | Non
                 raise click.ClickException(str(exc)) from None
             data, pages, note = rendered.pdf, rendered.pages, "проект приказа"
         else:
-            version = db.session.scalar(
-                sa.select(ListVersion).where(
-                    ListVersion.agency_id == agency.id, ListVersion.number == number
-                )
-            )
+            version = ListVersion.by_number(agency.id, number)
             if version is None:
                 raise click.ClickException(f"У организации {slug} нет редакции № {number}.")
             # An approved version's PDF is the stored one (rendered now if it is not there yet).

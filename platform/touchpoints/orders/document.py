@@ -15,14 +15,14 @@ from datetime import date
 import sqlalchemy as sa
 
 from touchpoints.core.db import db
+from touchpoints.core.tenancy import Agency
 from touchpoints.core.text import date_long, date_short
 from touchpoints.lists import diff as list_diff
 from touchpoints.lists import table as list_table
+from touchpoints.lists.form import Form
 from touchpoints.lists.labels import CHANGE_KINDS, label_for
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion
-from touchpoints.lists.services import sort_key_for, working_entries
-from touchpoints.regions.models import Agency
-from touchpoints.tenants.form import Form
+from touchpoints.lists.services import sort_key_for
 
 
 class OrderError(ValueError):
@@ -152,8 +152,8 @@ def changes_appendix(
 ) -> ChangesAppendix | None:
     """Added, changed and excluded rows against the previous version (Murmansk 5.2, Kuzbass 5.3)."""
     # The Kuzbass order cites its own clauses (5.3) for the same reasons.
-    family = "kuzbass" if form.slug.startswith("kuzbass") else None
-    d = list_diff.compare(old, new, family=family)
+    # Reasons worded and cited as the form's procedure says (Murmansk 5.2, Kuzbass 5.3).
+    d = list_diff.compare(old, new, form.procedure)
     if d.empty:
         return None
     reasons = {}
@@ -237,10 +237,9 @@ def _paragraphs(agency: Agency, previous: ListVersion | None) -> list[str]:
 
 
 def _previous_version(agency_id: int, before_number: int | None) -> ListVersion | None:
-    q = sa.select(ListVersion).where(ListVersion.agency_id == agency_id)
-    if before_number is not None:
-        q = q.where(ListVersion.number < before_number)
-    return db.session.scalar(q.order_by(ListVersion.number.desc()).limit(1))
+    if before_number is None:
+        return ListVersion.latest(agency_id)
+    return ListVersion.previous(agency_id, before_number)
 
 
 def default_with_changes(version: ListVersion) -> bool:
@@ -261,7 +260,7 @@ def order_context(
         previous = _previous_version(agency.id, version.number)
     else:
         form = Form(agency.form)
-        entries = working_entries(agency.id)
+        entries = Entry.working(agency.id)
         entries.sort(key=sort_key_for(form))
         not_performed = sorted(
             db.session.scalars(

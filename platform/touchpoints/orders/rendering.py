@@ -24,9 +24,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from touchpoints.config import ROOT_DIR
 from touchpoints.core import text
 from touchpoints.core.safety import neutralise_bidi
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists.models import ListVersion
 from touchpoints.orders.document import OrderData, OrderError, order_context
-from touchpoints.regions.models import Agency
 
 log = logging.getLogger(__name__)
 

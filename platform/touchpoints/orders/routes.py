@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -22,9 +20,8 @@ from flask import (
 )
 from flask_login import current_user
 
+from touchpoints.auth.access import current_agency, permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.access import current_agency, permission_required
-from touchpoints.core.db import db
 from touchpoints.lists.models import ListVersion
 from touchpoints.orders import storage
 from touchpoints.orders.document import OrderError, default_with_changes
@@ -33,20 +30,9 @@ from touchpoints.orders.models import OrderDocument
 bp = Blueprint("orders", __name__)
 
 
-def _back_url(endpoint: str, **values) -> str:
-    """The list's own page when the list feature has it (it is another slice), else home."""
-    if endpoint in current_app.view_functions:
-        return url_for(endpoint, **values)
-    return url_for("home.index")
-
-
 def _version_or_404(number: int) -> ListVersion:
     agency = current_agency()
-    version = db.session.scalar(
-        sa.select(ListVersion).where(
-            ListVersion.agency_id == agency.id, ListVersion.number == number
-        )
-    )
+    version = ListVersion.by_number(agency.id, number)
     if version is None:
         abort(404)
     return version
@@ -100,7 +86,7 @@ def version_status(number: int):
         retry_url=url_for(
             "orders.version_retry", number=number, changes="1" if with_changes else "0"
         ),
-        back_url=_back_url("lists.version", number=number),
+        back_url=url_for("lists.version", number=number),
         back_label="К редакции перечня",
     )
 
@@ -139,7 +125,7 @@ def draft_status():
         doc = storage.request_draft_pdf(agency, user_id=current_user.id)
     except OrderError as exc:
         flash(str(exc), "error")
-        return redirect(_back_url("lists.working_list"))
+        return redirect(url_for("lists.working_list"))
     return render_template(
         "orders/status.html",
         heading="Проект приказа об утверждении перечня",
@@ -150,7 +136,7 @@ def draft_status():
         has_previous=False,
         download_url=url_for("orders.draft_pdf"),
         retry_url=url_for("orders.draft_retry"),
-        back_url=_back_url("lists.working_list"),
+        back_url=url_for("lists.working_list"),
         back_label="К перечню",
     )
 
@@ -162,7 +148,7 @@ def draft_retry():
         storage.request_draft_pdf(current_agency(), user_id=current_user.id, retry=True)
     except OrderError as exc:
         flash(str(exc), "error")
-        return redirect(_back_url("lists.working_list"))
+        return redirect(url_for("lists.working_list"))
     flash("Проект приказа поставлен в очередь на формирование.", "info")
     return redirect(url_for("orders.draft_status"))
 
@@ -176,7 +162,7 @@ def draft_pdf():
         doc = storage.request_draft_pdf(agency, user_id=current_user.id)
     except OrderError as exc:
         flash(str(exc), "error")
-        return redirect(_back_url("lists.working_list"))
+        return redirect(url_for("lists.working_list"))
     if not doc.ready:
         return redirect(url_for("orders.draft_status"))
     return _pdf_response(doc, storage.pdf_filename(agency, None))

@@ -22,14 +22,13 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from touchpoints.core.db import agency_scope, db, scoped, utcnow
+from touchpoints.core.tenancy import Agency
 from touchpoints.core.text import date_short
-from touchpoints.lists.models import ListVersion
-from touchpoints.lists.services import working_entries
+from touchpoints.lists.models import Entry, ListVersion
 from touchpoints.orders.document import OrderError, default_with_changes, order_context
 from touchpoints.orders.lease import RENDER_LEASE
 from touchpoints.orders.models import DocumentStatus, OrderDocument
 from touchpoints.orders.rendering import template_sources_digest
-from touchpoints.regions.models import Agency
 
 #: Draft PDFs kept per agency (older ones are deleted when a new one is requested).
 DRAFTS_KEPT = 3
@@ -180,7 +179,7 @@ def request_draft_pdf(
 ) -> OrderDocument:
     """The working list as a draft order, rendered unless an identical one is stored. Commits."""
     with scoped(agency_scope(agency.id)):
-        if not working_entries(agency.id):
+        if not Entry.working_count(agency.id):
             raise OrderError("В перечне нет ни одной включённой строки: проект приказа пуст.")
         doc = _request(
             agency.id,

@@ -18,8 +18,8 @@ import dataclasses
 import io
 import json
 
+from touchpoints.lists.form import Form
 from touchpoints.lists.table import field_text, value_of
-from touchpoints.tenants.form import Form
 
 FORMAT_NAME = "touchpoints-list"
 FORMAT_VERSION = "1.0"

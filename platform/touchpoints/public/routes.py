@@ -24,9 +24,10 @@ from flask import (
 from touchpoints.core.db import set_scope
 from touchpoints.core.web import Page
 from touchpoints.extensions import limiter
+from touchpoints.lists.form import Form
+from touchpoints.lists.models import ListVersion
 from touchpoints.public import opendata, services
 from touchpoints.public.services import PUBLIC_SCOPE, NotFound
-from touchpoints.tenants.form import Form
 
 bp = Blueprint("public", __name__, url_prefix="/p")
 # Open to anyone: a per-address budget keeps one scraper from starving the agencies' staff.
@@ -104,7 +105,7 @@ def index():
 
     def build():
         page = Page(services.agencies_query(), per_page=INDEX_PAGE_SIZE)
-        latest = services.latest_versions(a.id for a in page.items)
+        latest = ListVersion.latest_of(a.id for a in page.items)
         return render_template("public/index.html", page=page, latest=latest)
 
     return conditional(etag, last, build)
@@ -172,12 +173,12 @@ def _version_page(slug: str, number: int | None):
     def build():
         agency = services.agency_by_slug(slug)
         version = (
-            services.current_version(agency.id)
+            ListVersion.latest(agency.id)
             if number is None
             else services.version_by_number(agency, number)
         )
-        current = services.current_version(agency.id)
-        history = Page(services.versions_query(agency.id), per_page=50)
+        current = ListVersion.latest(agency.id)
+        history = Page(ListVersion.query_for(agency.id), per_page=50)
         pdf = services.order_pdf(version) if version is not None else None
         rows = services.version_rows(version) if version else []
         return render_template(
@@ -210,7 +211,7 @@ def version(slug, number):
 @bp.route("/<slug>/embed")
 def embed(slug):
     agency = services.agency_by_slug(slug)
-    current = services.current_version(agency.id)
+    current = ListVersion.latest(agency.id)
     etag = services.etag_of(
         "embed",
         PAGE_REVISION,
@@ -310,7 +311,7 @@ def download(slug, number, fmt):
 
 def download_current(slug, fmt):
     agency = services.agency_by_slug(slug)
-    version = services.current_version(agency.id)
+    version = ListVersion.latest(agency.id)
     if version is None:
         raise NotFound(f"У организации «{agency.short_name}» ещё нет утверждённого перечня.")
     return _send(agency, version, fmt, REVALIDATE)

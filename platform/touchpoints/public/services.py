@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -23,12 +22,14 @@ from markupsafe import escape
 from sqlalchemy.exc import IntegrityError
 
 from touchpoints.core.db import SYSTEM_SCOPE, Scope, agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency, Region
+from touchpoints.lists.form import Form
 from touchpoints.lists.models import ListVersion, VersionEntry
 from touchpoints.lists.table import FormTable, build
+from touchpoints.orders import storage as orders
 from touchpoints.public import opendata
 from touchpoints.public.models import PublishedFile
-from touchpoints.regions.models import Agency, Region
-from touchpoints.tenants.form import Form
+from touchpoints.transfer.export import export_list
 
 log = logging.getLogger(__name__)
 
@@ -163,26 +164,8 @@ def region_by_slug(slug: str) -> Region:
     return region
 
 
-def versions_query(agency_id: int):
-    return (
-        sa.select(ListVersion)
-        .where(ListVersion.agency_id == agency_id)
-        .order_by(ListVersion.number.desc())
-    )
-
-
-def current_version(agency_id: int) -> ListVersion | None:
-    return db.session.scalars(versions_query(agency_id).limit(1)).first()
-
-
 def version_by_number(agency: Agency, number: int) -> ListVersion:
-    version = None
-    if 0 < number < 2**31:
-        version = db.session.scalar(
-            sa.select(ListVersion).where(
-                ListVersion.agency_id == agency.id, ListVersion.number == number
-            )
-        )
+    version = ListVersion.by_number(agency.id, number)
     if version is None:
         raise NotFound(f"У организации «{agency.short_name}» нет утверждённой редакции № {number}.")
     return version
@@ -198,26 +181,16 @@ def version_rows(version: ListVersion) -> list[VersionEntry]:
     )
 
 
-def latest_versions(agency_ids: Iterable[int]) -> dict[int, ListVersion]:
-    """The current version of each of the given agencies (those that have one)."""
-    ids = list(agency_ids)
-    if not ids:
-        return {}
-    latest = (
-        sa.select(ListVersion.agency_id, sa.func.max(ListVersion.number).label("number"))
-        .where(ListVersion.agency_id.in_(ids))
-        .group_by(ListVersion.agency_id)
-        .subquery()
+def agencies_query(region_id: int | None = None):
+    q = (
+        sa.select(Agency)
+        .join(Region)
+        .options(sa.orm.contains_eager(Agency.region))
+        .order_by(Region.name, Agency.short_name, Agency.id)
     )
-    rows = db.session.scalars(
-        sa.select(ListVersion).join(
-            latest,
-            sa.and_(
-                ListVersion.agency_id == latest.c.agency_id, ListVersion.number == latest.c.number
-            ),
-        )
-    )
-    return {v.agency_id: v for v in rows}
+    if region_id is not None:
+        q = q.where(Agency.region_id == region_id)
+    return q
 
 
 def index_tag(page: int, per_page: int) -> tuple[tuple, datetime | None]:
@@ -254,18 +227,6 @@ def index_tag(page: int, per_page: int) -> tuple[tuple, datetime | None]:
     return (*tuple(tuple(row[:5]) for row in rows), rows[0][6] if rows else 0), last
 
 
-def agencies_query(region_id: int | None = None):
-    q = (
-        sa.select(Agency)
-        .join(Region)
-        .options(sa.orm.contains_eager(Agency.region))
-        .order_by(Region.name, Agency.short_name, Agency.id)
-    )
-    if region_id is not None:
-        q = q.where(Agency.region_id == region_id)
-    return q
-
-
 # --------------------------------------------------------------------------- the table in the form
 
 
@@ -295,17 +256,12 @@ def _filename(agency: Agency, version: ListVersion, fmt: str) -> str:
     return f"{agency.slug}-redakciya-{version.number}.{fmt}"
 
 
-def xlsx_exporter() -> Callable | None:
-    """``export_list`` of the export feature, when it is installed (issue: import and export)."""
-    try:
-        module = importlib.import_module("touchpoints.transfer.export")
-    except ImportError:
-        return None
-    return getattr(module, "export_list", None)
+#: Downloads of an approved version besides the order's PDF.
+FORMATS = ("csv", "json", "xlsx")
 
 
 def available_formats() -> list[str]:
-    return ["csv", "json"] + (["xlsx"] if xlsx_exporter() else [])
+    return list(FORMATS)
 
 
 def _render(agency: Agency, version: ListVersion, fmt: str) -> tuple[bytes, str, str]:
@@ -321,10 +277,7 @@ def _render(agency: Agency, version: ListVersion, fmt: str) -> tuple[bytes, str,
         doc = opendata.render_json(agency, version, rows, schema_url())
         return doc, _filename(agency, version, fmt), MIMETYPES[fmt]
     if fmt == "xlsx":
-        export = xlsx_exporter()
-        if export is None:
-            raise NotFound("Выгрузка в XLSX пока недоступна.")
-        content, filename, mimetype = export(agency, version=version, fmt="xlsx")
+        content, filename, mimetype = export_list(agency, version=version, fmt="xlsx")
         return content, filename or _filename(agency, version, fmt), mimetype or MIMETYPES[fmt]
     raise NotFound(f"Формат «{fmt}» не поддерживается.")
 
@@ -379,16 +332,10 @@ def _store(version, fmt, renderer, content, filename, mimetype, sha, *, replace:
 # --------------------------------------------------------------------------- the order's PDF
 
 
-def _orders_module():
-    try:
-        module = importlib.import_module("touchpoints.orders.storage")
-    except ImportError:
-        return None
-    return module if hasattr(module, "version_pdf") else None
-
-
 def pdf_available() -> bool:
-    return _orders_module() is not None
+    """Whether the public pages and the API offer the approving order's PDF
+    (TOUCHPOINTS_PUBLIC_ORDER_PDF; tests of other things turn it off to spare WeasyPrint)."""
+    return bool(current_app.config.get("PUBLIC_ORDER_PDF", True))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -404,15 +351,15 @@ class OrderPdf:
 def order_pdf(version: ListVersion, *, request_if_missing: bool = True) -> OrderPdf | None:
     """The PDF of the order that approved the version (issue: orders as PDF). Rendered once by
     the orders feature and kept; when it is not there yet, its rendering is requested. None when
-    the orders feature is not installed. The PDF's bytes stay in the database (the column is
-    deferred): a page only needs its state, a download streams it (:func:`pdf_chunks`)."""
-    module = _orders_module()
-    if module is None:
+    the public pages do not offer it (:func:`pdf_available`). The PDF's bytes stay in the
+    database (the column is deferred): a page only needs its state, a download streams it
+    (:func:`pdf_chunks`)."""
+    if not pdf_available():
         return None
     # The order's table is not public: read (and request) in the version's own agency scope,
     # only the approved version's document.
     with scoped(agency_scope(version.agency_id)):
-        doc = module.version_pdf(version)
+        doc = orders.version_pdf(version)
         if doc is not None:
             size = doc.size
             if size is None:
@@ -422,7 +369,7 @@ def order_pdf(version: ListVersion, *, request_if_missing: bool = True) -> Order
             return OrderPdf("ready", doc.id, doc.sha256, size or 0)
         if not request_if_missing:
             return OrderPdf("pending")
-        doc = module.request_version_pdf(version)
+        doc = orders.request_version_pdf(version)
         return OrderPdf("failed" if getattr(doc, "failed", False) else "pending")
 
 

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped, utcnow
+from touchpoints.core.tenancy import Agency
 from touchpoints.deadlines.models import Publication
 from touchpoints.publication import services
 from touchpoints.publication.models import Outcome
-from touchpoints.regions.models import Agency
 
 publication_cli = AppGroup("publication", help="Размещение перечня на сайте: отметка и проверка.")
 

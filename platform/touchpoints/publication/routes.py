@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
 
+from touchpoints.auth.access import current_agency, permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.access import current_agency, permission_required
 from touchpoints.core.db import db
 from touchpoints.publication import services
 from touchpoints.publication.models import Outcome

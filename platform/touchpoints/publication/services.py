@@ -19,13 +19,13 @@ from flask import current_app
 
 from touchpoints.audit import service as audit
 from touchpoints.core.db import db, utcnow
+from touchpoints.core.tenancy import Agency
 from touchpoints.deadlines import services as deadlines
 from touchpoints.deadlines.models import Publication
 from touchpoints.lists.models import ListVersion
 from touchpoints.publication import fetch as fetching
 from touchpoints.publication.matching import Expected, examine
 from touchpoints.publication.models import Outcome, PublicationCheck
-from touchpoints.regions.models import Agency
 
 log = logging.getLogger(__name__)
 

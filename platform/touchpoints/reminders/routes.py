@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from touchpoints.auth.access import current_agency, permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.access import current_agency, permission_required
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Agency, Region
 from touchpoints.core.web import Page
-from touchpoints.deadlines.models import DeadlineKind
-from touchpoints.regions.models import Agency, Region
+from touchpoints.deadlines.models import DeadlineKind, Reminder
 from touchpoints.reminders import services
 from touchpoints.reminders.forms import OptOutForm, PolicyForm
-from touchpoints.reminders.models import Reminder
 
 bp = Blueprint("reminders", __name__, url_prefix="/reminders")
-
-
-@bp.record_once
-def _start_demo_beat(state) -> None:
-    from touchpoints.reminders.beat import start
-
-    start(state.app)
 
 
 STEP_LABELS = {"before": "заранее", "due": "в день срока", "after": "после срока"}
@@ -51,19 +42,8 @@ def index():
     # A person's own reminders: office staff hear about several agencies, so their own rows
     # are read by user id under the system scope, never other people's.
     with scoped(SYSTEM_SCOPE):
-        page = Page(
-            sa.select(Reminder)
-            .where(Reminder.user_id == current_user.id)
-            .options(sa.orm.selectinload(Reminder.deadline))
-            .order_by(Reminder.created_at.desc(), Reminder.id.desc())
-        )
-        names = dict(
-            db.session.execute(
-                sa.select(Agency.id, Agency.short_name).where(
-                    Agency.id.in_({r.agency_id for r in page.items})
-                )
-            ).all()
-        )
+        page = Page(Reminder.of_user(current_user.id))
+        names = Agency.short_names(r.agency_id for r in page.items)
         items = [(r, r.deadline, names.get(r.agency_id, "")) for r in page.items]
     return render_template("reminders/index.html", page=page, items=items, form=form)
 
@@ -71,11 +51,9 @@ def index():
 def _policy_target():
     """(agency_id, region, title) for the policy page: an agency's own, or a region's default."""
     if current_user.can(Permission.MANAGE_ALL):
-        region = db.session.scalar(
-            sa.select(Region).where(Region.slug == request.args.get("region", ""))
-        )
+        region = Region.by_slug(request.args.get("region", ""))
         if region is None:
-            region = db.session.scalar(sa.select(Region).order_by(Region.name))
+            region = db.session.scalar(Region.ordered().limit(1))
         if region is None:
             abort(404)
         return None, region, f"Напоминания по умолчанию — {region.name}"
@@ -129,11 +107,7 @@ def policy():
         flash("Порядок напоминаний сохранён.", "success")
         args = {} if agency_id else {"region": region.slug}
         return redirect(url_for("reminders.policy", **args))
-    regions = (
-        db.session.scalars(sa.select(Region).order_by(Region.name)).all()
-        if agency_id is None
-        else []
-    )
+    regions = Region.by_name() if agency_id is None else []
     status = 400 if form.is_submitted() else 200
     return render_template(
         "reminders/policy.html",

@@ -11,10 +11,9 @@ import sqlalchemy as sa
 
 from touchpoints.core.db import db, utcnow
 from touchpoints.dashboard import figures
-from touchpoints.deadlines import services as deadlines
-from touchpoints.deadlines.models import Deadline
+from touchpoints.deadlines import compute as deadlines
+from touchpoints.deadlines.models import Deadline, Reminder, ReminderDigest, ReminderOptOut
 from touchpoints.jobs import enqueue
-from touchpoints.reminders.models import Reminder, ReminderDigest, ReminderOptOut
 from touchpoints.reminders.services import (
     SEND_TASK,
     _people,
@@ -38,7 +37,7 @@ def scan(now: datetime | None = None) -> dict:
     """Run once as if at ``now``. Call in the system scope; commits as it goes."""
     now = now or utcnow()
     agencies = deadlines.load_agencies(None)
-    deadlines._apply(agencies, deadlines.compute(agencies), now)
+    deadlines.apply_dues(agencies, deadlines.compute(agencies), now)
     db.session.commit()
     claimed = claim_due(agencies, now)
     if claimed:

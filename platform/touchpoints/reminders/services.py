@@ -4,7 +4,7 @@ Every due reminder goes out once, none twice. One beat entry runs ``reminders.sc
 never schedules anything ahead (no task ETAs days ahead with Redis); it looks at what is due *now*
 and:
 
-1. opens and closes deadlines from the state of the lists (``deadlines.services.sync``);
+1. opens and closes deadlines from the state of the lists (``deadlines.compute.sync``);
 2. works out every step due by now (N working days before, on the day, N after; at the set
    local hour in the agency's region) and every recipient of it;
 3. **claims** each (deadline, step, recipient) with ``INSERT … ON CONFLICT DO NOTHING`` on the
@@ -38,16 +38,18 @@ from flask import current_app
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import db, utcnow
-from touchpoints.deadlines import services as deadlines
-from touchpoints.deadlines.models import Deadline, DeadlineKind
-from touchpoints.mail.service import queue_mail
-from touchpoints.regions.models import Agency, Region
-from touchpoints.reminders.models import (
+from touchpoints.core.tenancy import Agency, Region
+from touchpoints.deadlines import compute as deadlines
+from touchpoints.deadlines.models import (
+    Deadline,
+    DeadlineKind,
     Reminder,
     ReminderDigest,
     ReminderOptOut,
     ReminderPolicy,
 )
+from touchpoints.deadlines.summary import status_of
+from touchpoints.mail.service import queue_mail
 
 log = logging.getLogger(__name__)
 SEND_TASK = "workers.tasks.reminders.send_digest"
@@ -287,18 +289,14 @@ def render_digest(recipient: str, local_day: date, reminder_ids: list[int]):
             continue
         seen.add(deadline.id)
         info = infos[agency.id]
-        status = deadlines.status_of(deadline.due_on, local_day, info.calendar)
+        status = status_of(deadline.due_on, local_day, info.calendar)
         status_label = "выполнено" if deadline.status != "open" else status.label
         if reminder.escalation:
             link = _link("agencies.view", slug=agency.slug)
         elif deadline.kind == DeadlineKind.PUBLICATION.value:
             link = _link("deadlines.publication")
         elif deadline.kind == DeadlineKind.REVIEW.value:
-            # The review queue of the lists feature when present, else our own list of reviews.
-            if "lists.review" in current_app.view_functions:
-                link = _link("lists.review")
-            else:
-                link = _link("deadlines.index", "#reviews")
+            link = _link("lists.review")
         else:
             link = _link("deadlines.index", "#reconfirm")
         items.append(
@@ -337,8 +335,8 @@ def render_digest(recipient: str, local_day: date, reminder_ids: list[int]):
 
 
 def _titles(items: list[Deadline]) -> dict[int, str]:
+    from touchpoints.core.tenancy import Subdivision
     from touchpoints.lists.models import Entry
-    from touchpoints.regions.models import Subdivision
 
     entry_ids = [d.entry_id for d in items if d.entry_id]
     sub_ids = [d.subdivision_id for d in items if d.subdivision_id]

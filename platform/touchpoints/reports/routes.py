@@ -7,8 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from touchpoints.auth.access import get_agency_or_404, permission_required
 from touchpoints.auth.roles import Permission, Role
-from touchpoints.core.access import get_agency_or_404, permission_required
 from touchpoints.core.db import db
 from touchpoints.reports import exports, services
 from touchpoints.reports.models import ASSESSMENT_TEXT, ASSESSMENTS

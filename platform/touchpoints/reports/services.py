@@ -26,11 +26,11 @@ from touchpoints.audit import service as audit
 from touchpoints.auth.roles import Role
 from touchpoints.calendar.services import calendars_for_regions
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped, utcnow
+from touchpoints.core.tenancy import Agency, Region
 from touchpoints.dashboard import services as dashboard
 from touchpoints.deadlines.models import Publication, Reconfirmation
 from touchpoints.lists.models import ListVersion
 from touchpoints.publication.services import latest_checks
-from touchpoints.regions.models import Agency, Region
 from touchpoints.reports.models import ASSESSMENTS, QuarterSnapshot
 
 #: Quarters shown in the trend.

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from touchpoints.lists.models import COMMON_FIELDS
+from touchpoints.lists.procedures import DEFAULT, PROCEDURES, REASON_CODES, RULE_CODES
 
 Slug = str
 NORM_FIELDS = (
@@ -76,6 +77,46 @@ class TouchpointItem(Strict):
         return v
 
 
+class RuleCitation(Strict):
+    #: The clause a finding of this rule cites, as printed («п. 3.5 Порядка»).
+    clause: str = Field(min_length=1)
+    #: The norm's limit (hours, transfers, minutes) for the norm rules.
+    limit: float | None = Field(default=None, ge=0)
+    #: "warning" where the order states the rule as a target rather than a limit.
+    level: Literal["error", "warning"] | None = None
+
+
+class Procedure(Strict):
+    """Which order's clauses the checks and change reasons cite (see lists.procedures)."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1)
+    rules: dict[str, RuleCitation]
+    change_reasons: dict[str, str]
+
+    @model_validator(mode="after")
+    def _complete(self):
+        missing = [r for r in RULE_CODES if r not in self.rules]
+        unknown = [r for r in self.rules if r not in RULE_CODES]
+        if missing or unknown:
+            raise ValueError(f"правила: нет {missing}, неизвестны {unknown}")
+        missing = [r for r in REASON_CODES if r not in self.change_reasons]
+        if missing:
+            raise ValueError(f"change_reasons: нет {missing}")
+        return self
+
+
+def _procedure(value):
+    """A procedure is named by its code (lists.procedures.PROCEDURES) or given in full."""
+    if value is None:
+        value = DEFAULT
+    if isinstance(value, str):
+        if value not in PROCEDURES:
+            raise ValueError(f"неизвестный порядок {value!r}; известны: {', '.join(PROCEDURES)}")
+        return PROCEDURES[value]
+    return value
+
+
 class FormDefinition(Strict):
     slug: Slug = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
@@ -85,6 +126,10 @@ class FormDefinition(Strict):
     activity_areas: list[ActivityArea] = Field(min_length=1)
     client_needs: list[ClientNeed] = Field(min_length=1)
     touchpoints: list[TouchpointItem] = Field(min_length=1)
+    #: Whose clauses and norms apply: a code of lists.procedures.PROCEDURES or a full mapping.
+    procedure: Procedure = Field(default=DEFAULT, validate_default=True)
+
+    _resolve_procedure = field_validator("procedure", mode="before")(_procedure)
 
     @model_validator(mode="after")
     def _unique_codes(self):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from touchpoints.audit import service as audit
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
-from touchpoints.regions.models import Agency, FormTemplate, Region, Subdivision
+from touchpoints.core.tenancy import Agency, FormTemplate, Region, Subdivision
 from touchpoints.tenants.loader import Definitions, load
 from touchpoints.tenants.schema import jsonable
 
@@ -35,20 +35,13 @@ def _apply(obj, values: dict) -> dict[str, tuple]:
     return diff
 
 
-def sync(tenants_dir: Path, *, dry_run: bool = False) -> SyncReport:
-    """Validate every definition first (DefinitionError: nothing written), then upsert."""
+def sync(tenants_dir: Path) -> SyncReport:
+    """Validate every definition first (DefinitionError: nothing written), then upsert.
+
+    Flushes; the caller commits, or rolls back for a dry run."""
     definitions = load(tenants_dir)
     with scoped(SYSTEM_SCOPE):
-        try:
-            report = _sync(definitions)
-            if dry_run:
-                db.session.rollback()
-            else:
-                db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
-    return report
+        return _sync(definitions)
 
 
 def _track(report: SyncReport, label: str, obj, created: bool, diff: dict, agency_id=None):

@@ -12,8 +12,8 @@ import dataclasses
 import sqlalchemy as sa
 
 from touchpoints.core.db import db
-from touchpoints.regions.models import Agency, Subdivision
-from touchpoints.tenants.form import Form
+from touchpoints.core.tenancy import Agency, Subdivision
+from touchpoints.lists.form import Form
 from touchpoints.transfer import plan as planning
 from touchpoints.transfer.matching import NUMBER, Catalogue, Target, catalogue_synonyms, targets_for
 from touchpoints.transfer.models import ImportChoice, ImportSession

@@ -20,8 +20,8 @@ from touchpoints.auth.models import User
 from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db, utcnow
 from touchpoints.lists import services as lists
+from touchpoints.lists.form import Form
 from touchpoints.lists.models import Entry, EntryKind, EntryStatus
-from touchpoints.tenants.form import Form
 from touchpoints.transfer.fields import norm
 from touchpoints.transfer.matching import ENTRY_ID
 from touchpoints.transfer.models import ImportChoice

@@ -8,9 +8,9 @@ import click
 import sqlalchemy as sa
 
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists.cli import lists_cli
 from touchpoints.lists.models import ListVersion
-from touchpoints.regions.models import Agency
 from touchpoints.transfer import imports
 from touchpoints.transfer.export import FORMATS, export_list
 from touchpoints.transfer.reader import ImportFileError
@@ -113,11 +113,7 @@ def export_command(slug: str, fmt: str, number: int | None, output: Path) -> Non
     with scoped(agency_scope(agency.id)):
         version = None
         if number is not None:
-            version = db.session.scalar(
-                sa.select(ListVersion).where(
-                    ListVersion.agency_id == agency.id, ListVersion.number == number
-                )
-            )
+            version = ListVersion.by_number(agency.id, number)
             if version is None:
                 raise click.ClickException(f"У «{agency.short_name}» нет редакции № {number}.")
         data, _name, _mime = export_list(agency, version, fmt)

@@ -28,11 +28,11 @@ import json
 from datetime import date
 
 from touchpoints.core.safety import spreadsheet_text, text_cell, xlsx_value
+from touchpoints.core.tenancy import Agency
 from touchpoints.core.text import number, ru_date
-from touchpoints.lists.models import COMMON_FIELDS, ListVersion
+from touchpoints.lists.form import Form
+from touchpoints.lists.models import COMMON_FIELDS, Entry, ListVersion
 from touchpoints.lists.table import NEEDS_PER_LINE, FormTable, Group, Row, build, value_of
-from touchpoints.regions.models import Agency
-from touchpoints.tenants.form import Form
 from touchpoints.transfer import roundtrip
 from touchpoints.transfer.fields import column_target
 
@@ -108,7 +108,7 @@ def _sources(agency: Agency, version: ListVersion | None) -> tuple[Form, list]:
     from touchpoints.lists import services as lists
 
     form = Form(agency.form)
-    entries = lists.working_entries(agency.id)
+    entries = Entry.working(agency.id)
     entries.sort(key=lists.sort_key_for(form))
     return form, entries
 

@@ -12,11 +12,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from touchpoints.auth.access import current_agency, permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.access import current_agency, permission_required
 from touchpoints.core.db import db
 from touchpoints.core.web import Page, ru_datetime
-from touchpoints.tenants.form import Form
+from touchpoints.lists.form import Form
 from touchpoints.transfer import imports
 from touchpoints.transfer.fields import CHANNEL_LABELS, CLIENT_LABELS, FIELD_LABELS
 from touchpoints.transfer.forms import ACCEPT, KIND_LABELS, UploadForm, column_name, mapping_form

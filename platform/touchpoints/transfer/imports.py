@@ -21,8 +21,8 @@ from flask import current_app
 
 from touchpoints.audit import service as audit  # noqa: F401  (tests patch imports.audit.record)
 from touchpoints.core.db import db, utcnow
-from touchpoints.regions.models import Agency
-from touchpoints.tenants.form import Form
+from touchpoints.core.tenancy import Agency
+from touchpoints.lists.form import Form
 from touchpoints.transfer.analysis import CATALOGUE_KINDS, analyse_session, remembered
 from touchpoints.transfer.fields import norm
 from touchpoints.transfer.matching import (

@@ -23,8 +23,8 @@ from pathlib import Path
 import yaml
 from flask import current_app
 
+from touchpoints.lists.form import Form
 from touchpoints.lists.models import COMMON_FIELDS
-from touchpoints.tenants.form import Form
 from touchpoints.transfer.fields import FIELD_LABELS, column_target, norm, similarity
 
 NUMBER = "#"

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import io
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
-    current_app,
     send_file,
     url_for,
 )
 
+from touchpoints.auth.access import current_agency, permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.access import current_agency, permission_required
-from touchpoints.core.db import db
 from touchpoints.lists.models import ListVersion
 from touchpoints.transfer.export import FORMATS, export_list
 
@@ -23,11 +20,8 @@ bp = Blueprint("transfer", __name__)
 
 
 def list_url() -> str:
-    """Where the working list lives; the agency's home page until the list pages exist."""
-    for endpoint in ("lists.working_list", "lists.index"):
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint)
-    return url_for("home.index")
+    """Where the working list lives."""
+    return url_for("lists.working_list")
 
 
 # --------------------------------------------------------------------------- export
@@ -53,11 +47,7 @@ def _export_working(fmt: str):
 def _export_version(fmt: str):
     @permission_required(Permission.READ_AGENCY)
     def view(number: int):
-        version = db.session.scalar(
-            sa.select(ListVersion).where(
-                ListVersion.agency_id == current_agency().id, ListVersion.number == number
-            )
-        )
+        version = ListVersion.by_number(current_agency().id, number)
         if version is None:
             abort(404)
         return _download(version, fmt)

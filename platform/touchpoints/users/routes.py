@@ -1,14 +1,13 @@
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from touchpoints.auth.access import permission_required
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import ROLE_LABELS, Permission, Role
-from touchpoints.core.access import permission_required
 from touchpoints.core.db import db
+from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.core.web import Page
-from touchpoints.regions.models import Agency, Region, Subdivision
 from touchpoints.users.forms import UserForm
 from touchpoints.users.services import REGISTRAR_MANAGED, UserError, save_user, set_active
 
@@ -20,24 +19,8 @@ def _is_admin() -> bool:
 
 
 def _users_query():
-    q = (
-        sa.select(User)
-        .order_by(User.name)
-        .options(
-            sa.orm.selectinload(User.agency),
-            sa.orm.selectinload(User.region),
-            sa.orm.selectinload(User.subdivision),
-        )
-    )
-    if not _is_admin():
-        q = q.where(User.agency_id == current_user.agency_id)
-    search = request.args.get("q", "").strip()
-    if search:
-        like = f"%{search.lower()}%"
-        q = q.where(
-            sa.or_(sa.func.lower(User.name).like(like), sa.func.lower(User.email).like(like))
-        )
-    return q
+    agency_id = None if _is_admin() else current_user.agency_id
+    return User.search(request.args.get("q", "").strip(), agency_id=agency_id)
 
 
 def _get_user_or_404(user_id: int) -> User:
@@ -51,18 +34,12 @@ def _prepare(form: UserForm) -> None:
     roles = list(Role) if _is_admin() else sorted(REGISTRAR_MANAGED, key=list(Role).index)
     form.role.choices = [(r.value, ROLE_LABELS[r]) for r in roles]
     if _is_admin():
-        agencies = db.session.scalars(sa.select(Agency).order_by(Agency.short_name)).all()
-        subs = db.session.scalars(sa.select(Subdivision).order_by(Subdivision.name)).all()
-        form.region_id.choices = [(0, "—")] + [
-            (r.id, r.name) for r in db.session.scalars(sa.select(Region).order_by(Region.name))
-        ]
+        agencies = Agency.by_short_name()
+        subs = Subdivision.of_agency()
+        form.region_id.choices = [(0, "—")] + [(r.id, r.name) for r in Region.by_name()]
     else:
         agencies = [current_user.agency]
-        subs = db.session.scalars(
-            sa.select(Subdivision)
-            .where(Subdivision.agency_id == current_user.agency_id)
-            .order_by(Subdivision.name)
-        ).all()
+        subs = Subdivision.of_agency(current_user.agency_id)
         form.region_id.choices = [(0, "—")]
     form.agency_id.choices = [(0, "—")] + [(a.id, a.short_name) for a in agencies]
     names = {a.id: a.short_name for a in agencies}

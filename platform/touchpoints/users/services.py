@@ -9,7 +9,7 @@ from touchpoints.auth import sessions
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import AGENCY_ROLES, Role
 from touchpoints.core.db import db
-from touchpoints.regions.models import Subdivision
+from touchpoints.core.tenancy import Subdivision
 
 #: Roles a registrar may give and manage within their agency.
 REGISTRAR_MANAGED = frozenset({Role.EDITOR, Role.VIEWER})

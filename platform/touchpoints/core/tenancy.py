@@ -1,3 +1,8 @@
+"""The tenant: regions, their agencies (each agency is a tenant), subdivisions, form templates.
+
+In core because tenant scopes (core.db) filter by them and every feature refers to them; the
+features above depend on core, never the other way round."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,6 +34,30 @@ class Region(db.Model):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @classmethod
+    def ordered(cls, region_id: int | None = None) -> sa.Select:
+        """Regions by name (only the given one when set: the project office's own)."""
+        q = sa.select(cls).order_by(cls.name, cls.id)
+        return q.where(cls.id == region_id) if region_id is not None else q
+
+    @classmethod
+    def by_name(cls) -> list[Region]:
+        return list(db.session.scalars(cls.ordered()))
+
+    @classmethod
+    def by_slug(cls, slug: str | None) -> Region | None:
+        if not slug:
+            return None
+        return db.session.scalar(sa.select(cls).where(cls.slug == slug))
+
+    @classmethod
+    def agency_counts(cls, region_ids: list[int] | None = None) -> dict[int, int]:
+        """Agencies per region id (of the given regions)."""
+        q = sa.select(Agency.region_id, sa.func.count()).group_by(Agency.region_id)
+        if region_ids is not None:
+            q = q.where(Agency.region_id.in_(region_ids))
+        return dict(db.session.execute(q).all())
+
     def __repr__(self) -> str:
         return f"<Region {self.slug}>"
 
@@ -44,6 +73,10 @@ class FormTemplate(db.Model):
     #: The validated definition (see touchpoints.tenants.schema.FormDefinition).
     definition: Mapped[dict] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @classmethod
+    def by_name(cls) -> list[FormTemplate]:
+        return list(db.session.scalars(sa.select(cls).order_by(cls.name)))
 
 
 class Agency(db.Model):
@@ -77,6 +110,21 @@ class Agency(db.Model):
         back_populates="agency", order_by="Subdivision.name"
     )
 
+    @classmethod
+    def listed(cls, region_id: int | None = None) -> sa.Select:
+        """Agencies by region and short name (of one region when given)."""
+        q = sa.select(cls).join(Region).order_by(Region.name, cls.short_name)
+        return q.where(cls.region_id == region_id) if region_id is not None else q
+
+    @classmethod
+    def by_short_name(cls) -> list[Agency]:
+        return list(db.session.scalars(sa.select(cls).order_by(cls.short_name)))
+
+    @classmethod
+    def short_names(cls, ids) -> dict[int, str]:
+        q = sa.select(cls.id, cls.short_name).where(cls.id.in_(set(ids)))
+        return dict(db.session.execute(q).all())
+
     def __repr__(self) -> str:
         return f"<Agency {self.slug}>"
 
@@ -94,3 +142,11 @@ class Subdivision(TenantMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
     agency: Mapped[Agency] = relationship(back_populates="subdivisions")
+
+    @classmethod
+    def of_agency(cls, agency_id: int | None = None) -> list[Subdivision]:
+        """Subdivisions by name: of one agency, or of every agency the scope shows."""
+        q = sa.select(cls).order_by(cls.name)
+        if agency_id is not None:
+            q = q.where(cls.agency_id == agency_id)
+        return list(db.session.scalars(q))

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.db import NO_SCOPE, SYSTEM_SCOPE, Scope, agency_scope, db, set_scope
+from touchpoints.core.tenancy import Agency
 
 
 def scope_for(user) -> Scope:
@@ -54,8 +55,6 @@ def permission_required(*permissions: Permission):
 
 def get_agency_or_404(slug: str):
     """An agency the current user may read: their own, their region's (office), any (admin)."""
-    from touchpoints.regions.models import Agency
-
     agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
     if agency is None or not can_read_agency(agency):
         abort(404)

@@ -1,8 +1,14 @@
-"""A convenient read-only view of an agency's form definition (stored as JSON)."""
+"""A convenient read-only view of an agency's form definition (stored as JSON).
+
+The definition is validated by :mod:`touchpoints.tenants.schema` when it is loaded; the list
+kernel only reads it, so this view lives here and the tenants package depends on lists, not
+the other way round."""
 
 from __future__ import annotations
 
 from functools import cached_property
+
+from touchpoints.lists.procedures import procedure_of
 
 
 class Form:
@@ -36,6 +42,11 @@ class Form:
     @property
     def touchpoints(self) -> list[dict]:
         return self.d["touchpoints"]
+
+    @cached_property
+    def procedure(self) -> dict:
+        """Whose clauses the checks and change reasons cite (see lists.procedures)."""
+        return procedure_of(self.d)
 
     @cached_property
     def area_by_code(self) -> dict[str, dict]:

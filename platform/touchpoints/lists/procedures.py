@@ -1,0 +1,148 @@
+"""Which order's clauses the checks and the change reasons cite, and the values of the norms.
+
+A form declares its procedure (``procedure:`` in ``tenants/forms/*.yaml``, a code of
+:data:`PROCEDURES` or a mapping of the same shape); the tenants loader resolves it into the
+form's JSON, so the agency's form and every approved version carry the mapping they were
+checked with. Nothing is inferred from a slug.
+
+Shape of a procedure (kept flat so an agency can later declare its own)::
+
+    {"code": ..., "name": ...,
+     "rules": {rule: {"clause": text cited, "limit": number?, "level": "warning"?}},
+     "change_reasons": {"added" | "kind" | "needs" | "excluded" | "details": text}}
+"""
+
+from __future__ import annotations
+
+#: Rule codes of the compliance check (touchpoints.lists.compliance) a procedure maps.
+RULE_CODES = (
+    "required",
+    "needs",
+    "duplicate",
+    "area",
+    "offline_only",
+    "norm_mentions",
+    "norm_requests",
+    "norm_transfers",
+    "norm_waiting",
+)
+#: Reasons for actualisation a change of the list is classified by (lists.diff).
+REASON_CODES = ("added", "kind", "needs", "excluded", "details")
+
+#: Limits of the service norms where an order states them (Murmansk 3.2.3-3.2.4, Kuzbass
+#: 4.2.3 в, 4.2.5 а, 4.2.7 ж). The Murmansk order has no waiting-time norm: the Kuzbass one
+#: is a guide there (a warning).
+_LIMITS = {"norm_mentions": 4, "norm_requests": 2, "norm_transfers": 2, "norm_waiting": 15}
+
+#: Murmansk 5.2.1-5.2.4.
+_MURMANSK_REASONS = {
+    "added": "Появление новой точки взаимодействия (п. 5.2.1)",
+    "kind": "Изменение вида точки взаимодействия (п. 5.2.2)",
+    "needs": "Изменение удовлетворяемых потребностей клиента (п. 5.2.3)",
+    "excluded": "Исключение точки взаимодействия из перечня (п. 5.2.4)",
+    "details": "Уточнение сведений о точке взаимодействия",
+}
+#: Kuzbass 5.3: no separate item for a new touchpoint or an exclusion; both follow from 5.3.1,
+#: the inclusion in (exclusion from) the process registry.
+_KUZBASS_REASONS = {
+    "added": "Включение услуги, функции, сервиса в реестр процессов (п. 5.3 подп. 1)",
+    "kind": "Изменение вида точки взаимодействия (п. 5.3 подп. 2)",
+    "needs": "Изменение удовлетворяемых потребностей клиента (п. 5.3 подп. 3)",
+    "excluded": "Исключение из реестра процессов (п. 5.3 подп. 1)",
+    "details": _MURMANSK_REASONS["details"],
+}
+
+
+def _rule(clause: str, rule: str, **more) -> dict:
+    out = {"clause": clause, **more}
+    if rule in _LIMITS:
+        out["limit"] = _LIMITS[rule]
+    return out
+
+
+def _rules(clauses: dict[str, str], **levels: str) -> dict[str, dict]:
+    out = {}
+    for rule, clause in clauses.items():
+        extra = {"level": levels[rule]} if rule in levels else {}
+        out[rule] = _rule(clause, rule, **extra)
+    return out
+
+
+PROCEDURES: dict[str, dict] = {
+    "murmansk-21": {
+        "code": "murmansk-21",
+        "name": "Приказ Комитета по туризму Мурманской области от 28.02.2024 № 21",
+        "rules": _rules(
+            {
+                "required": "п. 2.2.2 Порядка",
+                "needs": "п. 2.6 Порядка",
+                "duplicate": "п. 2.8 Порядка",
+                "area": "п. 2.3 Порядка",
+                "offline_only": "п. 2.10.2 Порядка",
+                "norm_mentions": "п. 3.2.3 Порядка",
+                "norm_requests": "п. 3.2.3 Порядка",
+                "norm_transfers": "п. 3.2.4 Порядка",
+                "norm_waiting": "п. 4.2.7 ж (Кузбасс)",
+            },
+            norm_waiting="warning",
+        ),
+        "change_reasons": _MURMANSK_REASONS,
+    },
+    "kuzbass-134": {
+        "code": "kuzbass-134",
+        "name": "Приказ Департамента по чрезвычайным ситуациям Кузбасса от 08.12.2023 № 134",
+        "rules": _rules(
+            {
+                "required": "п. 3.3 подп. 2 Порядка",
+                "needs": "п. 3.7 Порядка",
+                "duplicate": "п. 3.7 Порядка",
+                "area": "п. 3.5 Порядка",
+                "offline_only": "п. 3.8 подп. 2 Порядка",
+                "norm_mentions": "п. 4.2.3 в Порядка",
+                "norm_requests": "п. 4.2.3 в Порядка",
+                "norm_transfers": "п. 4.2.5 а Порядка",
+                "norm_waiting": "п. 4.2.7 ж Порядка",
+            }
+        ),
+        "change_reasons": _KUZBASS_REASONS,
+    },
+    # A form of neither order: both clauses are cited.
+    "common": {
+        "code": "common",
+        "name": "Порядки Мурманской области и Кузбасса",
+        "rules": _rules(
+            {
+                "required": "п. 2.2.2 (Мурманская обл.) / п. 3.3 подп. 2 (Кузбасс)",
+                "needs": "п. 2.6 (Мурманская обл.) / п. 3.7 (Кузбасс)",
+                "duplicate": "п. 2.8 (Мурманская обл.) / п. 3.7 (Кузбасс)",
+                "area": "п. 2.3 (Мурманская обл.) / п. 3.5 (Кузбасс)",
+                "offline_only": "п. 2.10.2 (Мурманская обл.) / п. 3.8 подп. 2 (Кузбасс)",
+                "norm_mentions": "п. 3.2.3 (Мурманская обл.) / п. 4.2.3 в (Кузбасс)",
+                "norm_requests": "п. 3.2.3 (Мурманская обл.) / п. 4.2.3 в (Кузбасс)",
+                "norm_transfers": "п. 3.2.4 (Мурманская обл.) / п. 4.2.5 а (Кузбасс)",
+                "norm_waiting": "п. 4.2.7 ж (Кузбасс)",
+            }
+        ),
+        "change_reasons": _MURMANSK_REASONS,
+    },
+}
+
+#: The procedure of a form that declares none (a form stored before forms declared one).
+DEFAULT = "common"
+
+
+def procedure_of(form_definition: dict) -> dict:
+    """The procedure a form's JSON carries, or the default one."""
+    return form_definition.get("procedure") or PROCEDURES[DEFAULT]
+
+
+def clause(procedure: dict, rule: str) -> str:
+    return procedure["rules"].get(rule, {}).get("clause", "")
+
+
+def limit(procedure: dict, rule: str, default: float | None = None) -> float | None:
+    return procedure["rules"].get(rule, {}).get("limit", default)
+
+
+def level(procedure: dict, rule: str, default: str) -> str:
+    return procedure["rules"].get(rule, {}).get("level", default)

@@ -1,1 +1,0 @@
-"""Regions, agencies (the tenants), their subdivisions and the form templates."""

@@ -1,0 +1,163 @@
+"""The application's request plumbing: the signed-in user, the tenant scope per request,
+refusal of control characters, security headers, error pages, the navigation and the template
+filters.
+
+Above the features (it knows auth, audit and the endpoints of the menu), so core does not
+depend on them; create_app calls :func:`init_app`.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask, abort, jsonify, render_template, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from touchpoints.auth.access import apply_user_scope
+from touchpoints.auth.roles import Permission, Role
+from touchpoints.core.db import NO_SCOPE, db, set_scope
+from touchpoints.core.safety import has_forbidden_controls, neutralise_bidi
+from touchpoints.core.web import ERROR_TEXTS, ERROR_TITLES, page_url, ru_datetime, wants_json
+from touchpoints.extensions import login_manager
+
+
+def init_app(app: Flask) -> None:
+    @login_manager.user_loader
+    def load_user(token: str):
+        from touchpoints.auth import sessions
+        from touchpoints.auth.models import User
+
+        identity = sessions.find_for_session(token)
+        if identity is None:
+            return None
+        # The person's own scope first: under row-level security their row is visible in it.
+        set_scope(identity.scope)
+        # Agency and region come along: every page's header shows them.
+        user = db.session.scalar(
+            sa.select(User)
+            .where(User.id == identity.id)
+            .options(sa.orm.joinedload(User.agency), sa.orm.joinedload(User.region))
+        )
+        if user is not None:
+            user.session_token = token
+        return user
+
+    @app.before_request
+    def _refuse_control_characters():
+        # One check for every route: a NUL or another control character in the path, the
+        # query string, a form field or an upload's name is a 400 here, never a database error
+        # later. Form text that gets through is also cleaned by core.forms.BaseForm.
+        if has_forbidden_controls(request.path) or any(
+            has_forbidden_controls(k) or has_forbidden_controls(v)
+            for k, v in request.args.items(multi=True)
+        ):
+            abort(400)
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            for key, value in request.form.items(multi=True):
+                if has_forbidden_controls(key) or has_forbidden_controls(value, url=False):
+                    abort(400)
+            for key, upload in request.files.items(multi=True):
+                if has_forbidden_controls(key) or has_forbidden_controls(upload.filename or ""):
+                    abort(400)
+
+    @app.before_request
+    def _scope():
+        # Every request starts with no scope; the signed-in user's scope is applied here, and
+        # public blueprints pick "public" themselves.
+        set_scope(NO_SCOPE)
+        apply_user_scope()
+
+    @app.teardown_request
+    def _unscope(exc=None):
+        # The session's transaction is rolled back when the app context ends, and the scope
+        # settings end with it: only the context variable needs resetting.
+        set_scope(NO_SCOPE, push=False)
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = exc.code or 500
+        if wants_json():
+            return jsonify(
+                error=ERROR_TITLES.get(code, exc.name), code=code, detail=exc.description
+            ), code
+        return (
+            render_template(
+                "error.html",
+                code=code,
+                title=ERROR_TITLES.get(code, exc.name),
+                text=ERROR_TEXTS.get(code, exc.description),
+            ),
+            code,
+        )
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if wants_json():
+            return jsonify(error=ERROR_TITLES[500], code=500), 500
+        return render_template(
+            "error.html", code=500, title=ERROR_TITLES[500], text=ERROR_TEXTS[500]
+        ), 500
+
+    @app.context_processor
+    def _globals():
+        return {"nav": navigation(), "Permission": Permission, "Role": Role}
+
+    from touchpoints.audit import labels as audit_labels
+
+    app.jinja_env.filters["audit_action"] = audit_labels.action_label
+    app.jinja_env.filters["audit_object"] = audit_labels.object_label
+    app.jinja_env.filters["audit_actor"] = audit_labels.actor_label
+    # Every value a template prints (pages, the order PDF, the dashboard PDF) loses bidi
+    # controls: U+202E would print stored text reversed.
+    app.jinja_env.finalize = neutralise_bidi
+    app.jinja_env.filters["ru_datetime"] = ru_datetime
+    app.jinja_env.globals["page_url"] = page_url
+
+
+def navigation() -> list[tuple[str, str]]:
+    """Menu items for the signed-in user's role: (endpoint, label)."""
+    if not current_user.is_authenticated:
+        return []
+    items = [("home.index", "Главная")]
+    if current_user.can(Permission.READ_AGENCY):
+        items.append(("lists.working_list", "Перечень"))
+    if current_user.can(Permission.EDIT_ENTRIES):
+        items.append(("lists.review", "Черновики и проверка"))
+    if current_user.can(Permission.READ_AGENCY):
+        items.append(("deadlines.index", "Сроки"))
+    if current_user.can(Permission.READ_AGENCY):
+        items.append(("agencies.audit_log", "Журнал изменений"))
+    if current_user.can(Permission.READ_REGION):
+        items.append(("agencies.index", "Органы власти"))
+    if current_user.role_enum is Role.OFFICE:
+        items.append(("reports.index", "Квартальный отчёт"))
+    if current_user.can(Permission.MANAGE_ALL):
+        items.append(("dashboard.regions", "Сравнение регионов"))
+    if current_user.can(Permission.READ_AGENCY):
+        items.append(("dashboard.peers", "Каналы коллег"))
+    if current_user.can(Permission.MANAGE_AGENCY_USERS):
+        items.append(("users.index", "Пользователи"))
+    if current_user.can(Permission.READ_REGION):
+        items.append(("api_tokens.token_list", "Токены API"))
+    if current_user.can(Permission.VIEW_OUTBOX):
+        items.append(("mail.outbox", "Почта"))
+    return items
