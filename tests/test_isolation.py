@@ -345,11 +345,14 @@ def test_migration_policies_match_the_models():
     from touchpoints.config import ROOT_DIR
     from touchpoints.core.db import tenant_table_policies
 
-    path = ROOT_DIR / "migrations" / "versions" / "a0000000002_rls_and_immutable_versions.py"
-    spec = importlib.util.spec_from_file_location("rls_migration", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert tenant_table_policies() == module.TENANT_TABLES
+    # Every migration that adds tenant tables declares their policies in TENANT_TABLES.
+    declared = {}
+    for path in sorted((ROOT_DIR / "migrations" / "versions").glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"rls_migration_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        declared.update(getattr(module, "TENANT_TABLES", {}))
+    assert tenant_table_policies() == dict(sorted(declared.items()))
 
 
 def test_project_office_never_reads_drafts(two_agencies, migrated):

@@ -93,9 +93,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     from touchpoints.calendar.routes import bp as calendar_bp
     from touchpoints.deadlines.routes import bp as deadlines_bp
+    from touchpoints.notifications.routes import bp as notifications_bp
     from touchpoints.reminders.routes import bp as reminders_bp
 
-    for bp in (calendar_bp, deadlines_bp, reminders_bp):
+    for bp in (calendar_bp, deadlines_bp, reminders_bp, notifications_bp):
         app.register_blueprint(bp)
     from touchpoints.transfer.routes import bp as transfer_bp
 

@@ -7,6 +7,7 @@ from touchpoints.calendar.models import CalendarOverride  # noqa: F401
 from touchpoints.deadlines.models import Deadline, Publication, Reconfirmation  # noqa: F401
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
 from touchpoints.mail.models import MailMessage
+from touchpoints.notifications.models import Notification, NotificationPreference  # noqa: F401
 from touchpoints.orders.models import OrderDocument
 from touchpoints.public.models import PublishedFile
 from touchpoints.regions.models import Agency, FormTemplate, Region, Subdivision

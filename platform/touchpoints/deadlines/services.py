@@ -28,7 +28,8 @@ import sqlalchemy as sa
 from touchpoints.calendar.services import WorkCalendar, calendars_for_regions
 from touchpoints.core.db import db, utcnow
 from touchpoints.deadlines.models import Deadline, DeadlineKind, Publication, Reconfirmation
-from touchpoints.lists.models import Entry, EntryStatus, ListVersion
+from touchpoints.lists.models import Entry, EntryStatus, ListVersion, version_in_force
+from touchpoints.notifications import events as notify
 from touchpoints.regions.models import Agency, Region, Subdivision
 
 DEFAULT_POLICIES = {
@@ -361,7 +362,7 @@ def record_publication(agency: Agency, user, published_on: date, url: str) -> Pu
         raise DeadlineError("Дата размещения не может быть в будущем")
     version = db.session.scalar(
         sa.select(ListVersion)
-        .where(ListVersion.agency_id == agency.id)
+        .where(ListVersion.agency_id == agency.id, version_in_force())
         .order_by(ListVersion.number.desc())
         .limit(1)
     )
@@ -406,6 +407,7 @@ def record_publication(agency: Agency, user, published_on: date, url: str) -> Pu
             "on_time": pub.on_time,
         },
     )
+    notify.publication_recorded(pub, version, user)
     # Changes included after this version keep (or start) their own clock.
     sync([agency.id])
     return pub

@@ -195,3 +195,24 @@ class AreaStatus(TenantMixin, db.Model):
     not_performed: Mapped[bool] = mapped_column(default=True)
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class VersionAnnulment(PublicReadMixin, TenantMixin, db.Model):
+    """A mistaken approval, annulled with a reason. The version itself stays as it was
+    (immutable); this record says it is no longer in force, and the previous valid version is
+    current again. Public, because the public pages and the API must skip it too."""
+
+    __tablename__ = "version_annulment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("list_version.id"), unique=True)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    annulled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    annulled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    annulled_by = relationship("User")
+
+
+def version_in_force():
+    """SQL condition: the ListVersion row has not been annulled."""
+    return ~sa.exists().where(VersionAnnulment.version_id == ListVersion.id)

@@ -47,6 +47,7 @@ from touchpoints.lists.models import (
     EntryStatus,
     ListVersion,
     VersionEntry,
+    version_in_force,
 )
 from touchpoints.lists.services import ConflictError, ReviewError
 from touchpoints.regions.models import Agency, Subdivision
@@ -165,7 +166,7 @@ def _grouped(rows: list[tuple[int, dict, object]], form: Form) -> list[dict]:
 def _last_version(agency_id: int) -> ListVersion | None:
     return db.session.scalar(
         sa.select(ListVersion)
-        .where(ListVersion.agency_id == agency_id)
+        .where(ListVersion.agency_id == agency_id, version_in_force())
         .order_by(ListVersion.number.desc())
         .limit(1)
     )

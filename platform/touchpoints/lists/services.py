@@ -17,6 +17,8 @@ from touchpoints.audit import service as audit
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.db import db, utcnow
+from touchpoints.lists import approval_guard
+from touchpoints.lists.errors import ReviewError
 from touchpoints.lists.models import (
     COMMON_FIELDS,
     AreaStatus,
@@ -26,6 +28,7 @@ from touchpoints.lists.models import (
     ListVersion,
     VersionEntry,
 )
+from touchpoints.notifications import events as notify
 from touchpoints.regions.models import Agency
 from touchpoints.tenants.form import Form
 
@@ -41,10 +44,6 @@ STORED_FIELDS = (*tuple(f for f in COMMON_FIELDS if f != "subdivision"), "touchp
 #: Statuses in which the entry is part of the working list.
 WORKING = (EntryStatus.INCLUDED.value,)
 OPEN_PROPOSAL = (EntryStatus.DRAFT.value, EntryStatus.SUBMITTED.value, EntryStatus.RETURNED.value)
-
-
-class ReviewError(ValueError):
-    """An action that the review path does not allow; the message is shown to the user."""
 
 
 class ConflictError(ReviewError):
@@ -186,6 +185,7 @@ def submit(entry: Entry, user: User) -> Entry:
     audit.record(
         "entry.submit", entry, before={"status": before}, after={"status": "submitted"}, actor=user
     )
+    notify.entry_submitted(entry, user)
     return entry
 
 
@@ -245,6 +245,7 @@ def include(entry: Entry, user: User, comment: str | None = None) -> Entry:
     status_before = entry.status
     now = utcnow()
     note = "включено уполномоченным лицом, действующим единолично" if alone else None
+    target = None
     if entry.kind == EntryKind.NEW.value:
         entry.status = EntryStatus.INCLUDED.value
         action = "entry.include"
@@ -289,6 +290,7 @@ def include(entry: Entry, user: User, comment: str | None = None) -> Entry:
         comment=comment or note,
         actor=user,
     )
+    notify.entry_decided(entry, target, user, comment)
     return entry
 
 
@@ -314,6 +316,7 @@ def return_entry(entry: Entry, user: User, comment: str) -> Entry:
         comment=comment,
         actor=user,
     )
+    notify.entry_returned(entry, user, comment)
     return entry
 
 
@@ -452,8 +455,7 @@ def approve_version(
     """
     if not user.can(Permission.APPROVE_VERSIONS) or user.agency_id != agency.id:
         raise ReviewError("Утверждать перечень может только уполномоченное лицо")
-    if not (order_number or "").strip():
-        raise ReviewError("Укажите номер приказа")
+    approval_guard.check_order(agency, order_number, order_date)
     entries = working_entries(agency.id)
     if not entries:
         raise ReviewError("В перечне нет ни одной включённой строки")
@@ -521,4 +523,5 @@ def approve_version(
         else None,
         actor=user,
     )
+    notify.version_approved(version, user)
     return version

@@ -41,7 +41,7 @@ from touchpoints.config import ROOT_DIR
 from touchpoints.core.db import agency_scope, db, scoped, utcnow
 from touchpoints.core.web import ru_date
 from touchpoints.lists import diff as list_diff
-from touchpoints.lists.models import AreaStatus, Entry, ListVersion
+from touchpoints.lists.models import AreaStatus, Entry, ListVersion, version_in_force
 from touchpoints.lists.services import sort_key_for, working_entries
 from touchpoints.orders.models import DocumentStatus, OrderDocument
 from touchpoints.regions.models import Agency
@@ -364,7 +364,7 @@ def _paragraphs(agency: Agency, previous: ListVersion | None) -> list[str]:
 
 
 def _previous_version(agency_id: int, before_number: int | None) -> ListVersion | None:
-    q = sa.select(ListVersion).where(ListVersion.agency_id == agency_id)
+    q = sa.select(ListVersion).where(ListVersion.agency_id == agency_id, version_in_force())
     if before_number is not None:
         q = q.where(ListVersion.number < before_number)
     return db.session.scalar(q.order_by(ListVersion.number.desc()).limit(1))

@@ -22,7 +22,7 @@ from markupsafe import escape
 from sqlalchemy.exc import IntegrityError
 
 from touchpoints.core.db import Scope, agency_scope, db, scoped
-from touchpoints.lists.models import ListVersion, VersionEntry
+from touchpoints.lists.models import ListVersion, VersionEntry, version_in_force
 from touchpoints.public import opendata
 from touchpoints.public.models import PublishedFile
 from touchpoints.regions.models import Agency, Region
@@ -80,7 +80,8 @@ def versions_query(agency_id: int):
 
 
 def current_version(agency_id: int) -> ListVersion | None:
-    return db.session.scalars(versions_query(agency_id).limit(1)).first()
+    """The version in force: the latest one whose approval was not annulled."""
+    return db.session.scalars(versions_query(agency_id).where(version_in_force()).limit(1)).first()
 
 
 def version_by_number(agency: Agency, number: int) -> ListVersion:
@@ -113,7 +114,7 @@ def latest_versions(agency_ids: Iterable[int]) -> dict[int, ListVersion]:
         return {}
     latest = (
         sa.select(ListVersion.agency_id, sa.func.max(ListVersion.number).label("number"))
-        .where(ListVersion.agency_id.in_(ids))
+        .where(ListVersion.agency_id.in_(ids), version_in_force())
         .group_by(ListVersion.agency_id)
         .subquery()
     )
