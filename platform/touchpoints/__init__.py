@@ -87,6 +87,9 @@ def _register_blueprints(app: Flask) -> None:
     from touchpoints.lists.routes import bp as lists_bp
 
     app.register_blueprint(lists_bp)
+    from touchpoints.lists.annulment_routes import bp as annulments_bp
+
+    app.register_blueprint(annulments_bp)
     for bp in (public_bp, api_bp, api_tokens_bp):
         app.register_blueprint(bp)
     app.register_blueprint(orders_bp)

@@ -22,6 +22,14 @@ def annulment_of(version: ListVersion) -> VersionAnnulment | None:
     )
 
 
+def version_by_number(agency_id: int, number: int) -> ListVersion | None:
+    return db.session.scalar(
+        sa.select(ListVersion).where(
+            ListVersion.agency_id == agency_id, ListVersion.number == number
+        )
+    )
+
+
 def annulled_ids(agency_id: int) -> set[int]:
     return set(
         db.session.scalars(

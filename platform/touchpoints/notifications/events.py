@@ -24,7 +24,8 @@ def _title(entry) -> str:
 
 
 def _stamp(moment) -> str:
-    return moment.isoformat(timespec="seconds") if moment else ""
+    # Microseconds: a resubmission within the same second is another event.
+    return moment.isoformat() if moment else ""
 
 
 def entry_submitted(entry, actor) -> None:
