@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from touchpoints.audit import describe
 from touchpoints.audit.labels import ACTION_LABELS
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.roles import Permission
@@ -191,40 +192,14 @@ def _version_rows(version: ListVersion) -> dict[int, dict]:
     return {ve.entry_id: row_of(ve) for ve in entries}
 
 
-AUDIT_LABELS = {
-    **FIELD_LABELS,
-    "status": "Статус",
-    "touchpoint_code": "Код точки в справочнике",
-    "subdivision_id": "Подразделение",
-    "extra": "Дополнительные графы",
-    "target_id": "Строка перечня",
-    "reason": "Причина",
-}
-
-
 def audit_items(
     values: dict | None, form: Form, sub_names: dict[int, str], skip_empty: bool = False
 ) -> list[tuple]:
-    """An audit event's before/after as (label, readable value) pairs."""
-    out = []
-    for key, value in (values or {}).items():
-        if key == "status":
-            text = STATUS_LABELS.get(value, value)
-        elif key == "subdivision_id":
-            text = sub_names.get(value, "") if value else ""
-        elif key == "extra":
-            text = "; ".join(
-                f"{c['label']}: {value[c['key']]}"
-                for c in form.extra_columns
-                if (value or {}).get(c["key"])
-            )
-        elif key in FIELD_LABELS:
-            text = field_text({key: value}, key, form)
-        else:
-            text = "" if value is None else str(value)
-        if text or not skip_empty:
-            out.append((AUDIT_LABELS.get(key, key), text or "—"))
-    return out
+    """An audit event's before/after as (label, readable value) pairs: catalogue names, never
+    codes (audit.describe)."""
+    return describe.items(
+        values, describe.Context(form=form, subdivisions=sub_names), skip_empty=skip_empty
+    )
 
 
 def _flash_error(exc: Exception) -> None:
