@@ -116,6 +116,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["audit_actor"] = audit_labels.actor_label
     app.jinja_env.filters["ru_date"] = ru_date
     app.jinja_env.filters["ru_datetime"] = ru_datetime
+    app.jinja_env.filters["ru_datetime_zone"] = ru_datetime_zone
     app.jinja_env.globals["page_url"] = page_url
 
 
@@ -167,6 +168,24 @@ def ru_datetime(value, tz=None) -> str:
         return "—"
     value = value.astimezone(tz or viewer_timezone())
     return value.strftime("%d.%m.%Y %H:%M")
+
+
+def zone_name(value, tz) -> str:
+    """A Russian zone as people name it: «МСК», «МСК+4» (Kemerovo), «МСК−1» (Kaliningrad)."""
+    from zoneinfo import ZoneInfo
+
+    moscow = value.astimezone(ZoneInfo("Europe/Moscow")).utcoffset()
+    hours = int((value.astimezone(tz).utcoffset() - moscow).total_seconds() // 3600)
+    if hours == 0:
+        return "МСК"
+    return f"МСК{'+' if hours > 0 else '−'}{abs(hours)}"
+
+
+def ru_datetime_zone(value, tz) -> str:
+    """For pages read by anyone (no region of their own): the time and its zone."""
+    if value is None:
+        return "—"
+    return f"{ru_datetime(value, tz)} ({zone_name(value, tz)})"
 
 
 def viewer_timezone():
