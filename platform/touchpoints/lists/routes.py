@@ -27,7 +27,7 @@ from touchpoints.core.access import (
 )
 from touchpoints.core.db import db
 from touchpoints.core.web import Page
-from touchpoints.lists import services
+from touchpoints.lists import queue, services
 from touchpoints.lists.compliance import FIELD_LABELS, check, clause_for, family
 from touchpoints.lists.diff import compare, row_of
 from touchpoints.lists.forms import (
@@ -528,7 +528,9 @@ def _int(value) -> int:
         return -1
 
 
-def _post_action(entry_id: int, fn, success: str):
+def _post_action(entry_id: int, fn, success, next_in_queue: bool = False):
+    """``success`` is the message, or a function of the result giving it; ``next_in_queue``
+    opens the next submission waiting for review (the registrar works through the queue)."""
     item = get_tenant_object_or_404(Entry, entry_id)
     try:
         result = fn(item)
@@ -542,8 +544,16 @@ def _post_action(entry_id: int, fn, success: str):
         db.session.rollback()
         flash("Эту строку только что изменил другой пользователь. Проверьте её состояние.", "error")
         return redirect(url_for("lists.entry", entry_id=entry_id))
-    flash(success, "success")
-    return redirect(url_for("lists.entry", entry_id=(result or item).id))
+    result = result or item
+    flash(success(result) if callable(success) else success, "success")
+    if next_in_queue:
+        following = queue.next_waiting(result.agency_id, after_id=result.id)
+        if following is not None:
+            flash("Открыта следующая строка из очереди проверки.", "info")
+            return redirect(url_for("lists.entry", entry_id=following.id))
+        flash("Очередь проверки пуста.", "info")
+        return redirect(url_for("lists.review"))
+    return redirect(url_for("lists.entry", entry_id=result.id))
 
 
 @bp.route("/list/entries/<int:entry_id>/submit", methods=["POST"])
@@ -571,7 +581,8 @@ def include_entry(entry_id):
     return _post_action(
         entry_id,
         lambda e: services.include(e, current_user, comment),
-        "Сведения включены в перечень.",
+        queue.decision_message,
+        next_in_queue=True,
     )
 
 
@@ -587,6 +598,7 @@ def return_entry(entry_id):
         entry_id,
         lambda e: services.return_entry(e, current_user, form.comment.data),
         "Строка возвращена автору с комментарием.",
+        next_in_queue=True,
     )
 
 
@@ -611,7 +623,7 @@ def exclude_entry(entry_id):
             services.submit(proposal, current_user)
         return proposal
 
-    return _post_action(entry_id, act, "Исключение оформлено.")
+    return _post_action(entry_id, act, queue.exclusion_message)
 
 
 # --------------------------------------------------------------------------- review queues
