@@ -13,6 +13,6 @@ class OverrideForm(FlaskForm):
     )
     note = StringField(
         "Основание",
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), Length(max=500, message="Не длиннее 500 символов")],
         description="Например, закон или постановление региона",
     )

@@ -10,7 +10,7 @@ class PublicationForm(FlaskForm):
         validators=[
             DataRequired("Укажите адрес страницы"),
             URL(message="Укажите полный адрес, начиная с https://"),
-            Length(max=1000),
+            Length(max=1000, message="Не длиннее 1000 символов"),
         ],
         description="Страница сайта организации, где размещён актуальный перечень",
     )
@@ -18,4 +18,6 @@ class PublicationForm(FlaskForm):
 
 class ReconfirmForm(FlaskForm):
     subdivision_id = HiddenField(validators=[DataRequired()])
-    comment = TextAreaField("Комментарий", validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(
+        "Комментарий", validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")]
+    )

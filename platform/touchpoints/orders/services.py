@@ -307,9 +307,8 @@ def changes_appendix(
         details = list(c.reasons)
         for f in c.fields:
             label = labels.get(f) or FIELD_LABELS.get(f, f)
-            details.append(
-                f"{label}: «{_plain(form, f, c.old.get(f))}» → «{_plain(form, f, c.new.get(f))}»"
-            )
+            old, new = _plain(form, f, c.old.get(f)), _plain(form, f, c.new.get(f))
+            details.append(f"{label}: {_quoted(old)} → {_quoted(new)}")
         rows.append(row("Изменена", c.new, details))
     for r in d.excluded:
         details = [d.reasons["excluded"]]
@@ -326,6 +325,27 @@ def changes_appendix(
         ),
         rows=rows,
     )
+
+
+def _quoted(text: str) -> str:
+    """A value in quotes; an empty one said in words (not «» → «…»)."""
+    return f"«{text}»" if text else "(не заполнено)"
+
+
+SINGLE_APPENDIX = "согласно приложению к настоящему приказу"
+
+
+def refer_to_appendices(paragraphs: list[str]) -> list[str]:
+    """With the changes as a second appendix the list is appendix № 1: say so in the clause
+    that approves it, and where the changes are."""
+    return [
+        p.replace(
+            SINGLE_APPENDIX,
+            "согласно приложению № 1 к настоящему приказу (изменения по сравнению с предыдущей "
+            "редакцией приведены в приложении № 2)",
+        )
+        for p in paragraphs
+    ]
 
 
 def _area_code(form: Form, name: str) -> str:
@@ -426,6 +446,7 @@ def order_context(
         data.changes = changes_appendix(
             form, agency.id, previous, list_diff.version_rows(previous), new
         )
+        data.paragraphs = refer_to_appendices(data.paragraphs)
     return data
 
 
