@@ -73,3 +73,23 @@ def test_entry_text_fields_have_limits_counters_and_field_errors(
     assert r.status_code == 200
     assert "Не длиннее 500 символов" in body
     assert "Очень длинное название процесса Очень" in body  # what was typed is kept
+
+
+def test_kuzbass_list_on_screen_has_the_process_subheadings_of_its_pdf(seeded, make_user):
+    """The Kuzbass form has no process column; its PDF heads each process (orders.services
+    list_appendix), and the page does the same now."""
+    from conftest import login
+    from lists_support import agency_id_of
+
+    app = seeded
+    aid = agency_id_of(app, "kuzbass-emergencies")
+    reg = make_user(Role.REGISTRAR, agency_id=aid)
+    with in_agency(app, aid) as agency:
+        form = agency.form
+    assert not any(c["field"] == "process_name" for c in form["columns"])
+    add_included(app, aid, reg, [data(form, process="Информирование населения о ЧС")])
+    client = app.test_client()
+    login(client, app, reg)
+    page = client.get("/list/").get_data(as_text=True)
+    assert '<tr class="subgroup"><td colspan=' in page
+    assert "Информирование населения о ЧС</td></tr>" in page

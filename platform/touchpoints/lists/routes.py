@@ -151,16 +151,23 @@ def field_text(row: dict, field: str, form: Form) -> str:
 
 
 def _grouped(rows: list[tuple[int, dict, object]], form: Form) -> list[dict]:
-    """Rows of the table with area headings where the area changes (Appendix 2 of Murmansk)."""
-    out, current = [], object()
+    """Rows of the table with area headings where the area changes (Appendix 2 of Murmansk), and
+    process sub-headings where the form has no process column (Kuzbass: as its order's PDF)."""
+    out, current, process = [], object(), object()
     area_numbers = {a["code"]: i for i, a in enumerate(form.activity_areas, start=1)}
+    sub_headed = not any(c["field"] == "process_name" for c in form.columns)
     for number, row, obj in rows:
         area = row.get("activity_area")
-        heading = None
+        heading = subheading = None
         if form.group_by_area and area != current:
             heading = f"{area_numbers.get(area, '')}. {form.area_name(area)}".lstrip(". ")
-            current = area
-        out.append({"number": number, "row": row, "obj": obj, "heading": heading})
+            current, process = area, object()
+        if sub_headed and row.get("process_name") != process:
+            process = row.get("process_name")
+            subheading = process or None
+        out.append(
+            {"number": number, "row": row, "obj": obj, "heading": heading, "subheading": subheading}
+        )
     return out
 
 
