@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 PDF_TEMPLATES = ROOT_DIR / "templates" / "pdf"
 MAIN_TEMPLATE = "order.html"
 #: Bump when the pipeline's output changes for the same input, so cached drafts are redone.
-PIPELINE_REVISION = "1"
+PIPELINE_REVISION = "2"
 #: Draft PDFs kept per agency (older ones are deleted when a new one is requested).
 DRAFTS_KEPT = 3
 
@@ -446,7 +446,8 @@ def order_context(
         data.changes = changes_appendix(
             form, agency.id, previous, list_diff.version_rows(previous), new
         )
-        data.paragraphs = refer_to_appendices(data.paragraphs)
+        if data.changes is not None:
+            data.paragraphs = refer_to_appendices(data.paragraphs)
     return data
 
 
