@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 from conftest import make_app
+from playwright.sync_api import expect
 from test_browser_journeys import MURMANSK_EDITOR, MURMANSK_REGISTRAR, click_link, press, sign_in
 from test_reminders_delivery import free_port, start_smtp
 
@@ -122,10 +123,26 @@ def test_people_hear_of_a_submission_and_a_return_at_once(smtp_server, page):
     assert "Возвращена на доработку" in body and "Укажите срок рассмотрения заявки" in body
     assert "Статус:" in body and "ожидает проверки → возвращена на доработку" in body
     assert "submitted" not in body and '{"' not in body
-    width = page.evaluate("document.documentElement.scrollWidth")
     page.set_viewport_size({"width": 1366, "height": 800})
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 1366
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+
+    # The editor's own settings, on a phone: the return cannot be turned off.
+    sign_in(page, base, MURMANSK_EDITOR)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{base}/notifications/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    returned = page.get_by_role("group", name="Строка возвращена на доработку")
+    expect(returned.get_by_label("не присылать")).to_be_disabled()
+    page.get_by_role("group", name="Строка включена в перечень").get_by_label(
+        "в ежедневной сводке"
+    ).check()
+    press(page, "Сохранить")
+    assert "Настройки уведомлений сохранены." in page.inner_text("main")
+    expect(
+        page.get_by_role("group", name="Строка включена в перечень").get_by_label(
+            "в ежедневной сводке"
+        )
+    ).to_be_checked()
 
 
 def _add_change(app, slug):
