@@ -9,13 +9,16 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-ENV PYTHONPATH=/app/platform:/app \
-    PYTHONDONTWRITEBYTECODE=1 \
+# The package is installed (no PYTHONPATH); templates, tenants and migrations stay in /app.
+ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     FLASK_APP=touchpoints \
-    TOUCHPOINTS_ENV=production
+    TOUCHPOINTS_ENV=production \
+    TOUCHPOINTS_ROOT_DIR=/app
 
 COPY pyproject.toml ./
+COPY platform ./platform
+COPY workers ./workers
 RUN pip install --no-cache-dir .
 COPY . .
 

@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-export PYTHONPATH := $(CURDIR)/platform:$(CURDIR)
+# The project is installed into the venv (pip install -e .): no PYTHONPATH is needed.
 export FLASK_APP := touchpoints
 PYTEST_ARGS ?=
 

@@ -134,7 +134,7 @@ def child(kind: str, db_path: Path, n: int) -> dict:
 
     from touchpoints.core.db import agency_scope, db, scoped
     from touchpoints.lists.models import ListVersion
-    from touchpoints.orders import services
+    from touchpoints.orders import document, rendering
     from touchpoints.regions.models import Agency
     from touchpoints.tenants.form import Form
 
@@ -149,12 +149,12 @@ def child(kind: str, db_path: Path, n: int) -> dict:
                 sa.select(ListVersion).where(ListVersion.agency_id == agency.id)
             )
             if kind == "ours":
-                rendered = services.render_order(agency, version)
+                rendered = rendering.render_order(agency, version)
                 pdf, pages = rendered.pdf, rendered.pages
             else:
                 # The very cells our appendix shows, in a plain table: what remains is the
                 # cost of our layout (order page, header, groups, page numbers).
-                appendix = services.list_appendix(Form(version.form), "", list(version.entries), [])
+                appendix = document.list_appendix(Form(version.form), "", list(version.entries), [])
                 rows = [
                     [c or "" for c in cells]
                     for g in appendix.groups

@@ -45,7 +45,7 @@ def _prepare(env: dict) -> str:
         db.create_all()
         load_demo()
         try:
-            from touchpoints.orders.services import request_version_pdf
+            from touchpoints.orders.storage import request_version_pdf
         except ImportError:
             request_version_pdf = None
         if request_version_pdf is not None:

@@ -1,4 +1,4 @@
-"""The Russian production calendar (REFERENCE.md, "Russian working days"; seeds 5.4 / 5.5)."""
+"""The Russian production calendar (docs/working-days.md; Murmansk 5.4 / Kuzbass 5.5)."""
 
 from datetime import date
 

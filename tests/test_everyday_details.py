@@ -13,7 +13,7 @@ from touchpoints.core.db import db
 from touchpoints.core.web import ru_datetime_zone, zone_name
 from touchpoints.lists import services
 from touchpoints.lists.models import Entry
-from touchpoints.orders.services import order_context, refer_to_appendices
+from touchpoints.orders.document import order_context, refer_to_appendices
 
 
 def test_zone_names_are_the_russian_ones():

@@ -356,7 +356,7 @@ def test_migration_policies_match_the_models():
 
 
 def test_project_office_never_reads_drafts(two_agencies, migrated):
-    """DESIGN.md: nobody sees another agency's drafts, the project office included."""
+    """docs/tenancy.md: nobody sees another agency's drafts, the project office included."""
     from touchpoints.core.db import Scope
 
     app = two_agencies

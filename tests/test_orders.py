@@ -21,7 +21,7 @@ from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import ListVersion
-from touchpoints.orders import services
+from touchpoints.orders import claim, document, rendering, storage
 from touchpoints.orders.models import OrderDocument
 from touchpoints.regions.models import Agency
 from touchpoints.tenants.form import Form
@@ -107,7 +107,7 @@ def check_common_layout(reader, pages, agency: Agency, form: Form, entries: list
     paragraphs = agency.settings["order"]["paragraphs"]
     if "Приложение № 2" in full:
         # With the changes as appendix № 2 the approving clause names both (issue 13).
-        paragraphs = services.refer_to_appendices(paragraphs)
+        paragraphs = document.refer_to_appendices(paragraphs)
         assert "согласно приложению № 1" in full
     for paragraph in paragraphs:
         assert norm(paragraph) in full
@@ -194,11 +194,11 @@ def test_draft_order_carries_the_draft_mark_on_every_page(demo, make_user, login
 
 def test_version_pdf_is_rendered_once_and_served_unchanged(demo, make_user, login_as):
     client = viewer_client(demo, make_user, login_as, "murmansk-tourism")
-    before = services.render_count()
+    before = rendering.render_count()
     status = client.get("/list/versions/1/order")
     assert "data-poll" in status.get_data(as_text=True)
     demo.extensions["inprocess_jobs"].wait()
-    assert services.render_count() == before + 1
+    assert rendering.render_count() == before + 1
     assert "Скачать PDF" in client.get("/list/versions/1/order").get_data(as_text=True)
     first = client.get("/list/versions/1/order.pdf")
     second = client.get("/list/versions/1/order.pdf")
@@ -207,7 +207,7 @@ def test_version_pdf_is_rendered_once_and_served_unchanged(demo, make_user, logi
     assert first.headers["ETag"] == second.headers["ETag"]
     assert "attachment" in first.headers["Content-Disposition"]
     demo.extensions["inprocess_jobs"].wait()
-    assert services.render_count() == before + 1, "the stored PDF was rendered again"
+    assert rendering.render_count() == before + 1, "the stored PDF was rendered again"
     # The client that has these bytes gets 304 and no body.
     etag = first.headers["ETag"]
     cached = client.get("/list/versions/1/order.pdf", headers={"If-None-Match": etag})
@@ -223,24 +223,24 @@ def test_version_pdf_is_rendered_once_and_served_unchanged(demo, make_user, logi
 
         version = db.session.get(ListVersion, docs[0].version_id)
         with scoped(Scope("public")):
-            found = services.version_pdf(version)
+            found = storage.version_pdf(version)
             assert found is not None and found.id == docs[0].id
-            assert services.document_bytes(found) == first.data
+            assert storage.document_bytes(found) == first.data
 
 
 def test_unchanged_working_list_is_not_rendered_twice_but_a_change_is(demo, make_user, login_as):
     client = viewer_client(demo, make_user, login_as, "kuzbass-emergencies")
     first = download(demo, client, "/list/order", "/list/order.pdf")
-    count = services.render_count()
+    count = rendering.render_count()
     assert client.get("/list/order.pdf").data == first
-    assert services.render_count() == count
+    assert rendering.render_count() == count
     with demo.app_context(), scoped(SYSTEM_SCOPE):
         entry = lists.working_entries(agency_of("kuzbass-emergencies").id)[0]
         entry.interaction = "Новый порядок взаимодействия по телефону доверия"
         db.session.commit()
     assert client.get("/list/order.pdf").status_code == 302
     second = download(demo, client, "/list/order", "/list/order.pdf")
-    assert services.render_count() == count + 1
+    assert rendering.render_count() == count + 1
     assert "Новый порядок взаимодействия по телефону доверия" in " ".join(read_pdf(second)[1])
 
 
@@ -272,10 +272,10 @@ def test_updated_list_order_has_the_changes_appendix(demo):
             agency, registrar, order_number="58", order_date=date(2024, 9, 2)
         )
         db.session.commit()
-        assert services.default_with_changes(version)
+        assert document.default_with_changes(version)
         with scoped(agency_scope(agency.id)):
-            rendered = services.render_order(agency, version)
-            plain = services.render_order(agency, version, with_changes=False)
+            rendered = rendering.render_order(agency, version)
+            plain = rendering.render_order(agency, version, with_changes=False)
     reader, pages = read_pdf(rendered.pdf)
     full = " ".join(pages)
     assert "Приложение № 1 к приказу" in full and "Приложение № 2 к приказу" in full
@@ -301,7 +301,7 @@ def test_user_text_is_escaped(demo):
         entry.interaction = '<b>жирный</b> <img src="file:///etc/hostname"> & «кавычки»'
         db.session.commit()
         with scoped(agency_scope(agency.id)):
-            rendered = services.render_order(agency, None)
+            rendered = rendering.render_order(agency, None)
     full = " ".join(read_pdf(rendered.pdf)[1])
     assert '<b>жирный</b> <img src="file:///etc/hostname"> & «кавычки»' in full
     assert rendered.refused_urls == []  # escaped markup is text, not an image to fetch
@@ -349,7 +349,7 @@ def test_template_cannot_read_local_files_or_the_network(demo, tmp_path):
     with demo.app_context(), scoped(SYSTEM_SCOPE):
         agency = agency_of("murmansk-tourism")
         with scoped(agency_scope(agency.id)):
-            rendered = services.render_order(agency, None, tenants_dir=tenants)
+            rendered = rendering.render_order(agency, None, tenants_dir=tenants)
     full = " ".join(read_pdf(rendered.pdf)[1])
     assert "ПРИКАЗ" in full  # the override was used and the order rendered
     assert "SECRET-FROM-DISK" not in full
@@ -385,9 +385,9 @@ def test_failed_rendering_is_explained_and_can_be_retried(demo, make_user, login
     client = viewer_client(demo, make_user, login_as, "kuzbass-emergencies")
 
     def broken(*args, **kwargs):
-        raise services.OrderError("Шаблон приказа организации содержит ошибку (проверка).")
+        raise document.OrderError("Шаблон приказа организации содержит ошибку (проверка).")
 
-    monkeypatch.setattr(services, "render_order", broken)
+    monkeypatch.setattr(claim, "render_order", broken)
     client.get("/list/versions/1/order")
     demo.extensions["inprocess_jobs"].wait()
     page = client.get("/list/versions/1/order").get_data(as_text=True)
@@ -426,7 +426,7 @@ def test_cli_renders_draft_and_stored_version(demo, tmp_path):
     assert "ПРОЕКТ" not in text and "№ 34" in text
     with demo.app_context(), scoped(SYSTEM_SCOPE):
         doc = db.session.scalar(sa.select(OrderDocument))
-        assert services.document_bytes(doc) == approved.read_bytes()
+        assert storage.document_bytes(doc) == approved.read_bytes()
     result = runner.invoke(args=["orders", "pdf", "murmansk-tourism", "--version", "9", "-o", "x"])
     assert result.exit_code != 0 and "нет редакции № 9" in result.output
     result = runner.invoke(args=["orders", "pdf", "nowhere", "-o", "x"])

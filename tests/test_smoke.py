@@ -26,3 +26,34 @@ def test_registrar_sees_agency_home(seeded, client, login_as, make_user):
     body = client.get("/").get_data(as_text=True)
     assert "Комитет по туризму Мурманской области" in body
     assert "Осуществляемое взаимодействие с клиентом" in body
+
+
+def test_installed_package_needs_no_pythonpath(tmp_path):
+    """`pip install -e .` makes `touchpoints` and `workers` importable from anywhere, so
+    `flask --app touchpoints` and `celery -A workers.celery_app` work without PYTHONPATH."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["TOUCHPOINTS_ENV"] = "demo"
+    env["TOUCHPOINTS_INSTANCE_DIR"] = str(tmp_path)
+    code = (
+        "import platform, touchpoints, workers.celery_app as w; "
+        "print(platform.system(), touchpoints.create_app.__name__, w.celery.main)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "create_app" in result.stdout
+    flask = Path(sys.executable).with_name("flask")
+    result = subprocess.run(
+        [str(flask), "--app", "touchpoints", "tenants", "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr

@@ -90,16 +90,21 @@ def test_users_page_does_not_query_per_user(app, make_agency, make_user, login_a
 
 
 def test_numbers_read_the_same_on_every_surface():
-    from touchpoints.orders.services import _fmt_number
-    from touchpoints.public.services import _number
-    from touchpoints.transfer.fields import number_text
+    # Every surface's cell text comes from lists.table.cell_text, which prints numbers with
+    # core.text.number (tests/test_lists_table.py checks the surfaces themselves).
+    from touchpoints.core.text import number
+    from touchpoints.lists.table import cell_text
+    from touchpoints.tenants.form import Form
 
-    for render in (_number, _fmt_number, number_text):
+    form = Form({"slug": "f", "columns": [], "activity_areas": [], "client_needs": []})
+    norm = {"field": "response_hours_requests", "key": "rq"}
+    note = {"field": "extra", "key": "note"}
+    for render in (number, lambda v: cell_text(form, norm, {"response_hours_requests": v})):
         assert render(1.5) == "1,5"
         assert render(2.0) == "2"
     # Text keeps its own punctuation.
-    assert _number("Ответ в течение 1.5 ч.") == "Ответ в течение 1.5 ч."
-    assert _fmt_number("Раздел сайта.") == "Раздел сайта."
+    assert number("Ответ в течение 1.5 ч.") == "Ответ в течение 1.5 ч."
+    assert cell_text(form, note, {"extra": {"note": "Раздел сайта."}}) == "Раздел сайта."
 
 
 def test_audit_trail_reads_as_sentences_with_labels_and_version_numbers(

@@ -32,9 +32,10 @@ def create_app(profile: str | None = None, **overrides) -> Flask:
     app.url_map.converters["int"] = BoundedIntegerConverter
     _register_blueprints(app)
     _register_cli(app)
-    from touchpoints.core import web
+    from touchpoints.core import text, web
 
     web.init_app(app)
+    text.register_filters(app.jinja_env)
     return app
 
 

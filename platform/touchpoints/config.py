@@ -10,7 +10,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT_DIR = Path(__file__).resolve().parents[2]
+
+def _root_dir() -> Path:
+    """Where templates/, static/, tenants/ and migrations/ are: the checkout for an editable
+    install, ``TOUCHPOINTS_ROOT_DIR`` (the image sets it) for an installed package, whose code
+    lives in site-packages apart from those folders."""
+    configured = os.environ.get("TOUCHPOINTS_ROOT_DIR")
+    if configured:
+        return Path(configured).resolve()
+    checkout = Path(__file__).resolve().parents[2]
+    return checkout if (checkout / "templates").is_dir() else Path.cwd()
+
+
+ROOT_DIR = _root_dir()
 INSTANCE_DIR = Path(os.environ.get("TOUCHPOINTS_INSTANCE_DIR", ROOT_DIR / "instance"))
 PREFIX = "TOUCHPOINTS_"
 DEMO_SECRET = "demo-secret-key-not-for-production"

@@ -12,20 +12,8 @@ import re
 
 from touchpoints.audit.labels import action_label
 from touchpoints.auth.roles import ROLE_LABELS
-from touchpoints.lists.compliance import FIELD_LABELS
+from touchpoints.lists.labels import CHANNEL_KINDS, CLIENT_KINDS, FIELD_LABELS, STATUS_LABELS
 from touchpoints.tenants.form import Form
-
-STATUS_LABELS = {
-    "draft": "черновик",
-    "submitted": "ожидает проверки",
-    "returned": "возвращена на доработку",
-    "included": "в перечне",
-    "excluded": "исключена",
-    "applied": "учтено в перечне",
-    "withdrawn": "отозвана",
-}
-CHANNEL = {"digital": "цифровая", "offline": "офлайн"}
-CLIENT = {"external": "внешний", "internal": "внутренний"}
 
 KEY_LABELS = {
     **FIELD_LABELS,
@@ -100,9 +88,9 @@ def value_text(key: str, value, ctx: Context) -> str:
     if key == "status":
         return STATUS_LABELS.get(value, "изменён")
     if key == "channel_kind":
-        return CHANNEL.get(value, str(value))
+        return CHANNEL_KINDS.get(value, str(value))
     if key == "client_kind":
-        return CLIENT.get(value, str(value))
+        return CLIENT_KINDS.get(value, str(value))
     if key == "role":
         return ROLE_LABELS.get(value, "другая")
     if key == "activity_area" and form is not None:

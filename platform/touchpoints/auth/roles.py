@@ -1,4 +1,4 @@
-"""Roles and what each may do (DESIGN.md, "Who uses it")."""
+"""Roles and what each may do (docs/architecture.md; the roles table of the README)."""
 
 from __future__ import annotations
 

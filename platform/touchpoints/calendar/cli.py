@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from touchpoints.calendar import services
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
-from touchpoints.core.web import ru_date
+from touchpoints.core.text import ru_date
 from touchpoints.regions.models import Region
 
 calendar_cli = AppGroup("calendar", help="Производственный календарь: рабочие дни и переносы.")

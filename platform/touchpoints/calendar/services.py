@@ -2,7 +2,7 @@
 
 ``holidays.country_holidays("RU")`` knows the Labour Code holidays (art. 112), the weekend
 holidays moved to weekdays and the Government's yearly transfer decrees, including working
-Saturdays (REFERENCE.md, "Russian working days"). For a year whose decree is not in the library
+Saturdays (docs/working-days.md). For a year whose decree is not in the library
 yet it silently applies the Labour Code alone; :func:`is_decreed` tells the operator so.
 
 Deadlines count "from the day after" (seeds 5.4 / 5.5: «в течение 10 рабочих дней со дня

@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from touchpoints.auth.roles import Permission, Role
+from touchpoints.core import text
 from touchpoints.core.access import apply_user_scope
 from touchpoints.core.db import NO_SCOPE, db, set_scope
 from touchpoints.extensions import login_manager
@@ -114,7 +115,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["audit_action"] = audit_labels.action_label
     app.jinja_env.filters["audit_object"] = audit_labels.object_label
     app.jinja_env.filters["audit_actor"] = audit_labels.actor_label
-    app.jinja_env.filters["ru_date"] = ru_date
     app.jinja_env.filters["ru_datetime"] = ru_datetime
     app.jinja_env.filters["ru_datetime_zone"] = ru_datetime_zone
     app.jinja_env.globals["page_url"] = page_url
@@ -148,26 +148,11 @@ def navigation() -> list[tuple[str, str]]:
     return items
 
 
-MONTHS = [
-    "января", "февраля", "марта", "апреля", "мая", "июня",
-    "июля", "августа", "сентября", "октября", "ноября", "декабря",
-]  # fmt: skip
-
-
-def ru_date(value, long: bool = False) -> str:
-    if value is None:
-        return "—"
-    if long:
-        return f"{value.day} {MONTHS[value.month - 1]} {value.year} г."
-    return value.strftime("%d.%m.%Y")
-
-
 def ru_datetime(value, tz=None) -> str:
     """A moment in the viewer's own time: their region's zone (Moscow for the operator)."""
     if value is None:
         return "—"
-    value = value.astimezone(tz or viewer_timezone())
-    return value.strftime("%d.%m.%Y %H:%M")
+    return text.datetime_short(value.astimezone(tz or viewer_timezone()))
 
 
 def zone_name(value, tz) -> str:

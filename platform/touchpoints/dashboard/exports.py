@@ -10,6 +10,7 @@ from openpyxl.utils import get_column_letter
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
+from touchpoints.core.text import date_short
 from touchpoints.dashboard.services import AgencyRow, Dashboard
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -71,7 +72,7 @@ def xlsx(region, board: Dashboard, rows: list[AgencyRow], heat: list[list]) -> b
     ws = wb.active
     ws.title = "Сводка"
     ws.append(
-        [f"Сводка по органам власти: {region.name}", None, None, f"на {board.today:%d.%m.%Y}"]
+        [f"Сводка по органам власти: {region.name}", None, None, f"на {date_short(board.today)}"]
     )
     ws["A1"].font = Font(bold=True, size=13)
     h = board.headline

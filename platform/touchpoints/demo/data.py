@@ -14,6 +14,7 @@ from flask import current_app
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.text import counted
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry
 from touchpoints.regions.models import Agency, Region, Subdivision
@@ -684,6 +685,8 @@ def load_demo() -> list[str]:
                 agency, registrar, order_number=order[0], order_date=order[1]
             )
             _pending(agency, registrar, editor)
-            out.append(f"{agency.short_name}: {n} строк, утверждена редакция № {version.number}.")
+            out.append(
+                f"{agency.short_name}: {counted(n, 'строка', 'строки', 'строк')}, утверждена редакция № {version.number}."
+            )
         db.session.commit()
     return out

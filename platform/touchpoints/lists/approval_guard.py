@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from touchpoints.core.db import db, utcnow
-from touchpoints.core.web import ru_date
+from touchpoints.core.text import ru_date
 from touchpoints.lists.errors import ReviewError
 from touchpoints.lists.models import ListVersion, version_in_force
 from touchpoints.regions.models import Agency

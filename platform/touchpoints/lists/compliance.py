@@ -21,6 +21,8 @@ from collections import defaultdict
 import sqlalchemy as sa
 
 from touchpoints.core.db import current_scope, db
+from touchpoints.core.text import number
+from touchpoints.lists.labels import label_for
 from touchpoints.lists.models import AreaStatus, Entry, EntryKind, EntryStatus
 from touchpoints.regions.models import Agency
 from touchpoints.tenants.form import Form
@@ -55,23 +57,6 @@ RULES: dict[str, tuple[str, str | None, str | None]] = {
 #: «при максимальном уровне клиентоцентричности» (a target), the phone and waiting norms are
 #: stated as limits («не должно превышать», «не превышает»).
 WARNING_RULES = frozenset({"offline_only", "norm_mentions", "norm_requests"})
-
-FIELD_LABELS = {
-    "activity_area": "Направление деятельности",
-    "process_name": "Наименование процесса",
-    "touchpoint": "Точка взаимодействия",
-    "channel_kind": "Вид точки (цифровая / офлайн)",
-    "client_kind": "Вид клиента",
-    "client_needs": "Удовлетворяемые потребности клиента",
-    "interaction": "Осуществляемое взаимодействие с клиентом",
-    "specifics": "Особенности взаимодействия с клиентом",
-    "subdivision": "Структурное подразделение",
-    "organisation": "Организация",
-    "response_hours_mentions": "Время ответа на упоминания, ч",
-    "response_hours_requests": "Время ответа на обращения и комментарии, ч",
-    "max_transfers": "Переключений при звонке, не более",
-    "waiting_minutes": "Время ожидания, мин",
-}
 
 
 def family(form: Form) -> str:
@@ -296,13 +281,6 @@ def _filled(entry, field: str) -> bool:
     return value is not None
 
 
-def _label(form: Form, field: str) -> str:
-    for column in form.columns:
-        if column["field"] == field:
-            return column["label"]
-    return FIELD_LABELS.get(field, field)
-
-
 def _entry_name(entry) -> str:
     name = (entry.touchpoint or "").strip() or "точка не указана"
     process = (entry.process_name or "").strip()
@@ -332,12 +310,12 @@ def evaluate(agency_id: int, form: Form, entries: list, not_performed: set[str])
     # Activity area and touchpoint are always needed: the list is grouped by area and each row
     # is a touchpoint (Murmansk 2.3, 2.6; Kuzbass 3.5, 3.7), whatever the form's columns.
     required = [
-        (field, _label(form, field))
+        (field, label_for(form, field))
         for field in ["activity_area", "touchpoint", *sorted(form.required_fields - {"touchpoint"})]
     ]
     required_extra = [(c["key"], c["label"]) for c in form.extra_columns if c.get("required")]
     areas = form.area_by_code
-    unknown_area = f"{_label(form, 'activity_area')} (нет в справочнике формы)"
+    unknown_area = f"{label_for(form, 'activity_area')} (нет в справочнике формы)"
     # touchpoint_identity() and process_key(), with what repeats across entries computed once.
     catalogue_names: dict[str, str] = {}
     for item in form.touchpoints:
@@ -443,7 +421,7 @@ def _check_norms(report: Report, fam: str, e, name: str, where: dict) -> None:
         report.add(
             "norm_mentions",
             fam,
-            f"{name}: время ответа на упоминания {_num(e.response_hours_mentions)} ч — "
+            f"{name}: время ответа на упоминания {number(e.response_hours_mentions)} ч — "
             f"больше {LIMIT_MENTIONS_HOURS} ч.",
             **where,
         )
@@ -452,7 +430,7 @@ def _check_norms(report: Report, fam: str, e, name: str, where: dict) -> None:
             "norm_requests",
             fam,
             f"{name}: время ответа на официальное обращение или комментарий "
-            f"{_num(e.response_hours_requests)} ч — больше {LIMIT_REQUESTS_HOURS} ч.",
+            f"{number(e.response_hours_requests)} ч — больше {LIMIT_REQUESTS_HOURS} ч.",
             **where,
         )
     if e.max_transfers is not None and e.max_transfers > LIMIT_TRANSFERS:
@@ -470,7 +448,3 @@ def _check_norms(report: Report, fam: str, e, name: str, where: dict) -> None:
             f"{name}: время ожидания {e.waiting_minutes} мин — больше {LIMIT_WAITING_MINUTES} мин.",
             **where,
         )
-
-
-def _num(value: float) -> str:
-    return f"{value:g}".replace(".", ",")

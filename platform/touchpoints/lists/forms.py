@@ -1,5 +1,5 @@
 """Entry forms generated from the agency's form definition: its labels, order, required columns
-and catalogues (DESIGN.md, "Tenants with their own forms")."""
+and catalogues (docs/list-kernel.md)."""
 
 from __future__ import annotations
 
@@ -18,15 +18,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from touchpoints.lists.compliance import FIELD_LABELS
+from touchpoints.lists.labels import CHANNEL_CHOICES, CHANNEL_KINDS, CLIENT_CHOICES, FIELD_LABELS
 from touchpoints.lists.models import COMMON_FIELDS
 from touchpoints.lists.services import NORM_FIELDS
 from touchpoints.tenants.form import Form
 
 CUSTOM = ""  # the "typed by hand" choice of the touchpoint select
-
-CHANNEL_LABELS = {"digital": "Цифровая точка", "offline": "Офлайн-точка"}
-CLIENT_LABELS = {"external": "Внешний клиент", "internal": "Внутренний клиент"}
 
 HINTS = {
     "touchpoint_code": "Выберите точку из справочника или введите свою ниже.",
@@ -78,7 +75,7 @@ class EntryFormBase(FlaskForm):
                     "Выберите точку из справочника или введите её название",
                 ]
                 ok = False
-            if self.channel_kind.data not in CHANNEL_LABELS:
+            if self.channel_kind.data not in CHANNEL_CHOICES:
                 self.channel_kind.errors = [
                     *self.channel_kind.errors,
                     "Укажите, цифровая это точка или офлайн-точка",
@@ -158,8 +155,8 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
         f"{labels['touchpoint']} (справочник)",
         choices=[
             (CUSTOM, "— нет в справочнике (введите ниже) —"),
-            *[(c, f"{n} · цифровая") for c, n in digital],
-            *[(c, f"{n} · офлайн") for c, n in offline],
+            *[(c, f"{n} · {CHANNEL_KINDS['digital']}") for c, n in digital],
+            *[(c, f"{n} · {CHANNEL_KINDS['offline']}") for c, n in offline],
         ],
         validators=[Optional()],
         description=HINTS["touchpoint_code"],
@@ -177,14 +174,14 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
     )
     attrs["channel_kind"] = RadioField(
         labels["channel_kind"],
-        choices=list(CHANNEL_LABELS.items()),
+        choices=list(CHANNEL_CHOICES.items()),
         default="digital",
         validators=[Optional()],
         description=HINTS["channel_kind"],
     )
     attrs["client_kind"] = RadioField(
         labels["client_kind"],
-        choices=list(CLIENT_LABELS.items()),
+        choices=list(CLIENT_CHOICES.items()),
         default="external",
         validators=[Optional()],
     )

@@ -1,4 +1,4 @@
-"""The common entry model behind every agency's form (DESIGN.md, "Tenants with their own forms").
+"""The common entry model behind every agency's form (README, "One data model behind every form").
 
 Each column of a form maps to one of :data:`COMMON_FIELDS` or is an extra field kept in
 ``Entry.extra``, so that lists in different forms stay comparable.
@@ -124,7 +124,7 @@ class Entry(EntryFieldsMixin, TenantMixin, db.Model):
 
     __mapper_args__ = {"version_id_col": revision}
     # The project office reads the working list, not drafts, returns or pending proposals
-    # (DESIGN.md: nobody sees another agency's drafts).
+    # (docs/tenancy.md: nobody sees another agency's drafts).
     __region_read__ = "status IN ('included', 'excluded')"
 
     @classmethod

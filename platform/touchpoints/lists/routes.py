@@ -27,12 +27,10 @@ from touchpoints.core.access import (
 )
 from touchpoints.core.db import db
 from touchpoints.core.web import Page
-from touchpoints.lists import queue, services
-from touchpoints.lists.compliance import FIELD_LABELS, check, clause_for, family
+from touchpoints.lists import labels, queue, services, table
+from touchpoints.lists.compliance import check, clause_for, family
 from touchpoints.lists.diff import compare, row_of
 from touchpoints.lists.forms import (
-    CHANNEL_LABELS,
-    CLIENT_LABELS,
     ApproveForm,
     AreaStatusForm,
     ExclusionForm,
@@ -67,20 +65,6 @@ def _sqlite_unicode_lower(dbapi_connection, _record):
         )
 
 
-STATUS_LABELS = {
-    EntryStatus.DRAFT.value: "черновик",
-    EntryStatus.SUBMITTED.value: "ожидает проверки",
-    EntryStatus.RETURNED.value: "возвращена на доработку",
-    EntryStatus.INCLUDED.value: "в перечне",
-    EntryStatus.EXCLUDED.value: "исключена",
-    EntryStatus.APPLIED.value: "учтено в перечне",
-    EntryStatus.WITHDRAWN.value: "отозвана",
-}
-KIND_LABELS = {
-    EntryKind.NEW.value: "новая строка",
-    EntryKind.CHANGE.value: "предложение изменения",
-    EntryKind.EXCLUSION.value: "предложение исключения",
-}
 STATUS_FILTERS = {
     "included": ("В перечне", (EntryStatus.INCLUDED.value,)),
     "pending": ("Готовятся и на проверке", services.OPEN_PROPOSAL),
@@ -95,12 +79,16 @@ STATUS_FILTERS = {
 @bp.app_context_processor
 def _labels():
     return {
-        "STATUS_LABELS": STATUS_LABELS,
-        "KIND_LABELS": KIND_LABELS,
-        "CHANNEL_LABELS": CHANNEL_LABELS,
-        "CLIENT_LABELS": CLIENT_LABELS,
-        "FIELD_LABELS": FIELD_LABELS,
+        "STATUS_LABELS": labels.STATUS_LABELS,
+        "KIND_LABELS": labels.KIND_LABELS,
+        "CHANNEL_CHOICES": labels.CHANNEL_CHOICES,
+        "CLIENT_CHOICES": labels.CLIENT_CHOICES,
+        "FIELD_LABELS": labels.FIELD_LABELS,
+        "AUDIT_LABELS": labels.AUDIT_LABELS,
         "ACTION_LABELS": ACTION_LABELS,
+        "cell_text": table.cell_text,
+        "field_text": table.field_text,
+        "extra_text": table.extra_text,
     }
 
 
@@ -123,52 +111,6 @@ def _area_order(form: Form):
         value=Entry.activity_area,
         else_=len(form.activity_areas),
     )
-
-
-def cell(row: dict, column: dict, form: Form) -> str:
-    """The text of one cell of the form's table, for an entry or a version row."""
-    field = column["field"]
-    if field == "extra":
-        return str((row.get("extra") or {}).get(column["key"], "") or "")
-    value = row.get(field)
-    if field == "activity_area":
-        return form.area_name(value)
-    if field == "channel_kind":
-        return {"digital": "цифровая", "offline": "офлайн"}.get(value, value or "")
-    if field == "client_kind":
-        return {"external": "внешний", "internal": "внутренний"}.get(value, value or "")
-    if field == "client_needs":
-        return "; ".join(form.need_names(value or []))
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:g}".replace(".", ",")
-    return str(value)
-
-
-def field_text(row: dict, field: str, form: Form) -> str:
-    return cell(row, {"field": field, "key": field}, form)
-
-
-def _grouped(rows: list[tuple[int, dict, object]], form: Form) -> list[dict]:
-    """Rows of the table with area headings where the area changes (Appendix 2 of Murmansk), and
-    process sub-headings where the form has no process column (Kuzbass: as its order's PDF)."""
-    out, current, process = [], object(), object()
-    area_numbers = {a["code"]: i for i, a in enumerate(form.activity_areas, start=1)}
-    sub_headed = not any(c["field"] == "process_name" for c in form.columns)
-    for number, row, obj in rows:
-        area = row.get("activity_area")
-        heading = subheading = None
-        if form.group_by_area and area != current:
-            heading = f"{area_numbers.get(area, '')}. {form.area_name(area)}".lstrip(". ")
-            current, process = area, object()
-        if sub_headed and row.get("process_name") != process:
-            process = row.get("process_name")
-            subheading = process or None
-        out.append(
-            {"number": number, "row": row, "obj": obj, "heading": heading, "subheading": subheading}
-        )
-    return out
 
 
 def _last_version(agency_id: int) -> ListVersion | None:
@@ -234,10 +176,10 @@ def _list_query(agency: Agency, form: Form):
     if area in form.area_by_code:
         q = q.where(Entry.activity_area == area)
     channel = args.get("channel", "")
-    if channel in CHANNEL_LABELS:
+    if channel in labels.CHANNEL_KINDS:
         q = q.where(Entry.channel_kind == channel)
     client = args.get("client", "")
-    if client in ("external", "internal"):
+    if client in labels.CLIENT_KINDS:
         q = q.where(Entry.client_kind == client)
     sub = args.get("subdivision", "")
     if sub.isdecimal() and sub.isascii() and len(sub) < 10:
@@ -266,13 +208,9 @@ def _list_context(agency: Agency, *, readonly: bool) -> dict:
     form = Form(agency.form)
     query, status = _list_query(agency, form)
     page = Page(query)
+    # Loaded first, so that each entry's subdivision comes from the session, not a query per row.
     subdivisions = _subdivisions(agency.id)
-    sub_names = {s.id: s.name for s in subdivisions}
-    rows = []
-    for i, entry in enumerate(page.items, start=(page.page - 1) * page.per_page + 1):
-        row = {f: getattr(entry, f, None) for f in services.STORED_FIELDS}
-        row["subdivision"] = sub_names.get(entry.subdivision_id, "")
-        rows.append((i, row, entry))
+    rows = table.build(form, page.items, start=(page.page - 1) * page.per_page + 1)
     last, diff = _changes_since_last(agency, form)
     added, changed = set(), {}
     if diff is not None:
@@ -283,7 +221,7 @@ def _list_context(agency: Agency, *, readonly: bool) -> dict:
         "form": form,
         "title": form.title(agency),
         "page": page,
-        "rows": _grouped(rows, form),
+        "table": rows,
         "subdivisions": subdivisions,
         "status": status,
         "status_filters": STATUS_FILTERS,
@@ -292,7 +230,6 @@ def _list_context(agency: Agency, *, readonly: bool) -> dict:
         "added": added,
         "changed": changed,
         "readonly": readonly,
-        "cell": cell,
         "entry_link": lambda e: url_for("lists.entry", entry_id=e.id),
     }
 
@@ -442,8 +379,6 @@ def entry(entry_id):
         return_form=ReturnForm(),
         comment_form=ReviewCommentForm(),
         exclusion_form=ExclusionForm(),
-        field_text=field_text,
-        cell=cell,
         audit_items=audit_items,
         sub_names={s.id: s.name for s in _subdivisions(agency.id)},
     )
@@ -522,7 +457,6 @@ def edit_entry(entry_id):
             conflict=conflict,
             theirs=theirs,
             mine=mine,
-            field_text=field_text,
         ),
         409 if conflict is not None else 200,
     )
@@ -873,7 +807,6 @@ def _version_context(agency: Agency, version: ListVersion, *, readonly: bool) ->
         .where(VersionEntry.version_id == version.id)
         .order_by(VersionEntry.row_number)
     ).all()
-    rows = [(ve.row_number, row_of(ve), ve) for ve in entries]
     previous = db.session.scalar(
         sa.select(ListVersion.number)
         .where(ListVersion.agency_id == agency.id, ListVersion.number < version.number)
@@ -885,10 +818,9 @@ def _version_context(agency: Agency, version: ListVersion, *, readonly: bool) ->
         "form": form,
         "version": version,
         "title": form.title(agency),
-        "rows": _grouped(rows, form),
+        "table": table.build(form, entries),
         "previous": previous,
         "readonly": readonly,
-        "cell": cell,
     }
 
 
@@ -957,5 +889,4 @@ def compare_versions():
         new_version=new_version,
         diff=diff,
         exclusion_reasons=reasons,
-        field_text=field_text,
     )

@@ -7,7 +7,7 @@ person can tell the mail apart in the inbox without opening it.
 from __future__ import annotations
 
 from touchpoints.core.db import db
-from touchpoints.core.web import ru_date
+from touchpoints.core.text import ru_date
 from touchpoints.notifications import service as notices
 from touchpoints.regions.models import Agency
 

@@ -9,8 +9,12 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from touchpoints.core.db import agency_scope, db, scoped
+from touchpoints.core.text import date_short
 from touchpoints.lists.models import ListVersion
-from touchpoints.orders import services
+from touchpoints.orders.claim import store_version_pdf
+from touchpoints.orders.document import OrderError
+from touchpoints.orders.rendering import render_order
+from touchpoints.orders.storage import document_bytes
 from touchpoints.regions.models import Agency
 
 orders_cli = AppGroup("orders", help="Приказы об утверждении перечней (PDF).")
@@ -40,8 +44,8 @@ def pdf_command(slug: str, number: int | None, output: Path, changes: bool | Non
     with scoped(agency_scope(agency.id)):
         if number is None:
             try:
-                rendered = services.render_order(agency, None, changes)
-            except services.OrderError as exc:
+                rendered = render_order(agency, None, changes)
+            except OrderError as exc:
                 raise click.ClickException(str(exc)) from None
             data, pages, note = rendered.pdf, rendered.pages, "проект приказа"
         else:
@@ -53,10 +57,10 @@ def pdf_command(slug: str, number: int | None, output: Path, changes: bool | Non
             if version is None:
                 raise click.ClickException(f"У организации {slug} нет редакции № {number}.")
             # An approved version's PDF is the stored one (rendered now if it is not there yet).
-            doc = services.store_version_pdf(version, changes)
+            doc = store_version_pdf(version, changes)
             if not doc.ready:
                 raise click.ClickException(doc.error or "Не удалось сформировать PDF.")
-            data, pages = services.document_bytes(doc), doc.pages
-            note = f"редакция № {number}, приказ от {version.order_date:%d.%m.%Y} № {version.order_number}"
+            data, pages = document_bytes(doc), doc.pages
+            note = f"редакция № {number}, приказ от {date_short(version.order_date)} № {version.order_number}"
     output.write_bytes(data)
     click.echo(f"{output}: {note}, страниц {pages}, {len(data) // 1024} КБ.")

@@ -6,15 +6,29 @@ changes nothing the user can see otherwise. Retrying a failed rendering is a POS
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from touchpoints.auth.roles import Permission
 from touchpoints.core.access import current_agency, permission_required
 from touchpoints.core.db import db
 from touchpoints.lists.models import ListVersion
-from touchpoints.orders import services
+from touchpoints.orders import storage
+from touchpoints.orders.document import OrderError, default_with_changes
+from touchpoints.orders.models import OrderDocument
 
 bp = Blueprint("orders", __name__)
 
@@ -38,11 +52,32 @@ def _version_or_404(number: int) -> ListVersion:
     return version
 
 
+def _pdf_response(doc: OrderDocument, filename: str, *, public: bool = False) -> Response:
+    """The stored PDF with its ETag; 304 when the client has these very bytes already."""
+    cache = "public, max-age=3600" if public else "private, no-cache"
+    if request.if_none_match.contains(doc.sha256):
+        response = Response(status=304)
+        response.set_etag(doc.sha256)
+        response.headers["Cache-Control"] = cache
+        return response
+    response = Response(storage.document_bytes(doc), mimetype="application/pdf")
+    response.set_etag(doc.sha256)
+    response.headers["Cache-Control"] = cache
+    # HTTP headers are Latin-1: the Russian name goes in filename* (RFC 6266), with an ASCII fallback.
+    response.headers.set(
+        "Content-Disposition",
+        "attachment",
+        filename="prikaz.pdf",
+        **{"filename*": "UTF-8''" + quote(filename, safe="")},
+    )
+    return response
+
+
 def _changes_arg(version: ListVersion) -> bool:
     raw = request.values.get("changes")
     if raw in ("0", "1"):
         return raw == "1"
-    return services.default_with_changes(version)
+    return default_with_changes(version)
 
 
 @bp.get("/list/versions/<int:number>/order")
@@ -50,7 +85,7 @@ def _changes_arg(version: ListVersion) -> bool:
 def version_status(number: int):
     version = _version_or_404(number)
     with_changes = _changes_arg(version)
-    doc = services.request_version_pdf(version, with_changes, user_id=current_user.id)
+    doc = storage.request_version_pdf(version, with_changes, user_id=current_user.id)
     return render_template(
         "orders/status.html",
         heading=f"Приказ об утверждении редакции № {version.number}",
@@ -58,7 +93,7 @@ def version_status(number: int):
         version=version,
         agency=current_agency(),
         with_changes=with_changes,
-        has_previous=services.default_with_changes(version),
+        has_previous=default_with_changes(version),
         download_url=url_for(
             "orders.version_pdf", number=number, changes="1" if with_changes else "0"
         ),
@@ -75,7 +110,7 @@ def version_status(number: int):
 def version_retry(number: int):
     version = _version_or_404(number)
     with_changes = _changes_arg(version)
-    services.request_version_pdf(version, with_changes, user_id=current_user.id, retry=True)
+    storage.request_version_pdf(version, with_changes, user_id=current_user.id, retry=True)
     flash("PDF приказа поставлен в очередь на формирование.", "info")
     return redirect(
         url_for("orders.version_status", number=number, changes="1" if with_changes else "0")
@@ -87,13 +122,13 @@ def version_retry(number: int):
 def version_pdf(number: int):
     version = _version_or_404(number)
     with_changes = _changes_arg(version)
-    doc = services.version_pdf(version, with_changes)
+    doc = storage.version_pdf(version, with_changes)
     if doc is None:
         # Not rendered yet: the status page queues it and reloads itself until it is ready.
         return redirect(
             url_for("orders.version_status", number=number, changes="1" if with_changes else "0")
         )
-    return services.pdf_response(doc, services.pdf_filename(current_agency(), version))
+    return _pdf_response(doc, storage.pdf_filename(current_agency(), version))
 
 
 @bp.get("/list/order")
@@ -101,8 +136,8 @@ def version_pdf(number: int):
 def draft_status():
     agency = current_agency()
     try:
-        doc = services.request_draft_pdf(agency, user_id=current_user.id)
-    except services.OrderError as exc:
+        doc = storage.request_draft_pdf(agency, user_id=current_user.id)
+    except OrderError as exc:
         flash(str(exc), "error")
         return redirect(_back_url("lists.working_list"))
     return render_template(
@@ -124,8 +159,8 @@ def draft_status():
 @permission_required(Permission.READ_AGENCY)
 def draft_retry():
     try:
-        services.request_draft_pdf(current_agency(), user_id=current_user.id, retry=True)
-    except services.OrderError as exc:
+        storage.request_draft_pdf(current_agency(), user_id=current_user.id, retry=True)
+    except OrderError as exc:
         flash(str(exc), "error")
         return redirect(_back_url("lists.working_list"))
     flash("Проект приказа поставлен в очередь на формирование.", "info")
@@ -138,10 +173,10 @@ def draft_pdf():
     """The working list as a draft order; served when a PDF of exactly this list is stored."""
     agency = current_agency()
     try:
-        doc = services.request_draft_pdf(agency, user_id=current_user.id)
-    except services.OrderError as exc:
+        doc = storage.request_draft_pdf(agency, user_id=current_user.id)
+    except OrderError as exc:
         flash(str(exc), "error")
         return redirect(_back_url("lists.working_list"))
     if not doc.ready:
         return redirect(url_for("orders.draft_status"))
-    return services.pdf_response(doc, services.pdf_filename(agency, None))
+    return _pdf_response(doc, storage.pdf_filename(agency, None))

@@ -1,7 +1,7 @@
 """The open-data format of an approved list: one stable structure for every agency and form.
 
 Agencies publish their lists in their own forms (6 columns in Murmansk, 3 in Kuzbass, …), but
-every column maps to a field of the common model (DESIGN.md, "Tenants with their own forms"), so
+every column maps to a field of the common model (docs/list-kernel.md), so
 the machine-readable files use the common fields: a CSV of one row per entry, and a JSON document
 with the agency, the version (the approving order) and the same rows. The structure is described
 here once and published at /p/opendata/ (for people), /p/opendata/schema.json (JSON Schema of the
@@ -18,15 +18,13 @@ import dataclasses
 import io
 import json
 
+from touchpoints.lists.table import field_text, value_of
 from touchpoints.tenants.form import Form
 
 FORMAT_NAME = "touchpoints-list"
 FORMAT_VERSION = "1.0"
 #: Part of the cache key of generated files: bump when the bytes of a format change.
 RENDERER = f"{FORMAT_VERSION}.1"
-
-CHANNEL_LABELS = {"digital": "цифровая", "offline": "офлайн"}
-CLIENT_LABELS = {"external": "внешний", "internal": "внутренний"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,30 +216,34 @@ FIELD_NAMES = tuple(f.name for f in ENTRY_FIELDS)
 
 
 def entry_record(agency_slug: str, version_number: int, row, form: Form) -> dict:
-    """One entry of a version as an open-data record (the same in CSV, JSON and the API)."""
-    needs = list(row.client_needs or [])
+    """One entry of a version as an open-data record (the same in CSV, JSON and the API).
+
+    Machines get codes and raw numbers (the documented structure), read through the same
+    accessor as every table of the list (:func:`touchpoints.lists.table.value_of`)."""
+    needs = list(value_of(row, "client_needs") or [])
+    area = value_of(row, "activity_area")
     return {
         "agency": agency_slug,
         "version": version_number,
-        "row_number": row.row_number,
-        "activity_area_code": row.activity_area,
-        "activity_area": form.area_name(row.activity_area),
-        "process_name": row.process_name or "",
-        "touchpoint_code": row.touchpoint_code or None,
-        "touchpoint": row.touchpoint or "",
-        "channel_kind": row.channel_kind,
-        "client_kind": row.client_kind,
+        "row_number": value_of(row, "row_number"),
+        "activity_area_code": area,
+        "activity_area": field_text(form, "activity_area", row),
+        "process_name": value_of(row, "process_name") or "",
+        "touchpoint_code": value_of(row, "touchpoint_code") or None,
+        "touchpoint": value_of(row, "touchpoint") or "",
+        "channel_kind": value_of(row, "channel_kind"),
+        "client_kind": value_of(row, "client_kind"),
         "client_needs": needs,
         "client_needs_names": form.need_names(needs),
-        "interaction": row.interaction or "",
-        "specifics": row.specifics or "",
-        "subdivision": row.subdivision_name or "",
-        "organisation": row.organisation or "",
-        "response_hours_mentions": row.response_hours_mentions,
-        "response_hours_requests": row.response_hours_requests,
-        "max_transfers": row.max_transfers,
-        "waiting_minutes": row.waiting_minutes,
-        "extra": dict(row.extra or {}),
+        "interaction": value_of(row, "interaction") or "",
+        "specifics": value_of(row, "specifics") or "",
+        "subdivision": value_of(row, "subdivision") or "",
+        "organisation": value_of(row, "organisation") or "",
+        "response_hours_mentions": value_of(row, "response_hours_mentions"),
+        "response_hours_requests": value_of(row, "response_hours_requests"),
+        "max_transfers": value_of(row, "max_transfers"),
+        "waiting_minutes": value_of(row, "waiting_minutes"),
+        "extra": dict(value_of(row, "extra") or {}),
     }
 
 

@@ -174,7 +174,7 @@ def _version_page(agency, version, *, is_current_url: bool):
             version=version,
             current=current,
             form=Form(version.form) if version else Form(agency.form),
-            groups=services.table_groups(version, rows) if version else [],
+            table=services.version_table(version, rows) if version else None,
             history=history,
             formats=services.available_formats(),
             pdf_state=pdf_state,

@@ -23,11 +23,11 @@ from sqlalchemy.exc import IntegrityError
 
 from touchpoints.core.db import Scope, agency_scope, db, scoped
 from touchpoints.lists.models import ListVersion, VersionEntry, version_in_force
+from touchpoints.lists.table import FormTable, build
 from touchpoints.public import opendata
 from touchpoints.public.models import PublishedFile
 from touchpoints.regions.models import Agency, Region
 from touchpoints.tenants.form import Form
-from touchpoints.transfer.fields import number_text
 
 log = logging.getLogger(__name__)
 
@@ -144,70 +144,10 @@ def agencies_query(region_id: int | None = None):
 # --------------------------------------------------------------------------- the table in the form
 
 
-@dataclasses.dataclass
-class Group:
-    code: str
-    name: str
-    rows: list[list[str]]
-    not_performed: bool = False
-
-
-def _number(value) -> str:
-    if value is None:
-        return ""
-    # Numbers read as the working list and the exports print them ("1,5").
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return number_text(value)
-    return str(value)
-
-
-def cell(column: dict, row: VersionEntry, form: Form) -> str:
-    """The text of one cell of the agency's form, as in the approved appendix."""
-    field = column["field"]
-    if field == "activity_area":
-        return form.area_name(row.activity_area)
-    if field == "client_needs":
-        return "; ".join(form.need_names(row.client_needs))
-    if field == "channel_kind":
-        return opendata.CHANNEL_LABELS.get(row.channel_kind, row.channel_kind)
-    if field == "client_kind":
-        return opendata.CLIENT_LABELS.get(row.client_kind, row.client_kind)
-    if field == "subdivision":
-        return row.subdivision_name or ""
-    if field == "extra":
-        return _number((row.extra or {}).get(column["key"]))
-    return _number(getattr(row, field, ""))
-
-
-def table_groups(version: ListVersion, rows: list[VersionEntry]) -> list[Group]:
+def version_table(version: ListVersion, rows: list[VersionEntry]) -> FormTable:
     """Rows in the agency's form, grouped by activity area when the form does so (Kuzbass 3.5:
     the list is formed for each area; areas not performed are shown as such)."""
-    form = Form(version.form)
-    columns = form.columns
-    by_area: dict[str, list[list[str]]] = {}
-    for r in rows:
-        by_area.setdefault(r.activity_area, []).append(
-            [str(r.row_number)] + [cell(c, r, form) for c in columns]
-        )
-    if not form.group_by_area:
-        flat = [line for r in rows for line in by_area.pop(r.activity_area, [])]
-        return [Group(code="", name="", rows=flat)]
-    not_performed = set(version.areas_not_performed or [])
-    groups = []
-    for area in form.activity_areas:
-        lines = by_area.pop(area["code"], [])
-        if lines or area["code"] in not_performed:
-            groups.append(
-                Group(
-                    area["code"],
-                    area["name"],
-                    lines,
-                    not_performed=not lines and area["code"] in not_performed,
-                )
-            )
-    for code, lines in by_area.items():  # areas since removed from the form
-        groups.append(Group(code, form.area_name(code), lines))
-    return groups
+    return build(Form(version.form), rows, not_performed=version.areas_not_performed or ())
 
 
 # --------------------------------------------------------------------------- downloads
@@ -316,7 +256,7 @@ def _store(version, fmt, renderer, content, filename, mimetype, sha, *, replace:
 
 def _orders_module():
     try:
-        module = importlib.import_module("touchpoints.orders.services")
+        module = importlib.import_module("touchpoints.orders.storage")
     except ImportError:
         return None
     return module if hasattr(module, "version_pdf") else None

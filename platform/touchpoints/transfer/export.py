@@ -28,11 +28,12 @@ import json
 import re
 from datetime import date
 
-from touchpoints.core.web import ru_date
+from touchpoints.core.text import number, ru_date
 from touchpoints.lists.models import COMMON_FIELDS, ListVersion
+from touchpoints.lists.table import NEEDS_PER_LINE, FormTable, Group, Row, build, value_of
 from touchpoints.regions.models import Agency
 from touchpoints.tenants.form import Form
-from touchpoints.transfer.fields import column_target, field_text, number_text
+from touchpoints.transfer.fields import column_target
 
 MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -71,55 +72,52 @@ class UnknownFormat(ValueError):
 
 
 @dataclasses.dataclass
-class Row:
-    number: int
-    cells: list[str]
-    source: object
-    subdivision_name: str
-
-
-@dataclasses.dataclass
-class Group:
-    area_code: str | None
-    name: str
-    rows: list[Row]
-
-
-@dataclasses.dataclass
 class Layout:
-    form: Form
+    """The form-shaped table (:func:`touchpoints.lists.table.build`) with the file's title."""
+
+    table: FormTable
     title: str
     subtitle: str
-    labels: list[str]
-    targets: list[str]
-    widths: list[float]
-    groups: list[Group]
+
+    @property
+    def form(self) -> Form:
+        return self.table.form
 
     @property
     def header(self) -> list[str]:
-        return ["№", *self.labels]
+        return self.table.header
+
+    @property
+    def targets(self) -> list[str]:
+        return [column_target(c.definition) for c in self.table.columns]
+
+    @property
+    def widths(self) -> list[float]:
+        return [float(c.width) for c in self.table.columns]
+
+    @property
+    def groups(self) -> list[Group]:
+        return self.table.groups
 
     @property
     def rows(self) -> list[Row]:
-        return [r for g in self.groups for r in g.rows]
+        return self.table.rows
 
 
-def _sources(agency: Agency, version: ListVersion | None) -> tuple[Form, list[tuple[object, str]]]:
+def _sources(agency: Agency, version: ListVersion | None) -> tuple[Form, list]:
     if version is not None:
         # Frozen rows in their frozen order and form: an old version renders as it was approved.
-        return Form(version.form), [(e, e.subdivision_name) for e in version.entries]
+        return Form(version.form), list(version.entries)
     from touchpoints.lists import services as lists
 
     form = Form(agency.form)
     entries = lists.working_entries(agency.id)
     entries.sort(key=lists.sort_key_for(form))
-    return form, [(e, e.subdivision.name if e.subdivision else "") for e in entries]
+    return form, entries
 
 
 def build_layout(agency: Agency, version: ListVersion | None = None) -> Layout:
     form, sources = _sources(agency, version)
-    columns = form.columns
-    targets = [column_target(c) for c in columns]
     if version is not None:
         subtitle = (
             f"Редакция № {version.number}, утверждена приказом от "
@@ -127,36 +125,9 @@ def build_layout(agency: Agency, version: ListVersion | None = None) -> Layout:
         )
     else:
         subtitle = f"Рабочая редакция на {ru_date(date.today())} (не утверждена)"
-    grouped = form.group_by_area
-    groups: dict[str | None, Group] = {}
-    if grouped:
-        for area in form.activity_areas:
-            groups[area["code"]] = Group(area["code"], area["name"], [])
-    else:
-        groups[None] = Group(None, "", [])
-    for number, (obj, sub_name) in enumerate(sources, start=1):
-        cells = [field_text(form, t, obj, sub_name) for t in targets]
-        key = obj.activity_area if grouped else None
-        if key not in groups:
-            # An area the form no longer has (an old version's form is kept, so rare): still shown.
-            groups[key] = Group(key, form.area_name(key), [])
-        groups[key].rows.append(Row(number, cells, obj, sub_name))
-    # Numbering follows the printed order, group after group.
-    ordered = [g for g in groups.values() if g.rows]
-    n = 0
-    for g in ordered:
-        for r in g.rows:
-            n += 1
-            r.number = n
-    return Layout(
-        form=form,
-        title=form.title(agency),
-        subtitle=subtitle,
-        labels=[c["label"] for c in columns],
-        targets=targets,
-        widths=[float(c.get("width") or 15) for c in columns],
-        groups=ordered,
-    )
+    # Numbering follows the printed order, group after group; needs one per line in a cell.
+    table = build(form, sources, renumber=True, needs_separator=NEEDS_PER_LINE)
+    return Layout(table=table, title=form.title(agency), subtitle=subtitle)
 
 
 def export_list(agency: Agency, version: ListVersion | None = None, fmt: str = "xlsx"):
@@ -194,15 +165,15 @@ def to_csv(layout: Layout) -> bytes:
             "activity_area_code": e.activity_area,
             "touchpoint_code": e.touchpoint_code or "",
             "client_needs": ";".join(e.client_needs or []),
-            "subdivision": row.subdivision_name,
+            "subdivision": value_of(e, "subdivision"),
             "extra": json.dumps(e.extra or {}, ensure_ascii=False, sort_keys=True)
             if e.extra
             else "",
         }
         for f in COMMON_FIELDS:
             if f not in machine and f != "activity_area":
-                value = getattr(e, f, None)
-                machine[f] = number_text(value) if isinstance(value, int | float) else value or ""
+                value = value_of(e, f)
+                machine[f] = number(value) if isinstance(value, int | float) else value or ""
         cells = [str(row.number)]
         cells += [c.replace("\n", "; ") if t == "client_needs" else c for c, t in
                   zip(row.cells, layout.targets, strict=True)]  # fmt: skip
@@ -256,8 +227,8 @@ def to_xlsx(layout: Layout) -> bytes:
         put(header_row + 1, i, i, style=center)
     r = header_row + 2
     for group in layout.groups:
-        if group.area_code is not None:
-            put(r, 1, group.name, font=bold, fill=group_fill)
+        if group.code is not None:
+            put(r, 1, group.title, font=bold, fill=group_fill)
             for c in range(2, ncols + 1):
                 put(r, c, None, fill=group_fill)
             ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncols)
@@ -344,12 +315,12 @@ def to_docx(layout: Layout) -> bytes:
     fill(nums, [str(i) for i in range(1, ncols + 1)], align=WD_ALIGN_PARAGRAPH.CENTER)
     repeat_as_header(nums)
     for group in layout.groups:
-        if group.area_code is not None:
+        if group.code is not None:
             row = table.add_row()
             for cell, width in zip(row.cells, widths, strict=True):
                 cell.width = width
             merged = row.cells[0].merge(row.cells[-1])
-            merged.text = _XML_ILLEGAL.sub("", group.name)
+            merged.text = _XML_ILLEGAL.sub("", group.title)
             for run in merged.paragraphs[0].runs:
                 run.bold = True
                 run.font.size = Pt(9)

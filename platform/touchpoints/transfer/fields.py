@@ -1,4 +1,5 @@
-"""How entry fields read as text in a file, both ways (export writes them, import parses them)."""
+"""How entry fields are found in a file the importer reads (the export writes them through
+:mod:`touchpoints.lists.table`)."""
 
 from __future__ import annotations
 
@@ -6,69 +7,24 @@ import re
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from touchpoints.tenants.form import Form
+from touchpoints.lists.labels import CHANNEL_KINDS, CLIENT_KINDS, COLUMN_LABELS
 
-#: Labels of the common fields for columns that the agency's form does not have.
-FIELD_LABELS = {
-    "activity_area": "Направление деятельности",
-    "process_name": "Наименование процесса",
-    "touchpoint": "Точка взаимодействия",
-    "channel_kind": "Вид точки (цифровая / офлайн)",
-    "client_kind": "Клиент (внешний / внутренний)",
-    "client_needs": "Удовлетворяемые потребности клиента",
-    "interaction": "Осуществляемое взаимодействие с клиентом",
-    "specifics": "Особенности взаимодействия с клиентом",
-    "subdivision": "Структурное подразделение",
-    "organisation": "Подведомственная организация",
-    "response_hours_mentions": "Время ответа на упоминания, ч",
-    "response_hours_requests": "Время ответа на официальные запросы и комментарии, ч",
-    "max_transfers": "Переключений на других сотрудников, не более",
-    "waiting_minutes": "Время ожидания, мин",
-}
+#: The importer matches headers of columns the agency's form does not have against these; the
+#: kinds are parsed back from their cell text. Defined once in :mod:`touchpoints.lists.labels`.
+FIELD_LABELS = COLUMN_LABELS
+CHANNEL_LABELS = CHANNEL_KINDS
+CLIENT_LABELS = CLIENT_KINDS
 NUMERIC_FIELDS = {
     "response_hours_mentions": float,
     "response_hours_requests": float,
     "max_transfers": int,
     "waiting_minutes": int,
 }
-CHANNEL_LABELS = {"digital": "цифровая", "offline": "офлайн"}
-CLIENT_LABELS = {"external": "внешний", "internal": "внутренний"}
-#: Client needs are written one per line in DOCX and XLSX cells, «; » in CSV.
-NEEDS_SEPARATOR = "\n"
 
 
 def column_target(column: dict) -> str:
     """The field a form column fills: a common field name or ``extra:<key>``."""
     return f"extra:{column['key']}" if column["field"] == "extra" else column["field"]
-
-
-def number_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).replace(".", ",")
-
-
-def field_text(form: Form, target: str, row, subdivision_name: str = "", sep: str = "") -> str:
-    """The text of one field of an Entry or VersionEntry, as the list shows it."""
-    if target.startswith("extra:"):
-        value = (row.extra or {}).get(target[6:])
-        return "" if value is None else str(value)
-    if target == "activity_area":
-        return form.area_name(row.activity_area)
-    if target == "channel_kind":
-        return CHANNEL_LABELS.get(row.channel_kind, row.channel_kind or "")
-    if target == "client_kind":
-        return CLIENT_LABELS.get(row.client_kind, row.client_kind or "")
-    if target == "client_needs":
-        return (sep or NEEDS_SEPARATOR).join(form.need_names(row.client_needs))
-    if target == "subdivision":
-        return subdivision_name or ""
-    if target in NUMERIC_FIELDS:
-        return number_text(getattr(row, target))
-    value = getattr(row, target, "")
-    return "" if value is None else str(value)
 
 
 # --------------------------------------------------------------------------- fuzzy text

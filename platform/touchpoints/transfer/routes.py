@@ -22,6 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from touchpoints.auth.roles import Permission
 from touchpoints.core.access import current_agency, permission_required
 from touchpoints.core.db import db
+from touchpoints.core.text import counted
 from touchpoints.core.web import Page, ru_datetime
 from touchpoints.lists.models import ListVersion
 from touchpoints.tenants.form import Form
@@ -132,15 +133,6 @@ def _session_or_404(token: str, *, for_update: bool = False):
     return session
 
 
-def rows_word(n: int) -> str:
-    """«1 строка», «2 строки», «5 строк»."""
-    if n % 10 == 1 and n % 100 != 11:
-        return f"{n} строка"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return f"{n} строки"
-    return f"{n} строк"
-
-
 def _header_choices(cells: list[list[str]]) -> list[tuple[int, str]]:
     out = []
     for i, row in enumerate(cells[: imports.HEADER_SEARCH_ROWS]):
@@ -192,7 +184,6 @@ def preview(token):
         column_name=column_name,
         expires=ru_datetime(session.expires_at),
         list_url=list_url(),
-        rows_word=rows_word,
     )
 
 
@@ -224,7 +215,7 @@ def confirm(token):
         else "Строки включены в рабочий перечень"
     )
     flash(
-        f"Загружено: {rows_word(len(entries))}. {where}; загрузка записана в журнал изменений.",
+        f"Загружено: {counted(len(entries), 'строка', 'строки', 'строк')}. {where}; загрузка записана в журнал изменений.",
         "success",
     )
     return redirect(list_url())

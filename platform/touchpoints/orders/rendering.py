@@ -1,0 +1,160 @@
+"""Rendering an order's HTML and PDF (issue 4).
+
+A sandboxed Jinja environment renders :class:`~touchpoints.orders.document.OrderData` with the
+agency's templates (``tenants/<slug>/templates/`` first, then ``templates/pdf/``); WeasyPrint
+makes the PDF with a URL fetcher that refuses everything but ``data:`` URIs, so a template can
+reach neither the file system nor the network (docs/pdf.md). Rendering is slow
+and WeasyPrint keeps its memory until the process exits, so it runs in a Celery task
+(:mod:`touchpoints.orders.claim`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from flask import current_app
+from jinja2.sandbox import SandboxedEnvironment
+
+from touchpoints.config import ROOT_DIR
+from touchpoints.core import text
+from touchpoints.lists.models import ListVersion
+from touchpoints.orders.document import OrderData, OrderError, order_context
+from touchpoints.regions.models import Agency
+
+log = logging.getLogger(__name__)
+
+PDF_TEMPLATES = ROOT_DIR / "templates" / "pdf"
+MAIN_TEMPLATE = "order.html"
+#: Bump when the pipeline's output changes for the same input, so cached drafts are redone.
+PIPELINE_REVISION = "3"
+
+#: How many PDFs this process has rendered (see :func:`render_count`).
+_rendered = 0
+_count_lock = threading.Lock()
+
+
+def render_count() -> int:
+    """PDFs rendered by this process so far (tests check that stored ones are not redone)."""
+    return _rendered
+
+
+# --------------------------------------------------------------------------- templates
+
+
+_environments: dict[tuple[str, str], SandboxedEnvironment] = {}
+_env_lock = threading.Lock()
+
+
+def template_environment(slug: str, tenants_dir: Path | None = None) -> SandboxedEnvironment:
+    """The agency's overrides (tenants/<slug>/templates/) first, then the defaults.
+
+    Sandboxed with autoescape: templates come from the operator's tenant definitions, text inside
+    them comes from users. ``default/<name>`` always names the default, so an override can extend
+    the template it replaces."""
+    tenants_dir = Path(tenants_dir or current_app.config["TENANTS_DIR"])
+    key = (str(tenants_dir), slug)
+    with _env_lock:
+        env = _environments.get(key)
+        if env is None:
+            defaults = jinja2.FileSystemLoader(str(PDF_TEMPLATES))
+            env = SandboxedEnvironment(
+                loader=jinja2.ChoiceLoader(
+                    [
+                        jinja2.FileSystemLoader(str(tenants_dir / slug / "templates")),
+                        defaults,
+                        jinja2.PrefixLoader({"default": defaults}),
+                    ]
+                ),
+                autoescape=True,
+                undefined=jinja2.StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            text.register_filters(env)
+            _environments[key] = env
+        return env
+
+
+def render_html(agency: Agency, data: OrderData, tenants_dir: Path | None = None) -> str:
+    env = template_environment(agency.slug, tenants_dir)
+    try:
+        return env.get_template(MAIN_TEMPLATE).render(doc=data)
+    except jinja2.TemplateError as exc:
+        log.exception("order template of %s failed", agency.slug)
+        raise OrderError(
+            "Шаблон приказа организации содержит ошибку. Обратитесь к администратору платформы."
+        ) from exc
+
+
+def template_sources_digest(slug: str, tenants_dir: Path | None = None) -> str:
+    """A hash of every template the agency's order may use, so a changed template re-renders."""
+    tenants_dir = Path(tenants_dir or current_app.config["TENANTS_DIR"])
+    h = hashlib.sha256(PIPELINE_REVISION.encode())
+    for base in (tenants_dir / slug / "templates", PDF_TEMPLATES):
+        if base.is_dir():
+            for path in sorted(p for p in base.rglob("*") if p.is_file()):
+                h.update(str(path.relative_to(base)).encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- WeasyPrint
+
+
+def _weasyprint():
+    # Imported lazily: it loads Pango and fontconfig, which web requests that never render need not.
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    class RefusingURLFetcher(URLFetcher):
+        """Only inline ``data:`` URIs; no file://, no network (untrusted templates)."""
+
+        def __init__(self):
+            super().__init__(allowed_protocols={"data"}, allow_redirects=False)
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            if not url.lower().startswith("data:"):
+                self.refused.append(url)
+                log.warning("order template asked for %s: refused", url[:200])
+                raise ValueError("Шаблоны приказов не могут обращаться к файлам и сети")
+            return super().fetch(url, headers)
+
+    return weasyprint, RefusingURLFetcher
+
+
+@dataclass
+class Rendered:
+    pdf: bytes
+    pages: int
+    seconds: float
+    refused_urls: list[str]
+
+
+def html_to_pdf(html: str) -> Rendered:
+    global _rendered
+    weasyprint, fetcher_cls = _weasyprint()
+    fetcher = fetcher_cls()
+    started = time.perf_counter()
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None).render()
+    pdf = document.write_pdf()
+    with _count_lock:
+        _rendered += 1
+    return Rendered(pdf, len(document.pages), time.perf_counter() - started, fetcher.refused)
+
+
+def render_order(
+    agency: Agency,
+    version: ListVersion | None = None,
+    with_changes: bool | None = None,
+    tenants_dir: Path | None = None,
+) -> Rendered:
+    """Render now, in this process (the task, the CLI and the benchmark call this)."""
+    data = order_context(agency, version, with_changes)
+    return html_to_pdf(render_html(agency, data, tenants_dir))
