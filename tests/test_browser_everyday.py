@@ -202,6 +202,10 @@ def test_approval_guards_confirmation_and_annulment_in_the_browser(demo_app, liv
     assert "Аннулировать утверждение редакции № 2" in questions[-1]
     page.goto(f"{base}/p/murmansk-tourism/")
     assert re.search(r"Редакция\s+№ 1 действующая", page.inner_text("main"))
+    page.goto(f"{base}/p/murmansk-tourism/v/2/")
+    assert "Утверждение редакции № 2 аннулировано: Приказ № 57 подписан не был" in page.inner_text(
+        "main"
+    )
     # And the list can be approved again.
     page.goto(f"{base}/list/approve")
     page.get_by_label("Номер приказа").fill("58")
