@@ -8,6 +8,7 @@ from flask_login import current_user
 from touchpoints.agencies.forms import AgencyForm
 from touchpoints.agencies.services import AgencyError, create_agency
 from touchpoints.audit import describe
+from touchpoints.audit import labels as audit_labels
 from touchpoints.audit import queries as audit_queries
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Permission, Role
@@ -120,7 +121,7 @@ def audit_export():
             csv_safe(cell)
             for cell in [
                 ru_datetime(e.at, tz),
-                describe.actor_label(e),
+                audit_labels.actor_label(e),
                 describe.sentence(e, ctx),
                 "\n".join(label for label, _, _ in lines),
                 "\n".join(before for _, before, _ in lines),
