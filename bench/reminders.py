@@ -129,7 +129,6 @@ def _seed(conn, n_agencies: int, regions: int = 10) -> None:
             | {
                 "name": u["email"],
                 "active": True,
-                "session_token": u["email"],
                 "is_demo": False,
                 "created_at": created,
                 "region_id": None,

@@ -87,7 +87,7 @@ def migrated(database_urls):
         upgrade(directory=str(ROOT_DIR / "migrations"))
     engine = sa.create_engine(database_urls["owner"])
     _create_unmigrated_tables(engine)
-    grant_app_role(engine, APP_ROLE)
+    grant_app_role(engine, APP_ROLE, scope_key=app.config["SCOPE_KEY"])
     engine.dispose()
     return database_urls
 
@@ -197,6 +197,13 @@ def _clean(urls) -> None:
                 if "id" in db.metadata.tables[name].c
             ]
             conn.exec_driver_sql("; ".join(statements))
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redis():
+    """Every test starts with an empty Redis database: rate-limit windows, lockouts and queues of
+    a test that built its own app (and so skipped the per-test reset) never reach the next one."""
     redis.Redis.from_url(REDIS_TEST_URL).flushdb()
 
 
@@ -319,7 +326,7 @@ def make_user(app):
 
 
 def login(client, app, user_id: int) -> None:
-    with app.app_context():
+    with app.app_context(), scoped(SYSTEM_SCOPE):
         email = db.session.get(User, user_id).email
     response = client.post("/login", data={"email": email, "password": PASSWORD})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]

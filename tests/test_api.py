@@ -107,7 +107,7 @@ def _region_slug(client, name: str) -> str:
         ("/api/v1/regions?per_page=1.5", 400, "целым числом"),
         ("/api/v1/agencies?region=nowhere", 404, "Регион «nowhere» не найден"),
         ("/api/v1/agencies/no-such-agency", 404, "не найдена"),
-        ("/api/v1/agencies/NO%00SUCH", 404, "не найдена"),
+        ("/api/v1/agencies/NO%00SUCH", 400, "Неверный запрос"),  # a NUL: refused outright
         ("/api/v1/agencies/{slug}/versions/7", 404, "нет утверждённой редакции № 7"),
         ("/api/v1/agencies/{slug}/versions/99999999999", 404, "Страница не найдена"),
         ("/api/v1/agencies/{slug}/versions/abc", 404, "Страница не найдена"),

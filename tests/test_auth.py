@@ -10,7 +10,7 @@ from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
 
 def test_login_logout(client, make_agency, make_user):
     user = make_user(Role.VIEWER, agency_id=make_agency())
-    with client.application.app_context():
+    with client.application.app_context(), scoped(SYSTEM_SCOPE):
         email = db.session.get(User, user).email
     r = client.post("/login", data={"email": email.upper(), "password": PASSWORD})
     assert r.status_code == 302 and r.headers["Location"] == "/"
@@ -21,7 +21,7 @@ def test_login_logout(client, make_agency, make_user):
 
 def test_wrong_password_keeps_email_and_says_why(client, make_agency, make_user):
     user = make_user(Role.VIEWER, agency_id=make_agency())
-    with client.application.app_context():
+    with client.application.app_context(), scoped(SYSTEM_SCOPE):
         email = db.session.get(User, user).email
     r = client.post("/login", data={"email": email, "password": "wrong"})
     body = r.get_data(as_text=True)
@@ -43,7 +43,7 @@ def test_inactive_user_cannot_log_in(client, app, make_agency, make_user):
 
 def test_next_is_followed_only_within_the_site(client, app, make_agency, make_user):
     user = make_user(Role.REGISTRAR, agency_id=make_agency())
-    with app.app_context():
+    with app.app_context(), scoped(SYSTEM_SCOPE):
         email = db.session.get(User, user).email
     for evil in (
         "https://evil.example/",
@@ -60,7 +60,7 @@ def test_next_is_followed_only_within_the_site(client, app, make_agency, make_us
 
 def test_password_change_ends_other_sessions(app, make_agency, make_user):
     user = make_user(Role.REGISTRAR, agency_id=make_agency())
-    with app.app_context():
+    with app.app_context(), scoped(SYSTEM_SCOPE):
         email = db.session.get(User, user).email
     first, second = app.test_client(), app.test_client()
     for c in (first, second):
@@ -84,7 +84,7 @@ def test_password_change_rejects_wrong_current_and_keeps_form(login_as, make_age
 
 def test_passwords_are_argon2id(app, make_agency, make_user):
     user = make_user(Role.VIEWER, agency_id=make_agency())
-    with app.app_context():
+    with app.app_context(), scoped(SYSTEM_SCOPE):
         assert db.session.get(User, user).password_hash.startswith("$argon2id$")
 
 

@@ -25,6 +25,7 @@ def test_production_refuses_sqlite():
 
 def test_production_starts_with_real_settings(monkeypatch):
     monkeypatch.setenv("TOUCHPOINTS_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("TOUCHPOINTS_SCOPE_KEY", "k" * 48)
     monkeypatch.setenv("TOUCHPOINTS_DATABASE_URL", "postgres://app@127.0.0.1/touchpoints")
     monkeypatch.setenv("TOUCHPOINTS_REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("TOUCHPOINTS_TRUSTED_HOSTS", "touchpoints.example.gov.ru")

@@ -15,6 +15,7 @@ def test_docker_compose_config_is_accepted():
     env = {
         **os.environ,
         "TOUCHPOINTS_SECRET_KEY": "s" * 48,
+        "TOUCHPOINTS_SCOPE_KEY": "k" * 48,
         "APP_DB_PASSWORD": "a",
         "OWNER_DB_PASSWORD": "o",
     }

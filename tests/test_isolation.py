@@ -20,7 +20,18 @@ from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.models import User
 from touchpoints.calendar.models import CalendarOverride
 from touchpoints.calendar.services import add_override
-from touchpoints.core.db import SYSTEM_SCOPE, db, rls_statements, scoped, tenant_tables, utcnow
+from touchpoints.config import DEMO_SCOPE_KEY
+from touchpoints.core.db import (
+    SYSTEM_SCOPE,
+    Scope,
+    agency_scope,
+    db,
+    push_scope,
+    rls_statements,
+    scoped,
+    tenant_tables,
+    utcnow,
+)
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry, ListVersion
 from touchpoints.mail.models import MailMessage
@@ -207,6 +218,11 @@ def _app_role_engine(urls):
     return sa.create_engine(urls["app"])
 
 
+def _push(conn, scope):
+    """The scope as the application hands it over: signed with the configured key."""
+    push_scope(conn, scope, key=DEMO_SCOPE_KEY)
+
+
 def test_rls_hides_other_agency_rows_from_raw_sql(two_agencies, migrated):
     with two_agencies.app_context(), scoped(SYSTEM_SCOPE):
         mur = db.session.scalar(sa.select(Agency.id).where(Agency.slug == "murmansk-tourism"))
@@ -216,10 +232,7 @@ def test_rls_hides_other_agency_rows_from_raw_sql(two_agencies, migrated):
         with engine.connect() as conn:
             assert conn.scalar(sa.text("SELECT current_user")) == APP_ROLE
             for table in tenant_tables():
-                conn.execute(
-                    sa.text("SELECT set_config('app.agency_id', :a, true)"), {"a": str(kuz)}
-                )
-                conn.execute(sa.text("SELECT set_config('app.scope', 'agency', true)"))
+                _push(conn, agency_scope(kuz))
                 leaked = conn.scalar(
                     sa.text(f"SELECT count(*) FROM {table} WHERE agency_id = :m"), {"m": mur}
                 )
@@ -230,8 +243,7 @@ def test_rls_hides_other_agency_rows_from_raw_sql(two_agencies, migrated):
                 assert conn.scalar(sa.text(f"SELECT count(*) FROM {table}")) == 0, table
                 conn.rollback()
             # With its own agency set, the rows are there: the policy is not simply "deny all".
-            conn.execute(sa.text("SELECT set_config('app.agency_id', :a, true)"), {"a": str(mur)})
-            conn.execute(sa.text("SELECT set_config('app.scope', 'agency', true)"))
+            _push(conn, agency_scope(mur))
             assert conn.scalar(sa.text("SELECT count(*) FROM entry")) > 0
             conn.rollback()
     finally:
@@ -245,8 +257,7 @@ def test_rls_refuses_writing_into_another_agency(two_agencies, migrated):
     engine = _app_role_engine(migrated)
     try:
         with engine.connect() as conn:
-            conn.execute(sa.text("SELECT set_config('app.agency_id', :a, true)"), {"a": str(kuz)})
-            conn.execute(sa.text("SELECT set_config('app.scope', 'agency', true)"))
+            _push(conn, agency_scope(kuz))
             with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
                 conn.execute(
                     sa.text(
@@ -255,8 +266,7 @@ def test_rls_refuses_writing_into_another_agency(two_agencies, migrated):
                     {"m": mur},
                 )
             conn.rollback()
-            conn.execute(sa.text("SELECT set_config('app.agency_id', :a, true)"), {"a": str(kuz)})
-            conn.execute(sa.text("SELECT set_config('app.scope', 'agency', true)"))
+            _push(conn, agency_scope(kuz))
             updated = conn.execute(
                 sa.text("UPDATE entry SET process_name = 'взлом' WHERE agency_id = :m"), {"m": mur}
             ).rowcount
@@ -275,10 +285,7 @@ def test_project_office_scope_reads_own_region_only(two_agencies, migrated):
     engine = _app_role_engine(migrated)
     try:
         with engine.connect() as conn:
-            conn.execute(sa.text("SELECT set_config('app.scope', 'region', true)"))
-            conn.execute(
-                sa.text("SELECT set_config('app.region_id', :r, true)"), {"r": str(region_id)}
-            )
+            _push(conn, Scope("region", region_id=region_id))
             own = conn.scalar(
                 sa.text("SELECT count(*) FROM entry WHERE agency_id = :a"), {"a": mur_id}
             )
@@ -296,8 +303,6 @@ def test_project_office_scope_reads_own_region_only(two_agencies, migrated):
 
 def test_orm_layer_scopes_queries_without_rls(two_agencies):
     """The application layer alone (as on SQLite) also hides other agencies' rows."""
-    from touchpoints.core.db import agency_scope
-
     app = two_agencies
     with app.app_context():
         with scoped(SYSTEM_SCOPE):
@@ -335,7 +340,9 @@ def test_every_tenant_table_has_forced_rls(migrated):
 
 def test_rls_statements_fail_closed():
     ddl = " ".join(rls_statements("entry"))
-    assert "NULLIF(current_setting('app.agency_id', true), '')::int" in ddl
+    # The scope comes from the verified functions only, never from a bare setting.
+    assert "agency_id = (SELECT app_agency())" in ddl
+    assert "current_setting" not in ddl
     assert "FORCE ROW LEVEL SECURITY" in ddl
 
 
@@ -357,8 +364,6 @@ def test_migration_policies_match_the_models():
 
 def test_project_office_never_reads_drafts(two_agencies, migrated):
     """docs/tenancy.md: nobody sees another agency's drafts, the project office included."""
-    from touchpoints.core.db import Scope
-
     app = two_agencies
     with app.app_context(), scoped(SYSTEM_SCOPE):
         mur = db.session.scalar(sa.select(Agency).where(Agency.slug == "murmansk-tourism"))
@@ -381,10 +386,7 @@ def test_project_office_never_reads_drafts(two_agencies, migrated):
     engine = _app_role_engine(migrated)
     try:
         with engine.connect() as conn:
-            conn.execute(sa.text("SELECT set_config('app.scope', 'region', true)"))
-            conn.execute(
-                sa.text("SELECT set_config('app.region_id', :r, true)"), {"r": str(region_id)}
-            )
+            _push(conn, Scope("region", region_id=region_id))
             drafts = conn.scalar(
                 sa.text("SELECT count(*) FROM entry WHERE status NOT IN ('included', 'excluded')")
             )

@@ -76,7 +76,8 @@ def demo(seeded):
 
 
 def agency_of(slug: str) -> Agency:
-    return db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
+    with scoped(SYSTEM_SCOPE):
+        return db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
 
 
 def viewer_client(app, make_user, login_as, slug: str):

@@ -29,7 +29,7 @@ SEEDS = ("murmansk-tourism", "kuzbass-emergencies")
 
 
 def agency_id_of(app, slug):
-    with app.app_context():
+    with app.app_context(), scoped(SYSTEM_SCOPE):
         return db.session.scalar(sa.select(Agency.id).where(Agency.slug == slug))
 
 
@@ -149,7 +149,7 @@ def assert_form_table(app, agency_id, data):
     document = docx.Document(io.BytesIO(data))
     assert document.sections[0].orientation == WD_ORIENT.LANDSCAPE
     table = document.tables[0]
-    with app.app_context():
+    with app.app_context(), scoped(SYSTEM_SCOPE):
         form = Form(db.session.get(Agency, agency_id).form)
     header = [c.text for c in table.rows[0].cells]
     assert header == ["№", *[c["label"] for c in form.columns]]
@@ -167,7 +167,7 @@ def test_exported_list_imports_back_to_the_same_entries(
 ):
     app = demo_app
     source = agency_id_of(app, slug)
-    with app.app_context():
+    with app.app_context(), scoped(SYSTEM_SCOPE):
         template = db.session.get(Agency, source).form_template
     expected = working(app, source)
     assert len(expected) > 20

@@ -7,8 +7,6 @@ Create Date: 2026-11-23
 
 from alembic import op
 
-from touchpoints.core.db import rls_statements
-
 revision = "a0000000002"
 down_revision = "a0000000001"
 branch_labels = None
@@ -34,6 +32,33 @@ TENANT_TABLES = {
     "version_entry": (True, "true"),
 }
 IMMUTABLE = ("list_version", "version_entry")
+
+_SCOPE = "current_setting('app.scope', true)"
+_AGENCY = "NULLIF(current_setting('app.agency_id', true), '')::int"
+_REGION = "NULLIF(current_setting('app.region_id', true), '')::int"
+
+
+def rls_statements(table, *, public_read=False, region_read="true"):
+    """The policies as this revision wrote them (unsigned settings; a0000000003 replaces them).
+    Frozen here so that the revision keeps doing what it did when the application changes."""
+    own = f"agency_id = {_AGENCY}"
+    read = [own, f"{_SCOPE} = 'all'"]
+    if region_read is not None:
+        read.append(
+            f"({_SCOPE} = 'region' AND ({region_read}) AND agency_id IN "
+            f"(SELECT id FROM agency WHERE region_id = {_REGION}))"
+        )
+    if public_read:
+        read.append(f"{_SCOPE} = 'public'")
+    write = f"{own} OR {_SCOPE} = 'all'"
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS tenant_read ON {table}",
+        f"DROP POLICY IF EXISTS tenant_write ON {table}",
+        f"CREATE POLICY tenant_read ON {table} FOR SELECT USING ({' OR '.join(read)})",
+        f"CREATE POLICY tenant_write ON {table} FOR ALL USING ({write}) WITH CHECK ({write})",
+    ]
 
 
 def upgrade():

@@ -26,6 +26,7 @@ ROOT_DIR = _root_dir()
 INSTANCE_DIR = Path(os.environ.get("TOUCHPOINTS_INSTANCE_DIR", ROOT_DIR / "instance"))
 PREFIX = "TOUCHPOINTS_"
 DEMO_SECRET = "demo-secret-key-not-for-production"
+DEMO_SCOPE_KEY = "demo-scope-key-not-for-production"
 
 
 class ConfigError(RuntimeError):
@@ -110,6 +111,12 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour"),
+        #: Per account (auth/lockout.py): failures before the first lock, and the longest lock.
+        "LOGIN_LOCKOUT_THRESHOLD": env_int("LOGIN_LOCKOUT_THRESHOLD", 5),
+        "LOGIN_LOCKOUT_MAX_SECONDS": env_int("LOGIN_LOCKOUT_MAX_SECONDS", 900),
+        #: Signs the tenant scope handed to PostgreSQL (core/db.py); `flask database
+        #: grant-app-role` stores it where the application's role cannot read it.
+        "SCOPE_KEY": env("SCOPE_KEY", DEMO_SCOPE_KEY if profile != "production" else None),
         #: Requests per client address to the public pages and the API.
         "PUBLIC_RATE_LIMIT": env("PUBLIC_RATE_LIMIT", "600 per minute"),
         "TRUSTED_HOSTS": [h for h in (env("TRUSTED_HOSTS", "") or "").split(",") if h] or None,
@@ -132,7 +139,16 @@ def build_config(profile: str | None = None, **overrides) -> dict:
             "worker_prefetch_multiplier": 1,
             "worker_max_memory_per_child": env_int("WORKER_MAX_MEMORY_KB", 600_000),
             "task_time_limit": env_int("TASK_TIME_LIMIT", 600),
-            "broker_transport_options": {"visibility_timeout": 3600},
+            # A message a killed worker took is given back after this many seconds (Redis has
+            # no other way to know), so it must be short for a job to finish within a minute
+            # of the kill. Longer tasks may then run twice: every task is idempotent and
+            # claims its row (orders/lease.py, mail.service.claim). Countdowns stay below it.
+            "broker_transport_options": {
+                "visibility_timeout": env_int("VISIBILITY_TIMEOUT", 30),
+                # Look for such messages every 5 s (kombu's default scans every 100 s).
+                "unacked_restore_interval": 5,
+                "unacked_restore_throttle": 1,
+            },
             "timezone": "UTC",
             "enable_utc": True,
         },
@@ -148,6 +164,12 @@ def validate(cfg: dict) -> None:
     problems = []
     if not cfg.get("SECRET_KEY") or cfg["SECRET_KEY"] == DEMO_SECRET or len(cfg["SECRET_KEY"]) < 32:
         problems.append("TOUCHPOINTS_SECRET_KEY не задан, короче 32 символов или демонстрационный")
+    key = cfg.get("SCOPE_KEY")
+    if not key or key == DEMO_SCOPE_KEY or len(key) < 32 or key == cfg.get("SECRET_KEY"):
+        problems.append(
+            "TOUCHPOINTS_SCOPE_KEY не задан, короче 32 символов, демонстрационный "
+            "или совпадает с TOUCHPOINTS_SECRET_KEY"
+        )
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         problems.append(
             "TOUCHPOINTS_DATABASE_URL указывает на SQLite; в эксплуатации нужна PostgreSQL"

@@ -2,7 +2,7 @@
 
 from touchpoints.api.models import ApiToken
 from touchpoints.audit.models import AuditEvent
-from touchpoints.auth.models import User
+from touchpoints.auth.models import LoginSession, User
 from touchpoints.calendar.models import CalendarOverride  # noqa: F401
 from touchpoints.deadlines.models import Deadline, Publication, Reconfirmation  # noqa: F401
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
@@ -28,6 +28,7 @@ __all__ = [
     "FormTemplate",
     "ImportSession",
     "ListVersion",
+    "LoginSession",
     "MailMessage",
     "OrderDocument",
     "PublishedFile",

@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from touchpoints.core.db import SYSTEM_SCOPE, scoped
+from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
 from touchpoints.mail import service
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,8 @@ def deliver(message_id: int) -> str:
 @shared_task(name="workers.tasks.mail.sweep")
 def sweep() -> int:
     with scoped(SYSTEM_SCOPE):
+        if service.wake_if_server_answers():
+            db.session.commit()
         ids = service.due_message_ids()
     for message_id in ids:
         deliver.delay(message_id)

@@ -4,9 +4,15 @@ process exits: run it on workers with worker_max_memory_per_child and a task_tim
 from celery import shared_task
 
 from touchpoints.orders import claim
+from touchpoints.orders.lease import RENDER_LEASE
 
 
-@shared_task(name="workers.tasks.orders.render")
-def render(agency_id: int, document_id: int) -> str:
-    # Idempotent: a stored PDF is not rendered again, a claimed one is left to its worker.
-    return claim.render_document(agency_id, document_id)
+@shared_task(name="workers.tasks.orders.render", bind=True, max_retries=90)
+def render(self, agency_id: int, document_id: int) -> str:
+    # Idempotent: a stored PDF is not rendered again, a claimed one is left to its worker. A
+    # claim may belong to a worker that was killed: come back when its lease has run out
+    # (orders/lease.py) rather than give up, so the document never stays "rendering".
+    result = claim.render_document(agency_id, document_id)
+    if result == "busy":
+        raise self.retry(countdown=RENDER_LEASE.total_seconds() / 2)
+    return result

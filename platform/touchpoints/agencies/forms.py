@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, Optional, Regexp
 
+from touchpoints.core.forms import BaseForm
 
-class AgencyForm(FlaskForm):
+
+class AgencyForm(BaseForm):
     slug = StringField(
         "Краткий латинский код (для адресов)",
         validators=[

@@ -14,10 +14,10 @@ from touchpoints.auth.models import User
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.access import current_agency, get_agency_or_404, permission_required
 from touchpoints.core.db import db
+from touchpoints.core.safety import spreadsheet_text
 from touchpoints.core.web import Page, ru_datetime, viewer_timezone
 from touchpoints.regions.models import Agency, FormTemplate, Region
 from touchpoints.tenants.form import Form
-from touchpoints.transfer.export import csv_safe
 
 bp = Blueprint("agencies", __name__)
 
@@ -118,7 +118,7 @@ def audit_export():
     for e in events:
         lines = describe.changes(e, ctx)
         writer.writerow(
-            csv_safe(cell)
+            spreadsheet_text(cell)
             for cell in [
                 ru_datetime(e.at, tz),
                 audit_labels.actor_label(e),

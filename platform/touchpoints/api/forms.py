@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from touchpoints.core.forms import BaseForm
 
-class TokenForm(FlaskForm):
+
+class TokenForm(BaseForm):
     name = StringField(
         "Назначение токена",
         validators=[

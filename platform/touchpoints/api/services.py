@@ -12,7 +12,7 @@ from touchpoints.api.models import ApiToken, hash_token, new_raw_token
 from touchpoints.audit import service as audit
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
-from touchpoints.core.db import SYSTEM_SCOPE, Scope, db, scoped, utcnow
+from touchpoints.core.db import SYSTEM_SCOPE, Scope, db, scoped, set_scope, utcnow
 from touchpoints.lists.models import Entry, EntryKind, EntryStatus
 from touchpoints.regions.models import Agency, Region
 
@@ -93,27 +93,57 @@ def revoke(token: ApiToken, user: User) -> None:
 
 
 def authenticate(raw: str) -> ApiToken | None:
-    """The active token with this value whose owner may still use it; None otherwise."""
+    """The active token with this value whose owner may still use it; None otherwise.
+
+    Found through ``api_token_lookup()`` on PostgreSQL (tokens are under row-level security and
+    no scope is known yet), then loaded in the token's own scope."""
     if not raw or len(raw) > 200:
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
-    if token is None or token.revoked_at is not None:
+    found = _lookup(hash_token(raw))
+    if found is None:
         return None
-    owner = token.owner
-    if owner is None or not owner.active:
+    token_id, scope, region_id, revoked, owner_active, owner_role, owner_region = found
+    if revoked or not owner_active:
         return None
-    role = owner.role_enum
-    if role is Role.OFFICE:
+    if owner_role == Role.OFFICE:
         # An office moved to another region loses its old region's tokens.
-        if token.scope != "region" or token.region_id != owner.region_id:
+        if scope != "region" or region_id != owner_region:
             return None
-    elif role is not Role.ADMIN:
+    elif owner_role != Role.ADMIN:
+        return None
+    set_scope(Scope("region", region_id=region_id) if scope == "region" else SYSTEM_SCOPE)
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
         token.last_used_at = now
         db.session.commit()
     return token
+
+
+def _lookup(token_hash: str):
+    if db.session.get_bind().dialect.name == "postgresql":
+        return db.session.execute(
+            sa.text(
+                "SELECT id, scope, region_id, revoked, owner_active, owner_role, owner_region_id "
+                "FROM api_token_lookup(:h)"
+            ),
+            {"h": token_hash},
+        ).first()
+    return db.session.execute(
+        sa.select(
+            ApiToken.id,
+            ApiToken.scope,
+            ApiToken.region_id,
+            ApiToken.revoked_at.is_not(None),
+            User.active,
+            User.role,
+            User.region_id,
+        )
+        .join(User, User.id == ApiToken.owner_id)
+        .where(ApiToken.token_hash == token_hash)
+    ).first()
 
 
 def scope_of(token: ApiToken) -> Scope:

@@ -1,18 +1,19 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from touchpoints.core.forms import BaseForm
 
 MIN_PASSWORD = 10
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField("Электронная почта", validators=[DataRequired("Укажите электронную почту")])
     password = PasswordField("Пароль", validators=[DataRequired("Введите пароль")])
     remember = BooleanField("Запомнить меня на этом компьютере")
     next = StringField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current = PasswordField("Текущий пароль", validators=[DataRequired("Введите текущий пароль")])
     new = PasswordField(
         "Новый пароль",

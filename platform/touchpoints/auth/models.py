@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import secrets
 from datetime import datetime
 
@@ -28,13 +29,20 @@ def burn_password_check(password: str) -> None:
         _hasher.verify(_DUMMY_HASH, password)
 
 
-def _new_token() -> str:
-    return secrets.token_urlsafe(24)
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_session_token(raw: str) -> str:
+    # 256 random bits: a fast hash suffices; only the hash is stored (a database read or a
+    # backup does not yield a usable cookie).
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 class User(UserMixin, db.Model):
-    """A person. Not under row-level security: logging in must find a user by e-mail before any
-    agency is known. The application scopes every user listing to the agency or region."""
+    """A person. Under row-level security like everything else: login finds a person through
+    ``auth_login_lookup()``, a session through ``auth_session_lookup()`` (auth/sessions.py);
+    other reads see their agency's or region's people only."""
 
     __tablename__ = "user_account"
     __table_args__ = (
@@ -56,8 +64,6 @@ class User(UserMixin, db.Model):
     region_id: Mapped[int | None] = mapped_column(sa.ForeignKey("region.id"), index=True)
     #: Editors prepare entries of this subdivision only.
     subdivision_id: Mapped[int | None] = mapped_column(sa.ForeignKey("subdivision.id"))
-    #: Flask-Login's alternative id: a new one on password change ends every old session.
-    session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=_new_token)
     #: Demo accounts may log in with the demo password in the demo configuration only.
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -67,8 +73,11 @@ class User(UserMixin, db.Model):
     region: Mapped[Region | None] = relationship()
     subdivision: Mapped[Subdivision | None] = relationship()
 
-    # Flask-Login
-    def get_id(self) -> str:
+    #: The raw token of the session this object was loaded for (never stored; see LoginSession).
+    session_token = None
+
+    # Flask-Login: the session cookie carries the session's token, not the user's id.
+    def get_id(self) -> str | None:
         return self.session_token
 
     @property
@@ -88,7 +97,6 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = _hasher.hash(password)
-        self.session_token = _new_token()
 
     def check_password(self, password: str) -> bool:
         if self.is_demo and password == DEMO_PASSWORD:
@@ -105,3 +113,18 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. Logging out deletes it, so a saved cookie stops working; a new
+    password or a disabled account deletes them all."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    #: SHA-256 (hex) of the token in the cookie.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

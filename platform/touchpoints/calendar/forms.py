@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from touchpoints.core.forms import BaseForm
 
-class OverrideForm(FlaskForm):
+
+class OverrideForm(BaseForm):
     day = DateField("Дата", validators=[DataRequired("Укажите дату")])
     is_working = RadioField(
         "Что это за день",

@@ -19,12 +19,17 @@ from touchpoints.core.db import NO_SCOPE, SYSTEM_SCOPE, Scope, agency_scope, db,
 def scope_for(user) -> Scope:
     if user is None or not user.is_authenticated:
         return NO_SCOPE
-    role = user.role_enum
-    if role is Role.ADMIN:
+    return scope_of_role(user.role, user.agency_id, user.region_id)
+
+
+def scope_of_role(role: str, agency_id: int | None, region_id: int | None) -> Scope:
+    if role == Role.ADMIN:
         return SYSTEM_SCOPE
-    if role is Role.OFFICE:
-        return Scope("region", region_id=user.region_id)
-    return agency_scope(user.agency_id)
+    if role == Role.OFFICE:
+        return Scope("region", region_id=region_id)
+    if agency_id is None:
+        return NO_SCOPE
+    return agency_scope(agency_id)
 
 
 def apply_user_scope() -> None:

@@ -8,11 +8,17 @@ from flask.cli import AppGroup
 database_cli = AppGroup("database", help="Роли и права PostgreSQL для приложения.")
 
 
-def grant_app_role(engine: sa.Engine, role: str, password: str | None = None) -> None:
+def grant_app_role(
+    engine: sa.Engine, role: str, password: str | None = None, *, scope_key: str
+) -> None:
     """Create (if needed) the role the application connects as: no ownership, no BYPASSRLS, so
-    forced row-level security applies to it. Run as the owner, after migrations."""
+    forced row-level security applies to it; store the key that signs its scopes where it
+    cannot read it (``app_private``). Run as the owner, after migrations."""
     quoted = engine.dialect.identifier_preparer.quote(role)
     with engine.begin() as conn:
+        owner = conn.scalar(sa.text("SELECT current_user"))
+        if owner == role:
+            raise click.ClickException("Роль приложения не может быть владельцем базы.")
         exists = conn.scalar(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role})
         if not exists:
             conn.execute(sa.text(f"CREATE ROLE {quoted} LOGIN NOSUPERUSER NOBYPASSRLS"))
@@ -25,8 +31,16 @@ def grant_app_role(engine: sa.Engine, role: str, password: str | None = None) ->
             )
         )
         conn.execute(sa.text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
-        # Alembic's own table is the owner's business.
+        # Alembic's own table is the owner's business, and so is the scope key.
         conn.execute(sa.text(f"REVOKE ALL ON alembic_version FROM {quoted}"))
+        conn.execute(sa.text(f"REVOKE ALL ON SCHEMA app_private FROM {quoted}"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO app_private.scope_key (id, key) VALUES (1, convert_to(:k, 'UTF8')) "
+                "ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key"
+            ),
+            {"k": scope_key},
+        )
 
 
 @database_cli.command("grant-app-role")
@@ -41,5 +55,5 @@ def grant_app_role_command(role: str, password: str | None) -> None:
     engine = sa.create_engine(url)
     if engine.dialect.name != "postgresql":
         raise click.ClickException("Роли нужны только для PostgreSQL.")
-    grant_app_role(engine, role, password)
+    grant_app_role(engine, role, password, scope_key=current_app.config["SCOPE_KEY"])
     click.echo(f"Роль {role}: права выданы.")

@@ -5,7 +5,11 @@ Tenant isolation has two layers (DESIGN.md, "Tenant isolation"):
 1. the application: :func:`_scope_orm_queries` adds ``agency_id`` criteria to every ORM query of a
    :class:`TenantMixin` model, from the scope of the current request or job;
 2. the database: on PostgreSQL, every tenant table has a forced row-level security policy, and the
-   same scope is handed to PostgreSQL per transaction with ``set_config(..., true)``.
+   same scope is handed to PostgreSQL per transaction with ``set_config(..., true)``, signed with
+   a key the application's database role cannot read (``TOUCHPOINTS_SCOPE_KEY``): the policies
+   believe a scope only if its signature is right (``app_scope()`` in the migration
+   a0000000003), so SQL run as the application role cannot widen its own scope.
+   docs/security.md has the threat model.
 
 A scope is explicit. Nothing is visible without one (fail closed). Cross-agency readers (the
 project office, reminder scans, the operator) get a named scope, never a disabled policy.
@@ -16,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import hashlib
+import hmac
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -140,7 +146,7 @@ def set_scope(scope: Scope, *, push: bool = True) -> None:
     session = db.session()
     if session.in_transaction():
         # Mid-transaction: the after_begin listener has already run for this connection.
-        _push_scope(session.connection(), scope)
+        push_scope(session.connection(), scope)
 
 
 @contextlib.contextmanager
@@ -157,19 +163,44 @@ def agency_scope(agency_id: int) -> Scope:
     return Scope("agency", agency_id=agency_id)
 
 
-def _push_scope(connection: sa.Connection, scope: Scope) -> None:
+def scope_signature(key: str, scope: Scope, backend_pid: int) -> str:
+    """HMAC-SHA256 of the scope, bound to one server process: PostgreSQL's ``app_scope_valid()``
+    computes the same over the settings and ``pg_backend_pid()``, so a signature seen once
+    cannot be replayed on another connection."""
+    message = "|".join(
+        (
+            scope.kind,
+            "" if scope.agency_id is None else str(scope.agency_id),
+            "" if scope.region_id is None else str(scope.region_id),
+            str(backend_pid),
+        )
+    )
+    return hmac.new(key.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _scope_key() -> str:
+    from flask import current_app
+
+    return current_app.config["SCOPE_KEY"]
+
+
+def push_scope(connection: sa.Connection, scope: Scope, key: str | None = None) -> None:
+    """Hand ``scope`` to PostgreSQL for the current transaction (signed); nothing on SQLite."""
     if connection.dialect.name != "postgresql":
         return
+    pid = connection.connection.dbapi_connection.info.backend_pid
     connection.execute(
         sa.text(
             "SELECT set_config('app.scope', :kind, true), "
             "set_config('app.agency_id', :agency, true), "
-            "set_config('app.region_id', :region, true)"
+            "set_config('app.region_id', :region, true), "
+            "set_config('app.scope_sig', :sig, true)"
         ),
         {
             "kind": scope.kind,
             "agency": "" if scope.agency_id is None else str(scope.agency_id),
             "region": "" if scope.region_id is None else str(scope.region_id),
+            "sig": scope_signature(key or _scope_key(), scope, pid),
         },
     )
 
@@ -182,7 +213,7 @@ def _after_begin(session, transaction, connection):
     # policies read as "no scope": nothing to send for NO_SCOPE.
     scope = _current.get()
     if scope != NO_SCOPE:
-        _push_scope(connection, scope)
+        push_scope(connection, scope)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -248,9 +279,11 @@ def _private_tenant_classes() -> list[type]:
 
 # --------------------------------------------------------------------------- RLS DDL
 
-APP_SCOPE = "current_setting('app.scope', true)"
-APP_AGENCY = "NULLIF(current_setting('app.agency_id', true), '')::int"
-APP_REGION = "NULLIF(current_setting('app.region_id', true), '')::int"
+# The verified scope (SECURITY DEFINER functions of the migration a0000000003). Wrapped in a
+# sub-select so that PostgreSQL computes each once per query (an InitPlan), not once per row.
+APP_SCOPE = "(SELECT app_scope())"
+APP_AGENCY = "(SELECT app_agency())"
+APP_REGION = "(SELECT app_region())"
 
 
 def rls_statements(
@@ -260,7 +293,8 @@ def rls_statements(
 
     Writes need the row's own agency (or the operator's ``all`` scope); reads may also come from
     the project office of the agency's region (limited by ``region_read``, None: not at all),
-    and for public tables from the public pages.
+    and for public tables from the public pages. Every scope value comes from the verified
+    functions: a scope the application role set by hand reads as no scope at all.
     """
     own = f"agency_id = {APP_AGENCY}"
     read = [own, f"{APP_SCOPE} = 'all'"]
@@ -272,12 +306,17 @@ def rls_statements(
     if public_read:
         read.append(f"{APP_SCOPE} = 'public'")
     write = f"{own} OR {APP_SCOPE} = 'all'"
+    return policy_statements(table, " OR ".join(read), write)
+
+
+def policy_statements(table: str, read: str, write: str) -> list[str]:
+    """Forced RLS on ``table`` with one read and one write policy (SQL conditions)."""
     return [
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
         f"DROP POLICY IF EXISTS tenant_read ON {table}",
         f"DROP POLICY IF EXISTS tenant_write ON {table}",
-        f"CREATE POLICY tenant_read ON {table} FOR SELECT USING ({' OR '.join(read)})",
+        f"CREATE POLICY tenant_read ON {table} FOR SELECT USING ({read})",
         f"CREATE POLICY tenant_write ON {table} FOR ALL USING ({write}) WITH CHECK ({write})",
     ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import sqlalchemy as sa
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -13,6 +13,7 @@ from touchpoints.auth.roles import Permission, Role
 from touchpoints.core import text
 from touchpoints.core.access import apply_user_scope
 from touchpoints.core.db import NO_SCOPE, db, set_scope
+from touchpoints.core.safety import has_forbidden_controls, neutralise_bidi
 from touchpoints.extensions import login_manager
 
 ERROR_TITLES = {
@@ -26,7 +27,8 @@ ERROR_TITLES = {
     500: "Внутренняя ошибка",
 }
 ERROR_TEXTS = {
-    400: "Запрос не удалось обработать. Вернитесь назад и попробуйте ещё раз.",
+    400: "Запрос не удалось обработать: в нём недопустимые данные или символы. "
+    "Вернитесь назад и попробуйте ещё раз.",
     403: "У вашей роли нет прав на это действие.",
     404: "Такой страницы нет или она вам недоступна.",
     405: "Это действие нельзя выполнить таким способом.",
@@ -43,14 +45,44 @@ def wants_json() -> bool:
 def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(token: str):
+        from touchpoints.auth import sessions
         from touchpoints.auth.models import User
 
+        identity = sessions.find_for_session(token)
+        if identity is None:
+            return None
+        # The person's own scope first: under row-level security their row is visible in it.
+        set_scope(identity.scope)
         # Agency and region come along: every page's header shows them.
-        return db.session.scalar(
+        user = db.session.scalar(
             sa.select(User)
-            .where(User.session_token == token, User.active)
+            .where(User.id == identity.id)
             .options(sa.orm.joinedload(User.agency), sa.orm.joinedload(User.region))
         )
+        if user is not None:
+            user.session_token = token
+        return user
+
+    @app.before_request
+    def _refuse_control_characters():
+        # One check for every route: a NUL or another control character in the path, the
+        # query string, a form field or an upload's name is a 400 here, never a database error
+        # later. Form text that gets through is also cleaned by core.forms.BaseForm.
+        if has_forbidden_controls(request.path) or any(
+            has_forbidden_controls(k) or has_forbidden_controls(v)
+            for k, v in request.args.items(multi=True)
+        ):
+            abort(400)
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            for key, value in request.form.items(multi=True):
+                if has_forbidden_controls(key) or has_forbidden_controls(value, url=False):
+                    abort(400)
+            for key, upload in request.files.items(multi=True):
+                if has_forbidden_controls(key) or has_forbidden_controls(upload.filename or ""):
+                    abort(400)
 
     @app.before_request
     def _scope():
@@ -115,6 +147,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["audit_action"] = audit_labels.action_label
     app.jinja_env.filters["audit_object"] = audit_labels.object_label
     app.jinja_env.filters["audit_actor"] = audit_labels.actor_label
+    # Every value a template prints (pages, the order PDF, the dashboard PDF) loses bidi
+    # controls: U+202E would print stored text reversed.
+    app.jinja_env.finalize = neutralise_bidi
     app.jinja_env.filters["ru_datetime"] = ru_datetime
     app.jinja_env.filters["ru_datetime_zone"] = ru_datetime_zone
     app.jinja_env.globals["page_url"] = page_url

@@ -10,6 +10,7 @@ from openpyxl.utils import get_column_letter
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
+from touchpoints.core.safety import append_row
 from touchpoints.core.text import date_short
 from touchpoints.dashboard.services import AgencyRow, Dashboard
 
@@ -71,32 +72,34 @@ def xlsx(region, board: Dashboard, rows: list[AgencyRow], heat: list[list]) -> b
 
     ws = wb.active
     ws.title = "Сводка"
-    ws.append(
-        [f"Сводка по органам власти: {region.name}", None, None, f"на {date_short(board.today)}"]
+    append_row(
+        ws,
+        [f"Сводка по органам власти: {region.name}", None, None, f"на {date_short(board.today)}"],
     )
     ws["A1"].font = Font(bold=True, size=13)
     h = board.headline
-    ws.append(["Органов власти", h.agencies])
-    ws.append(["С утверждённым перечнем", h.approved])
-    ws.append(["Размещено в срок", h.on_time if h.on_time is not None else NO_DATA])
-    ws.append(["Просрочено размещение", h.overdue if h.overdue is not None else NO_DATA])
-    ws.append(["Точек взаимодействия в регионе", h.touchpoints])
-    ws.append(
+    append_row(ws, ["Органов власти", h.agencies])
+    append_row(ws, ["С утверждённым перечнем", h.approved])
+    append_row(ws, ["Размещено в срок", h.on_time if h.on_time is not None else NO_DATA])
+    append_row(ws, ["Просрочено размещение", h.overdue if h.overdue is not None else NO_DATA])
+    append_row(ws, ["Точек взаимодействия в регионе", h.touchpoints])
+    append_row(
+        ws,
         [
             "Средняя доля цифровых",
             round(h.average_digital_share, 4) if h.average_digital_share is not None else None,
-        ]
+        ],
     )
     ws.cell(row=7, column=2).number_format = "0%"
-    ws.append([])
+    append_row(ws, [])
     header_row = ws.max_row + 1
-    ws.append([c for c, _ in COLUMNS])
+    append_row(ws, [c for c, _ in COLUMNS])
     for i, (_, width) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=header_row, column=i)
         cell.font, cell.fill, cell.alignment = bold, head_fill, wrap
         ws.column_dimensions[get_column_letter(i)].width = width
     for r in rows:
-        ws.append(row_values(r))
+        append_row(ws, row_values(r))
         n = ws.max_row
         ws.cell(row=n, column=4).number_format = "DD.MM.YYYY"
         ws.cell(row=n, column=9).number_format = "0%"
@@ -106,30 +109,30 @@ def xlsx(region, board: Dashboard, rows: list[AgencyRow], heat: list[list]) -> b
 
     areas = board.catalogue["activity_areas"]
     hm = wb.create_sheet("Направления")
-    hm.append(["Орган власти", *[a["name"] for a in areas]])
+    append_row(hm, ["Орган власти", *[a["name"] for a in areas]])
     for cell in hm[1]:
         cell.font, cell.fill, cell.alignment = bold, head_fill, wrap
     hm.column_dimensions["A"].width = 44
     for j in range(len(areas)):
         hm.column_dimensions[get_column_letter(j + 2)].width = 18
     for r, values in zip(rows, heat, strict=True):
-        hm.append([r.full_name, *["не осуществляется" if v is None else v for v in values]])
+        append_row(hm, [r.full_name, *["не осуществляется" if v is None else v for v in values]])
 
     taxonomy = board.used_taxonomy()
     ch = wb.create_sheet("Каналы")
-    ch.append(["Орган власти", *[t["name"] for t in taxonomy]])
+    append_row(ch, ["Орган власти", *[t["name"] for t in taxonomy]])
     for cell in ch[1]:
         cell.font, cell.fill, cell.alignment = bold, head_fill, wrap
     ch.column_dimensions["A"].width = 44
     for r in rows:
-        ch.append([r.full_name, *[r.taxonomy.get(t["code"], 0) for t in taxonomy]])
+        append_row(ch, [r.full_name, *[r.taxonomy.get(t["code"], 0) for t in taxonomy]])
 
     tl = wb.create_sheet("По месяцам")
-    tl.append(["Месяц", "Изменений перечней", "Утверждено редакций"])
+    append_row(tl, ["Месяц", "Изменений перечней", "Утверждено редакций"])
     for cell in tl[1]:
         cell.font, cell.fill = bold, head_fill
     for month, changes, approvals in board.timeline:
-        tl.append([f"{month[5:7]}.{month[:4]}", changes, approvals])
+        append_row(tl, [f"{month[5:7]}.{month[:4]}", changes, approvals])
 
     buf = io.BytesIO()
     wb.save(buf)

@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, Optional
 
+from touchpoints.core.forms import BaseForm
 
-class PublicationForm(FlaskForm):
+
+class PublicationForm(BaseForm):
     published_on = DateField("Дата размещения", validators=[DataRequired("Укажите дату")])
     url = StringField(
         "Адрес страницы на сайте",
@@ -16,7 +17,7 @@ class PublicationForm(FlaskForm):
     )
 
 
-class ReconfirmForm(FlaskForm):
+class ReconfirmForm(BaseForm):
     subdivision_id = HiddenField(validators=[DataRequired()])
     comment = TextAreaField(
         "Комментарий", validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")]

@@ -17,11 +17,13 @@ def check_command(slug: str) -> None:
     """Проверить рабочий перечень организации SLUG на соответствие порядку (код 1 при ошибках)."""
     import sqlalchemy as sa
 
-    from touchpoints.core.db import agency_scope, db, scoped
+    from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
     from touchpoints.lists.compliance import check
     from touchpoints.regions.models import Agency
 
-    agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
+    # The operator names any agency: found in the system scope, then worked on in its own.
+    with scoped(SYSTEM_SCOPE):
+        agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
     if agency is None:
         raise click.ClickException(f"Организация {slug!r} не найдена.")
     with scoped(agency_scope(agency.id)):

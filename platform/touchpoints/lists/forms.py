@@ -3,7 +3,6 @@ and catalogues (docs/list-kernel.md)."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FloatField,
@@ -18,12 +17,17 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from touchpoints.core.forms import BaseForm
 from touchpoints.lists.labels import CHANNEL_CHOICES, CHANNEL_KINDS, CLIENT_CHOICES, FIELD_LABELS
 from touchpoints.lists.models import COMMON_FIELDS
 from touchpoints.lists.services import NORM_FIELDS
 from touchpoints.tenants.form import Form
 
 CUSTOM = ""  # the "typed by hand" choice of the touchpoint select
+#: Upper bounds of the norms (the columns hold up to 9999.99 hours and any integer).
+HOURS_MAX = 8760
+MINUTES_MAX = 1440
+TRANSFERS_MAX = 100
 
 HINTS = {
     "touchpoint_code": "Выберите точку из справочника или введите свою ниже.",
@@ -56,7 +60,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class EntryFormBase(FlaskForm):
+class EntryFormBase(BaseForm):
     revision = HiddenField()
 
     #: [(section title, [field names])], filled per form definition.
@@ -209,22 +213,34 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
             + [(s.id, s.name) for s in subdivisions if s.active],
             validators=[InputRequired("Выберите подразделение")] if sub_required else [Optional()],
         )
-    number = [Optional(), NumberRange(min=0, message="Не может быть отрицательным")]
+
+    def number(most: int, message: str):
+        # Within the column (Numeric(6, 2) hours; integer minutes) and within reason.
+        return [
+            Optional(),
+            NumberRange(min=0, message="Не может быть отрицательным"),
+            NumberRange(max=most, message=message),
+        ]
+
     attrs["response_hours_mentions"] = FloatField(
         labels["response_hours_mentions"],
-        validators=number,
+        validators=number(HOURS_MAX, f"Не больше {HOURS_MAX} часов (это год)"),
         description=HINTS["response_hours_mentions"],
     )
     attrs["response_hours_requests"] = FloatField(
         labels["response_hours_requests"],
-        validators=number,
+        validators=number(HOURS_MAX, f"Не больше {HOURS_MAX} часов (это год)"),
         description=HINTS["response_hours_requests"],
     )
     attrs["max_transfers"] = IntegerField(
-        labels["max_transfers"], validators=number, description=HINTS["max_transfers"]
+        labels["max_transfers"],
+        validators=number(TRANSFERS_MAX, f"Не больше {TRANSFERS_MAX} переключений"),
+        description=HINTS["max_transfers"],
     )
     attrs["waiting_minutes"] = IntegerField(
-        labels["waiting_minutes"], validators=number, description=HINTS["waiting_minutes"]
+        labels["waiting_minutes"],
+        validators=number(MINUTES_MAX, f"Не больше {MINUTES_MAX} минут (это сутки)"),
+        description=HINTS["waiting_minutes"],
     )
     for column in form.extra_columns:
         attrs[f"extra__{column['key']}"] = TextAreaField(
@@ -312,7 +328,7 @@ def initial_values(entry, form: Form) -> dict:
     return data
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(BaseForm):
     comment = TextAreaField(
         "Что нужно исправить",
         validators=[
@@ -322,14 +338,14 @@ class ReturnForm(FlaskForm):
     )
 
 
-class ReviewCommentForm(FlaskForm):
+class ReviewCommentForm(BaseForm):
     comment = TextAreaField(
         "Комментарий (необязательно)",
         validators=[Optional(), Length(max=4000, message="Не длиннее 4000 символов")],
     )
 
 
-class ExclusionForm(FlaskForm):
+class ExclusionForm(BaseForm):
     reason = TextAreaField(
         "Причина исключения",
         validators=[
@@ -340,7 +356,7 @@ class ExclusionForm(FlaskForm):
     )
 
 
-class AreaStatusForm(FlaskForm):
+class AreaStatusForm(BaseForm):
     area_code = HiddenField(validators=[DataRequired()])
     not_performed = HiddenField(default="1")
     reason = TextAreaField(
@@ -349,7 +365,7 @@ class AreaStatusForm(FlaskForm):
     )
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(BaseForm):
     order_number = StringField(
         "Номер приказа",
         validators=[

@@ -22,10 +22,13 @@ from touchpoints.mail.models import MailMessage
 
 log = logging.getLogger(__name__)
 DELIVER_TASK = "workers.tasks.mail.deliver"
-#: Backoff between attempts, minutes; the last value repeats.
-BACKOFF_MINUTES = (1, 5, 15, 60, 180)
-#: A claim older than this is considered abandoned by a dead worker.
-STALE_CLAIM = timedelta(minutes=10)
+#: Backoff between attempts, minutes; the last value repeats. Capped low: besides, the sweep
+#: asks the server every minute and brings waiting mail forward as soon as it answers
+#: (``wake_if_server_answers``), so an outage delays mail by about a minute past its end.
+BACKOFF_MINUTES = (1, 2, 3, 5)
+#: A claim older than this is considered abandoned by a dead worker: longer than one send
+#: can take (connect and send, each within MAIL_TIMEOUT), short enough to resend soon.
+STALE_CLAIM = timedelta(seconds=45)
 
 
 def queue_mail(
@@ -85,6 +88,32 @@ def deliver(message_id: int) -> str:
     msg.last_error = None
     db.session.commit()
     return "sent"
+
+
+def wake_if_server_answers() -> int:
+    """If mail is waiting for a later attempt and the SMTP server answers now, make it due now.
+    Returns how many messages were brought forward."""
+    now = utcnow()
+    waiting = db.session.scalar(
+        sa.select(sa.func.count(MailMessage.id)).where(
+            MailMessage.status == "queued", MailMessage.next_attempt_at > now
+        )
+    )
+    if not waiting or current_app.config["MAIL_BACKEND"] != "smtp":
+        return 0
+    cfg = current_app.config
+    try:
+        with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=5) as smtp:
+            smtp.noop()
+    except (OSError, smtplib.SMTPException):
+        return 0
+    woken = db.session.execute(
+        sa.update(MailMessage)
+        .where(MailMessage.status == "queued", MailMessage.next_attempt_at > now)
+        .values(next_attempt_at=now)
+    ).rowcount
+    log.info("mail server answers again: %s waiting messages are due now", woken)
+    return woken
 
 
 def due_message_ids(limit: int = 500) -> list[int]:

@@ -1,21 +1,21 @@
 """The rendering task's body: claim a stored document, render it, keep the PDF (issue 4).
 
-Idempotent and safe with a killed worker: a document is claimed by one conditional UPDATE, a
-claim older than the task's time limit is taken over, a ready document is left alone.
+Idempotent and safe with a killed worker: a document is claimed by one conditional UPDATE with a
+lease the rendering worker renews (orders/lease.py), an expired claim is taken over, a ready
+document is left alone.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from touchpoints.core.db import agency_scope, db, scoped, utcnow
 from touchpoints.lists.models import ListVersion
 from touchpoints.orders.document import OrderError, default_with_changes
+from touchpoints.orders.lease import RENDER_LEASE, LeaseKeeper
 from touchpoints.orders.models import DocumentStatus, OrderDocument
 from touchpoints.orders.rendering import render_order
 from touchpoints.orders.storage import find_document, version_key
@@ -34,7 +34,7 @@ def render_document(agency_id: int, document_id: int) -> str:
         if doc.ready:
             return "ready"
         now = utcnow()
-        limit = timedelta(seconds=current_app.config["CELERY"].get("task_time_limit", 600) + 60)
+        limit = RENDER_LEASE
         claimed = db.session.execute(
             sa.update(OrderDocument)
             .where(
@@ -60,13 +60,14 @@ def render_document(agency_id: int, document_id: int) -> str:
         db.session.refresh(doc)
         agency = db.session.get(Agency, agency_id)
         try:
-            if doc.draft:
-                rendered = render_order(agency, None)
-                # The list may have changed since the request: the key says what was asked for,
-                # so a draft that no longer matches is simply not found by the next request.
-            else:
-                version = db.session.get(ListVersion, doc.version_id)
-                rendered = render_order(agency, version, doc.with_changes)
+            with LeaseKeeper(agency_id, document_id):
+                if doc.draft:
+                    rendered = render_order(agency, None)
+                    # The list may have changed since the request: the key says what was asked
+                    # for, so a draft that no longer matches is simply not found next time.
+                else:
+                    version = db.session.get(ListVersion, doc.version_id)
+                    rendered = render_order(agency, version, doc.with_changes)
         except OrderError as exc:
             return _fail(doc, str(exc))
         except Exception:

@@ -23,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from touchpoints.config import ROOT_DIR
 from touchpoints.core import text
+from touchpoints.core.safety import neutralise_bidi
 from touchpoints.lists.models import ListVersion
 from touchpoints.orders.document import OrderData, OrderError, order_context
 from touchpoints.regions.models import Agency
@@ -75,6 +76,8 @@ def template_environment(slug: str, tenants_dir: Path | None = None) -> Sandboxe
                 undefined=jinja2.StrictUndefined,
                 trim_blocks=True,
                 lstrip_blocks=True,
+                # Text typed with U+202E and kin must not print reversed in the order.
+                finalize=neutralise_bidi,
             )
             text.register_filters(env)
             _environments[key] = env

@@ -26,6 +26,7 @@ from touchpoints.core.text import date_short
 from touchpoints.lists.models import ListVersion
 from touchpoints.lists.services import working_entries
 from touchpoints.orders.document import OrderError, default_with_changes, order_context
+from touchpoints.orders.lease import RENDER_LEASE
 from touchpoints.orders.models import DocumentStatus, OrderDocument
 from touchpoints.orders.rendering import template_sources_digest
 from touchpoints.regions.models import Agency
@@ -67,9 +68,13 @@ def find_document(agency_id: int, key: str) -> OrderDocument | None:
 
 def _stale(doc: OrderDocument) -> bool:
     """A queued or claimed rendering that no worker can still be doing (it died or was lost)."""
-    limit = current_app.config["CELERY"].get("task_time_limit", 600) + 60
-    since = doc.started_at if doc.status == DocumentStatus.RENDERING.value else doc.requested_at
-    return since is not None and utcnow() - since > timedelta(seconds=limit)
+    if doc.status == DocumentStatus.RENDERING.value:
+        since, limit = doc.started_at, RENDER_LEASE
+    else:
+        # A message the broker lost: Redis gives unacknowledged ones back after this time.
+        visibility = current_app.config["CELERY"]["broker_transport_options"]["visibility_timeout"]
+        since, limit = doc.requested_at, timedelta(seconds=2 * visibility + 10)
+    return since is not None and utcnow() - since > limit
 
 
 def _request(

@@ -1,7 +1,8 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from touchpoints.core.forms import BaseForm
 
 
 def _days(text: str) -> list[int]:
@@ -27,7 +28,7 @@ class DaysField(StringField):
         _days(self.data)
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(BaseForm):
     before_days = DaysField(
         "Заранее, за сколько рабочих дней",
         description="Через запятую, например: 3, 1. Пусто — не напоминать заранее.",
@@ -43,7 +44,7 @@ class PolicyForm(FlaskForm):
     )
 
 
-class OptOutForm(FlaskForm):
+class OptOutForm(BaseForm):
     muted = SelectMultipleField(
         "Не присылать заблаговременные напоминания о",
         choices=[],

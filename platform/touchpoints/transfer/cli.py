@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
-from touchpoints.core.db import agency_scope, db, scoped
+from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
 from touchpoints.lists.cli import lists_cli
 from touchpoints.lists.models import ListVersion
 from touchpoints.regions.models import Agency
@@ -17,7 +17,9 @@ from touchpoints.transfer.reader import ImportFileError
 
 
 def _agency(slug: str) -> Agency:
-    agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
+    # The operator names any agency: found in the system scope, then worked on in its own.
+    with scoped(SYSTEM_SCOPE):
+        agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
     if agency is None:
         raise click.ClickException(f"Организация «{slug}» не найдена.")
     return agency
@@ -70,7 +72,9 @@ def import_command(slug: str, file: Path, dry_run: bool) -> None:
         except Exception as exc:
             db.session.rollback()
             raise click.ClickException(f"Загрузка не выполнена, ничего не записано: {exc}") from exc
-    click.echo(f"Загружено строк: {n}; они включены в рабочий перечень «{agency.short_name}».")
+        # Still in the agency's scope: after the commit the agency is read again, and RLS
+        # shows it to its own scope only.
+        click.echo(f"Загружено строк: {n}; они включены в рабочий перечень «{agency.short_name}».")
 
 
 @lists_cli.command("export")

@@ -25,9 +25,9 @@ import csv
 import dataclasses
 import io
 import json
-import re
 from datetime import date
 
+from touchpoints.core.safety import spreadsheet_text, text_cell, xlsx_value
 from touchpoints.core.text import number, ru_date
 from touchpoints.lists.models import COMMON_FIELDS, ListVersion
 from touchpoints.lists.table import NEEDS_PER_LINE, FormTable, Group, Row, build, value_of
@@ -61,10 +61,6 @@ MACHINE_COLUMNS = (
     "waiting_minutes",
     "extra",
 )
-
-
-#: Characters XML (and so DOCX and XLSX) cannot hold.
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 class UnknownFormat(ValueError):
@@ -148,10 +144,8 @@ def export_list(agency: Agency, version: ListVersion | None = None, fmt: str = "
 
 
 def csv_safe(text: str) -> str:
-    """Text a spreadsheet will not run as a formula (CSV injection)."""
-    if (text and text[0] in "=+@\t\r") or (len(text) > 1 and text[0] == "-" and text[1] != " "):
-        return "'" + text
-    return text
+    """Text a spreadsheet will not run as a formula (CSV injection): core.safety's rule."""
+    return spreadsheet_text(text)
 
 
 def to_csv(layout: Layout) -> bytes:
@@ -202,11 +196,7 @@ def to_xlsx(layout: Layout) -> bytes:
     group_fill = PatternFill("solid", fgColor="EEF1F6")
 
     def put(row: int, col: int, value, *, style=wrap, font=None, fill=None):
-        if isinstance(value, str):
-            value = _XML_ILLEGAL.sub("", value)
-        cell = ws.cell(row=row, column=col, value=value)
-        if isinstance(value, str) and value.startswith("="):
-            cell.data_type = "s"  # text, never a formula
+        cell = text_cell(ws.cell(row=row, column=col, value=xlsx_value(value)))
         cell.alignment = style
         cell.border = border
         if font:
@@ -300,7 +290,7 @@ def to_docx(layout: Layout) -> bytes:
     def fill(row, values, *, bold=False, align=None) -> None:
         for cell, value, width in zip(row.cells, values, widths, strict=True):
             cell.width = width
-            cell.text = _XML_ILLEGAL.sub("", value)
+            cell.text = xlsx_value(value)
             for p in cell.paragraphs:
                 if align is not None:
                     p.alignment = align
@@ -320,7 +310,7 @@ def to_docx(layout: Layout) -> bytes:
             for cell, width in zip(row.cells, widths, strict=True):
                 cell.width = width
             merged = row.cells[0].merge(row.cells[-1])
-            merged.text = _XML_ILLEGAL.sub("", group.title)
+            merged.text = xlsx_value(group.title)
             for run in merged.paragraphs[0].runs:
                 run.bold = True
                 run.font.size = Pt(9)

@@ -1,11 +1,11 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 
+from touchpoints.core.forms import BaseForm
 from touchpoints.transfer.imports import NUMBER, Target
 
 
-class UploadForm(FlaskForm):
+class UploadForm(BaseForm):
     file = FileField(
         "Файл перечня",
         validators=[FileRequired("Выберите файл Word (.docx) или Excel (.xlsx)")],
@@ -38,7 +38,7 @@ def mapping_form(
     choices = [("", "— не загружать —"), (NUMBER, "№ строки (не загружается)")]
     choices += [(t.key, t.label if t.in_form else f"{t.label} (нет в форме)") for t in targets]
 
-    class MappingForm(FlaskForm):
+    class MappingForm(BaseForm):
         header_row = SelectField("Строка заголовка", coerce=int, choices=header_choices)
 
     for i, text in enumerate(header):

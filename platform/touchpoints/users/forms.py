@@ -1,11 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from touchpoints.auth.forms import MIN_PASSWORD
+from touchpoints.core.forms import BaseForm
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     email = EmailField(
         "Электронная почта", validators=[DataRequired("Укажите почту"), Email("Неверный адрес")]
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from touchpoints.audit import service as audit
+from touchpoints.auth import sessions
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import AGENCY_ROLES, Role
 from touchpoints.core.db import db
@@ -12,6 +13,13 @@ from touchpoints.regions.models import Subdivision
 
 #: Roles a registrar may give and manage within their agency.
 REGISTRAR_MANAGED = frozenset({Role.EDITOR, Role.VIEWER})
+
+
+#: The one answer to an address that cannot be used, whoever (if anyone) has it.
+EMAIL_REFUSED = (
+    "Эту почту нельзя использовать для учётной записи. Укажите другую "
+    "или обратитесь к администратору платформы."
+)
 
 
 class UserError(ValueError):
@@ -65,9 +73,12 @@ def save_user(user: User | None, data: dict, *, actor: User) -> User:
             raise UserError("subdivision_id", "Подразделение не относится к организации")
 
     email = data["email"].strip().lower()
+    # Only the actor's own people are visible (row-level security): a clash with anyone else
+    # shows up as the unique constraint. Both get the same answer, which never says that an
+    # account exists, where or whose (docs/security.md, "Account enumeration").
     clash = db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email))
     if clash and (user is None or clash != user.id):
-        raise UserError("email", "Пользователь с такой почтой уже есть")
+        raise UserError("email", EMAIL_REFUSED)
 
     before = snapshot(user) if user else None
     if user is None:
@@ -82,7 +93,16 @@ def save_user(user: User | None, data: dict, *, actor: User) -> User:
     if data.get("password"):
         user.set_password(data["password"])
         user.is_demo = False
-    db.session.flush()
+        if user.id is not None:
+            # A password set by someone else ends the person's sessions.
+            sessions.end_all(user)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        if user in db.session.new:
+            db.session.expunge(user)
+        raise UserError("email", EMAIL_REFUSED) from None
     after = snapshot(user)
     if before is None:
         audit.record("user.create", user, agency_id=agency_id, after=after)
@@ -105,9 +125,7 @@ def set_active(user: User, active: bool, *, actor: User | None = None) -> None:
     user.active = active
     if not active:
         # Deactivation ends the user's sessions at once.
-        from touchpoints.auth.models import _new_token
-
-        user.session_token = _new_token()
+        sessions.end_all(user)
     audit.record(
         "user.activate" if active else "user.deactivate",
         user,

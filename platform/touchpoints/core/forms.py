@@ -1,0 +1,60 @@
+"""The base of every form: typed text is cleaned and bounded, numbers are bounded.
+
+Every form of the application derives from :class:`BaseForm`, so a new field gets the limits
+without anyone remembering them: text fields lose control and bidi characters
+(core/safety.py) and are at most ``TEXT_LIMIT`` characters unless they say otherwise; whole
+numbers stay within PostgreSQL's ``integer``; fractions must be finite and within ``±1e9``.
+A field's own, narrower limits still apply first.
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, FloatField, IntegerField, StringField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import Length, NumberRange, ValidationError
+
+from touchpoints.core.safety import clean_text
+
+#: The longest text any field accepts (a long description fits; a 2 MB paste does not).
+TEXT_LIMIT = 10_000
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+FLOAT_LIMIT = 1e9
+
+
+def finite_number(form, field) -> None:
+    value = field.data
+    if value is None:
+        return
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError("Введите число") from None
+    if not math.isfinite(number) or abs(number) > FLOAT_LIMIT:
+        raise ValidationError("Слишком большое число")
+
+
+def _bounded(unbound: UnboundField) -> UnboundField:
+    cls = unbound.field_class
+    kwargs = dict(unbound.kwargs)
+    validators = list(kwargs.get("validators") or ())
+    if issubclass(cls, StringField):
+        kwargs["filters"] = [clean_text, *kwargs.get("filters", ())]
+        if not any(isinstance(v, Length) and v.max not in (None, -1) for v in validators):
+            validators.append(Length(max=TEXT_LIMIT, message=f"Не длиннее {TEXT_LIMIT} символов"))
+    elif issubclass(cls, IntegerField):
+        validators.append(NumberRange(INT_MIN, INT_MAX, "Слишком большое число"))
+    elif issubclass(cls, FloatField | DecimalField):
+        validators.insert(0, finite_number)
+    else:
+        return unbound
+    kwargs["validators"] = validators
+    return UnboundField(cls, *unbound.args, name=unbound.name, **kwargs)
+
+
+class BaseForm(FlaskForm):
+    class Meta(FlaskForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            return super().bind_field(form, _bounded(unbound_field), options)
