@@ -1,17 +1,17 @@
 """Notices at the event, people's notice settings, annulments of mistaken approvals (issue 13).
 
 Revision ID: b1300000001
-Revises: a0000000002
+Revises: a0000000003
 Create Date: 2026-11-26
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-from touchpoints.core.db import rls_statements
+from touchpoints.core.db import APP_SCOPE, policy_statements, rls_statements
 
 revision = "b1300000001"
-down_revision = "a0000000002"
+down_revision = "a0000000003"
 branch_labels = None
 depends_on = None
 
@@ -109,6 +109,10 @@ def upgrade():
         for table, (public, region_read) in TENANT_TABLES.items():
             for statement in rls_statements(table, public_read=public, region_read=region_read):
                 op.execute(statement)
+        # A person's own settings, as reminder_opt_out: visible when the person is.
+        own = f"{APP_SCOPE} = 'all' OR user_id IN (SELECT id FROM user_account)"
+        for statement in policy_statements("notification_preference", own, own):
+            op.execute(statement)
 
 
 def downgrade():

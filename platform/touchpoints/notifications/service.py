@@ -18,7 +18,7 @@ from flask import current_app
 
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
-from touchpoints.core.db import db
+from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
 from touchpoints.mail.service import queue_mail
 from touchpoints.notifications.kinds import DIGEST, KINDS, NOW, OFF, allowed_modes
 from touchpoints.notifications.models import Notification, NotificationPreference
@@ -65,8 +65,11 @@ def user(user_id: int | None) -> list[Recipient]:
 
 
 def office(agency: Agency) -> list[Recipient]:
-    """The region's project office staff, and its shared address when it has one."""
-    out = _users(User.role == Role.OFFICE.value, User.region_id == agency.region_id)
+    """The region's project office staff, and its shared address when it has one. Read in the
+    system scope: an agency's own scope does not see the office's accounts (row-level security),
+    yet its decisions are addressed to them."""
+    with scoped(SYSTEM_SCOPE):
+        out = _users(User.role == Role.OFFICE.value, User.region_id == agency.region_id)
     shared = db.session.scalar(sa.select(Region.office_email).where(Region.id == agency.region_id))
     if shared and all(r.email != shared.lower() for r in out):
         out.append(Recipient(shared.lower()))
@@ -174,11 +177,16 @@ def _modes_by_user(user_ids: list[int]) -> dict[int, dict[str, str]]:
     if not user_ids:
         return {}
     out: dict[int, dict[str, str]] = {}
-    for uid, code, mode in db.session.execute(
-        sa.select(
-            NotificationPreference.user_id, NotificationPreference.kind, NotificationPreference.mode
-        ).where(NotificationPreference.user_id.in_(user_ids))
-    ):
+    # The recipients' own choices, the office's included (see office()): the system scope.
+    with scoped(SYSTEM_SCOPE):
+        rows = db.session.execute(
+            sa.select(
+                NotificationPreference.user_id,
+                NotificationPreference.kind,
+                NotificationPreference.mode,
+            ).where(NotificationPreference.user_id.in_(user_ids))
+        ).all()
+    for uid, code, mode in rows:
         kind = KINDS.get(code)
         if kind is not None and mode in allowed_modes(kind):
             out.setdefault(uid, {})[code] = mode
