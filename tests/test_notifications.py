@@ -175,6 +175,6 @@ def test_settings_page_saves_choices(app, make_agency, make_user, make_region, l
     assert 'name="entry_returned" value="off"' in page and "disabled" in page
     r = client.post("/notifications/", data={"entry_included": "off", "entry_returned": "off"})
     assert r.status_code == 302
-    with app.app_context():
+    with app.app_context(), scoped(SYSTEM_SCOPE):
         modes = notices.modes_for(p["editor"])
     assert modes["entry_included"] == "off" and modes["entry_returned"] == "now"
