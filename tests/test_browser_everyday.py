@@ -200,6 +200,8 @@ def test_approval_guards_confirmation_and_annulment_in_the_browser(demo_app, liv
     press(page, "Аннулировать утверждение")
     assert "Утверждение этой редакции аннулировано" in page.inner_text("main")
     assert "Аннулировать утверждение редакции № 2" in questions[-1]
+    # The public page, as the public sees it (signed out).
+    page.context.clear_cookies()
     page.goto(f"{base}/p/murmansk-tourism/")
     assert re.search(r"Редакция\s+№ 1 действующая", page.inner_text("main"))
     page.goto(f"{base}/p/murmansk-tourism/v/2/")
@@ -207,6 +209,7 @@ def test_approval_guards_confirmation_and_annulment_in_the_browser(demo_app, liv
         "main"
     )
     # And the list can be approved again.
+    sign_in(page, base, MURMANSK_REGISTRAR)
     page.goto(f"{base}/list/approve")
     page.get_by_label("Номер приказа").fill("58")
     page.get_by_label("Дата приказа").fill(date.today().isoformat())
