@@ -1,3 +1,4 @@
-"""Benchmarks (not tests): `python -m bench` runs them all, `python -m bench.NAME` one.
+"""Benchmarks (not tests): `python -m bench` runs them all, `python -m bench NAME` some.
 
-Each prints its figures as ratios against a baseline measured in the same run."""
+Each module's ``run()`` returns its figures (bench/_harness.py ``Figure``): a value, its baseline
+measured in the same run, and a threshold; the run exits non-zero when one is missed."""

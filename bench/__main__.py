@@ -1,18 +1,27 @@
+"""`python -m bench [NAME ...]`: run benchmarks, print one table of ratios, exit 1 on a miss."""
+
 import importlib
 import pkgutil
 import sys
+import traceback
 
 import bench
+from bench._harness import report
 
 
 def main() -> int:
     names = sys.argv[1:] or sorted(
         m.name for m in pkgutil.iter_modules(bench.__path__) if not m.name.startswith("_")
     )
+    figures, failed = [], []
     for name in names:
         print(f"== bench.{name}", flush=True)
-        importlib.import_module(f"bench.{name}").main()
-    return 0
+        try:
+            figures += importlib.import_module(f"bench.{name}").run()
+        except Exception:
+            traceback.print_exc()
+            failed.append(name)
+    return report(figures, failed)
 
 
 if __name__ == "__main__":

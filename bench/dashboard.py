@@ -1,189 +1,245 @@
-"""Region dashboard with 100 agencies × 300 entries, against a trivial page of the same app.
+"""Region dashboard at 300 agencies × 100 rows and 1,000 × 300, nothing cached (issue 15, item 2).
 
-Runs on a dedicated PostgreSQL database (touchpoints_bench_dashboard, created and dropped here)
-when PostgreSQL answers at BENCH_PG_ADMIN_URL, else on SQLite in a temporary directory. Times
-are server times through the WSGI test client (no network), medians of several runs, each
-also as a ratio to two trivial pages of the same app measured in the same run: /login
-(anonymous: no database at all) and /account/password (signed in: the user load and the
-tenant-scope round trips every signed-in page pays).
+Production-like (bench/_harness.py): a migrated database, the application role under RLS, gunicorn
+as the Dockerfile runs it, Redis, and a Celery worker that keeps the stored figures up to date.
+Measured in one run, each against its baseline:
 
-The dashboard is measured three ways: reused (figures and the rendered page body reused while
-the data is unchanged, the office's usual reload), new view (figures reused, a sort order not
-rendered before on this board) and recomputed (cache off: every figure and other features'
-sources: compliance, deadlines).
+* the dashboard of each region, signed in as its project office, in freshly started workers
+  (no figures in any worker's memory: they are read from the database), against ``GET /login``
+  — target ≤ 50×; the same against one SQL query computing the per-agency counts (reported);
+* the memory of the gunicorn workers before and after — target growth < 50 MB per worker;
+* one change in one agency: how long until the worker's recomputation is stored, and how many
+  agencies of the other region were recomputed — target 0.
 
-    PYTHONPATH=platform:. python -m bench dashboard
+    PYTHONPATH=platform:. python -m bench dashboard        (BENCH_SCALE=0.1 for a quick run)
 """
 
 from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import sqlalchemy as sa
 
-AGENCIES = int(os.environ.get("BENCH_AGENCIES", 100))
-ROWS = int(os.environ.get("BENCH_ROWS", 300))
-RUNS = int(os.environ.get("BENCH_RUNS", 7))
-PG_ADMIN = os.environ.get(
-    "BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-DB_NAME = "touchpoints_bench_dashboard"
+from bench._harness import REDIS_URL, Database, Figure, Processes, add_user
+from bench._harness import latency as measure
+from bench._harness import session as signed_in
+
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+REGIONS = (("small", int(300 * SCALE), 100), ("large", int(1000 * SCALE), 300))
+RUNS = int(os.environ.get("BENCH_RUNS", "9"))
+MAX_RATIO = 50
+MAX_GROWTH_MB = 50
+NAME = "dashboard"
 
 
-def _postgres_url() -> str | None:
-    try:
-        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{DB_NAME}"'))
-        admin.dispose()
-    except Exception as exc:  # no PostgreSQL here: fall back to SQLite
-        print(f"PostgreSQL unavailable ({type(exc).__name__}); using SQLite")
-        return None
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{DB_NAME}"
-
-
-def _drop_postgres() -> None:
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _median(client, url: str, runs: int = RUNS) -> tuple[float, int]:
-    times, size = [], 0
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append(time.perf_counter() - started)
-        assert response.status_code == 200, (url, response.status_code)
-        size = len(response.data)
-    return statistics.median(times), size
-
-
-def _median_of(client, urls: list[str]) -> tuple[float, int]:
-    """Median over different URLs, each asked once."""
-    times, size = [], 0
-    for url in urls:
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append(time.perf_counter() - started)
-        assert response.status_code == 200, (url, response.status_code)
-        size = len(response.data)
-    return statistics.median(times), size
-
-
-#: Sort orders of the region table, each a view of its own for the page cache.
-SORTS = (
-    "touchpoints",
-    "digital",
-    "areas",
-    "needs",
-    "errors",
-    "warnings",
-    "pending",
-    "days",
-    "reminder",
-    "version",
-    "version_date",
-    "publication",
-)
-
-
-def main() -> None:
-    from touchpoints import create_app
-    from touchpoints.auth.models import User
+def _seed(database: Database) -> dict:
     from touchpoints.auth.roles import Role
     from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+    from touchpoints.dashboard import figures
     from touchpoints.demo.seed import seed_region
     from touchpoints.regions.models import Region
 
-    tmp = tempfile.TemporaryDirectory()
-    url = _postgres_url()
-    backend = "postgresql" if url else "sqlite"
-    url = url or f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
-    app = create_app(
-        "demo",
-        SQLALCHEMY_DATABASE_URI=url,
-        INSTANCE_DIR=Path(tmp.name),
-        WTF_CSRF_ENABLED=False,
-        RATELIMIT_ENABLED=False,
-    )
-    try:
-        with app.app_context():
-            db.create_all()
-            started = time.perf_counter()
-            report = seed_region("bench", AGENCIES, ROWS)
-            seeded = time.perf_counter() - started
+    app = database.owner_app()
+    out = {}
+    with app.app_context():
+        started = time.perf_counter()
+        entries = 0
+        for slug, agencies, rows in REGIONS:
+            entries += seed_region(slug, agencies, rows).entries
             with scoped(SYSTEM_SCOPE):
-                region = db.session.scalar(sa.select(Region).where(Region.slug == "bench"))
-                office = User(
-                    email="office@bench.example.org",
-                    name="Проектный офис",
-                    role=Role.OFFICE.value,
-                    region_id=region.id,
-                    is_demo=True,
-                )
-                db.session.add(office)
-                db.session.commit()
-        print(
-            f"backend {backend}; seeded {report.agencies} agencies × {ROWS} rows "
-            f"({report.entries} entries, {report.versions} versions) in {seeded:.1f} s"
-        )
-        client = app.test_client()
-        response = client.post(
-            "/login", data={"email": "office@bench.example.org", "password": "demo"}
-        )
-        assert response.status_code == 302, response.status_code
-        client.get("/dashboard/")  # warm-up: templates compiled, catalogue read
-        client.get("/account/password")
-        anonymous = app.test_client()
-        anonymous.get("/login")
-        trivial, _ = _median(anonymous, "/login")
-        signed_in, _ = _median(client, "/account/password")
-        health, _ = _median(client, "/healthz")
-        board, size = _median(client, "/dashboard/")
-        # Figures reused, but each view (sort order) rendered for the first time on this board.
-        fresh_views = [f"/dashboard/?sort={key}&dir=desc" for key in SORTS[:RUNS]]
-        view, _ = _median_of(client, fresh_views)
-        app.config["DASHBOARD_CACHE_SECONDS"] = 0
-        cold, _ = _median(client, "/dashboard/", runs=3)
-        app.config["DASHBOARD_CACHE_SECONDS"] = 120
-        channels, _ = _median(client, "/dashboard/channels")
-        xlsx, xlsx_size = _median(client, "/dashboard/export.xlsx", runs=3)
-        # The first PDF of a set of figures is laid out by WeasyPrint; later ones are reused.
-        pdf, pdf_size = _median(client, "/dashboard/export.pdf", runs=1)
-        pdf_again, _ = _median(client, "/dashboard/export.pdf", runs=3)
+                region_id = db.session.scalar(sa.select(Region.id).where(Region.slug == slug))
+            add_user(f"office@{slug}.example.org", Role.OFFICE.value, region_id=region_id)
+            out[slug] = region_id
+        out["seed_seconds"] = time.perf_counter() - started
+        out["entries"] = entries
+        started = time.perf_counter()
+        out["refreshed"] = figures.refresh_all()
+        out["refresh_seconds"] = time.perf_counter() - started
+        db.session.remove()
+        db.engine.dispose()
+    return out
 
-        def line(label: str, seconds: float, note: str = "") -> None:
-            print(
-                f"  {label:<44} {seconds * 1000:8.1f} ms   ×{seconds / trivial:6.1f} /login"
-                f"   ×{seconds / signed_in:5.1f} signed-in page{note}"
+
+def _sql_baseline(database: Database, region_id: int) -> float:
+    """One query computing the per-agency counts the dashboard shows, as the app role would."""
+    engine = sa.create_engine(database.owner_url)
+    query = sa.text(
+        "SELECT e.agency_id, count(*) FILTER (WHERE status = 'included' AND kind = 'new'),"
+        " count(*) FILTER (WHERE status = 'included' AND kind = 'new'"
+        "                  AND channel_kind = 'digital'),"
+        " count(*) FILTER (WHERE status = 'included' AND kind = 'new'"
+        "                  AND client_kind = 'internal'),"
+        " count(DISTINCT activity_area) FILTER (WHERE status = 'included'),"
+        " count(*) FILTER (WHERE status = 'submitted'),"
+        " count(*) FILTER (WHERE status = 'returned')"
+        " FROM entry e JOIN agency a ON a.id = e.agency_id WHERE a.region_id = :r"
+        " GROUP BY e.agency_id"
+    )
+    times = []
+    with engine.connect() as conn:
+        for _ in range(5):
+            started = time.perf_counter()
+            conn.execute(query, {"r": region_id}).all()
+            times.append(time.perf_counter() - started)
+    engine.dispose()
+    return statistics.median(times)
+
+
+def _one_change(database: Database, seeded: dict) -> tuple[float, int]:
+    """Include one entry in one agency of the small region, through the services as the app role
+    (the change enqueues its task through Redis); wait for the worker to store the figures."""
+    os.environ["TOUCHPOINTS_REDIS_URL"] = REDIS_URL
+    from touchpoints import create_app
+    from touchpoints.auth.models import User
+    from touchpoints.auth.roles import Role
+    from touchpoints.core.db import agency_scope, db, scoped
+    from touchpoints.lists import services as lists
+    from touchpoints.regions.models import Agency
+
+    owner = sa.create_engine(database.owner_url)
+    with owner.connect() as conn:
+        before = dict(
+            conn.execute(
+                sa.text("SELECT agency_id, computed_at FROM agency_figures WHERE region_id = :r"),
+                {"r": seeded["large"]},
+            ).all()
+        )
+        agency_id = conn.scalar(
+            sa.text("SELECT min(id) FROM agency WHERE region_id = :r"), {"r": seeded["small"]}
+        )
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=database.app_url)
+    if app.config["CELERY"].get("task_always_eager"):
+        raise RuntimeError("the change must go through the Celery worker")
+    with app.app_context():
+        add_user("registrar-bench@example.org", Role.REGISTRAR.value, agency_id=agency_id)
+        with scoped(agency_scope(agency_id)):
+            agency = db.session.get(Agency, agency_id)
+            user = db.session.scalar(
+                sa.select(User).where(User.email == "registrar-bench@example.org")
             )
+            form = agency.form
+            entry = lists.create_entry(
+                agency,
+                user,
+                {
+                    "activity_area": form["activity_areas"][0]["code"],
+                    "process_name": "Новая услуга",
+                    "touchpoint_code": form["touchpoints"][0]["code"],
+                    "client_needs": [form["client_needs"][0]["code"]],
+                    "interaction": "Информирование",
+                },
+            )
+            reviewer = db.session.scalar(
+                sa.select(User).where(
+                    User.agency_id == agency_id,
+                    User.role == Role.REGISTRAR.value,
+                    User.id != user.id,
+                )
+            )
+            lists.submit(entry, user)
+            lists.include(entry, reviewer)
+            started = time.perf_counter()
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    deadline = time.monotonic() + 120
+    with owner.connect() as conn:
+        while time.monotonic() < deadline:
+            generation, computed = conn.execute(
+                sa.text(
+                    "SELECT generation, computed_generation FROM agency_figures"
+                    " WHERE agency_id = :a"
+                ),
+                {"a": agency_id},
+            ).one()
+            if computed >= generation:
+                break
+            conn.rollback()
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("the worker did not recompute the changed agency")
+        waited = time.perf_counter() - started
+        after = dict(
+            conn.execute(
+                sa.text("SELECT agency_id, computed_at FROM agency_figures WHERE region_id = :r"),
+                {"r": seeded["large"]},
+            ).all()
+        )
+    owner.dispose()
+    return waited, sum(1 for k, v in after.items() if before.get(k) != v)
 
-        print(f"server times, median of {RUNS} (3 for recomputed and exports); target ≤ 5×")
-        line("trivial page /login (anonymous)", trivial)
-        line("trivial signed-in page /account/password", signed_in)
-        line("/healthz (database, Redis, worker)", health)
-        line("dashboard, figures and page reused", board, f"   ({size // 1024} KiB)")
-        line("dashboard, figures reused, new view", view, "   (first render of a sort order)")
-        line("dashboard, recomputed (cache off)", cold)
-        line("channels /dashboard/channels", channels)
-        line("XLSX export", xlsx, f"   ({xlsx_size // 1024} KiB)")
-        line("PDF export, laid out", pdf, f"   ({pdf_size // 1024} KiB)")
-        line("PDF export, same figures again", pdf_again)
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if backend == "postgresql":
-            _drop_postgres()
-        tmp.cleanup()
+
+def run() -> list[Figure]:
+    figures_: list[Figure] = []
+    with Database(NAME) as database:
+        seeded = _seed(database)
+        print(
+            f"seeded {seeded['entries']} entries in {seeded['seed_seconds']:.1f} s; "
+            f"figures of {seeded['refreshed']} agencies stored in "
+            f"{seeded['refresh_seconds']:.1f} s (flask dashboard refresh)",
+            flush=True,
+        )
+        with Processes(database, worker=True) as procs:
+            anonymous = signed_in(procs.base)
+            login, _ = measure(anonymous, procs.base + "/login", RUNS * 3)
+            rss_before = procs.worker_rss_mb()
+            for slug, agencies, rows in REGIONS:
+                office = signed_in(procs.base, f"office@{slug}.example.org")
+                board, size = measure(office, procs.base + "/dashboard/", RUNS)
+                figures_.append(
+                    Figure(
+                        NAME,
+                        f"dashboard {agencies}×{rows}, nothing cached",
+                        board,
+                        "s",
+                        "GET /login",
+                        login,
+                        threshold=MAX_RATIO,
+                    )
+                )
+                figures_.append(
+                    Figure(
+                        NAME,
+                        f"dashboard {agencies}×{rows} vs one SQL query",
+                        board,
+                        "s",
+                        "SQL per-agency counts",
+                        _sql_baseline(database, seeded[slug]),
+                    )
+                )
+                figures_.append(
+                    Figure(NAME, f"dashboard {agencies}×{rows} page size", size / 1024, "KiB")
+                )
+            rss_after = procs.worker_rss_mb()
+            growth = max((a - b for a, b in zip(rss_after, rss_before, strict=False)), default=0.0)
+            figures_.append(
+                Figure(
+                    NAME,
+                    "worker memory growth (largest of 3)",
+                    growth,
+                    "MB",
+                    kind="abs",
+                    threshold=MAX_GROWTH_MB,
+                )
+            )
+            waited, elsewhere = _one_change(database, seeded)
+            figures_.append(Figure(NAME, "one change: stored by the worker after", waited, "s"))
+            figures_.append(
+                Figure(
+                    NAME,
+                    "one change: agencies of another region redone",
+                    elsewhere,
+                    "",
+                    kind="abs",
+                    threshold=0,
+                )
+            )
+    return figures_
 
 
 if __name__ == "__main__":
-    main()
+    from bench._harness import report
+
+    raise SystemExit(report(run()))

@@ -196,7 +196,10 @@ def _measure(kind: str, db_path: Path, n: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
+def run() -> list:
+    from bench._harness import Figure
+
+    figures = []
     # CPU seconds of the rendering process are the figure compared: on a shared machine wall time
     # mostly measures the neighbours. Each case runs REPEATS[n] times; the best run counts.
     with tempfile.TemporaryDirectory(prefix="bench-orders-") as tmp:
@@ -224,15 +227,29 @@ def main() -> None:
             ratio_fixed = results["ours"]["cpu"] / results["bare-fixed"]["cpu"]
             verdict = "ok" if ratio <= TARGET else "ABOVE TARGET"
             memory = results["ours"]["peak_mb"] / results["bare"]["peak_mb"]
+            figures.append(
+                Figure(
+                    "orders",
+                    f"order PDF {n} rows, CPU",
+                    results["ours"]["cpu"],
+                    "s",
+                    "bare WeasyPrint table",
+                    results["bare"]["cpu"],
+                    threshold=TARGET,
+                )
+            )
             print(
                 f"{n:>6} ours/bare = {ratio:.2f} (target ≤ {TARGET}: {verdict}); "
                 f"ours/bare-fixed = {ratio_fixed:.2f}; peak memory ours/bare = {memory:.2f}",
                 flush=True,
             )
+    return figures
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--child":
         print(json.dumps(child(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]))))
     else:
-        main()
+        from bench._harness import report
+
+        raise SystemExit(report(run()))

@@ -1,41 +1,29 @@
-"""Reminder scanner at scale: time and SQL queries for 100 and 1,000 agencies.
+"""Reminder scanner at 10,000 agencies, production-like (issue 15, item 5).
 
-The scanner reads every agency with a fixed set of queries, so its query count must not grow
-with the number of agencies; the baseline is the naive way (the same summary asked agency by
-agency), whose count grows linearly. Uses a scratch PostgreSQL database it creates and drops.
+A migrated PostgreSQL database (bench/_harness.py), the scan run as the application role in the
+system scope (what the beat's task does), on the publication deadline's day: every agency has an
+included entry (a publication deadline) and a submission waiting for review. Measured in one run:
 
-    PYTHONPATH=platform:. python -m bench reminders
+* the first scan (deadlines opened, reminders claimed, digests made) — target ≤ 10 s;
+* a rerun with nothing new due — target ≤ 1 s;
+* the baseline: one SQL query reading what the scan reads (open deadlines with their agencies'
+  people), reported as the ratio.
+
+    PYTHONPATH=platform:. python -m bench reminders          (BENCH_REMINDER_AGENCIES=1000 quicker)
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-PG = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
-NAME = "touchpoints_bench_reminders"
+from bench._harness import Database, Figure
 
-
-class QueryCounter:
-    """Counts statements sent by the calling thread only (digests are sent on other threads)."""
-
-    def __init__(self, engine):
-        self.engine, self.n, self.thread = engine, 0, threading.get_ident()
-
-    def __enter__(self):
-        sa.event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        sa.event.remove(self.engine, "before_cursor_execute", self._count)
-
-    def _count(self, *args, **kwargs):
-        if threading.get_ident() == self.thread:
-            self.n += 1
+AGENCIES = int(os.environ.get("BENCH_REMINDER_AGENCIES", "10000"))
+NAME = "reminders"
 
 
 def _seed(conn, n_agencies: int, regions: int = 10) -> None:
@@ -180,99 +168,77 @@ def _seed(conn, n_agencies: int, regions: int = 10) -> None:
     )
 
 
-def _run(n_agencies: int) -> dict:
+def _baseline(database: Database) -> float:
+    engine = sa.create_engine(database.owner_url)
+    query = sa.text(
+        "SELECT d.id, d.kind, d.due_on, u.email FROM deadline d"
+        " JOIN user_account u ON u.agency_id = d.agency_id WHERE d.status = 'open'"
+    )
+    with engine.connect() as conn:
+        started = time.perf_counter()
+        conn.execute(query).all()
+        elapsed = time.perf_counter() - started
+    engine.dispose()
+    return elapsed
+
+
+def run() -> list[Figure]:
     from touchpoints import create_app
     from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
-    from touchpoints.deadlines.services import deadline_summaries
-    from touchpoints.reminders import services
+    from touchpoints.reminders import scan
 
-    admin = sa.create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
-        c.execute(sa.text(f'CREATE DATABASE "{NAME}"'))
-    url = f"{PG}/{NAME}"
-    app = create_app(
-        "test",
-        SQLALCHEMY_DATABASE_URI=url,
-        MAIL_BACKEND="outbox",
-        RATELIMIT_STORAGE_URI="memory://",
-    )
-    out = {"agencies": n_agencies}
-    try:
+    out: list[Figure] = []
+    with Database(NAME) as database:
+        engine = sa.create_engine(database.owner_url)
+        with engine.begin() as conn:
+            _seed(conn, AGENCIES)
+        engine.dispose()
+        app = create_app(
+            "test",
+            SQLALCHEMY_DATABASE_URI=database.app_url,
+            MAIL_BACKEND="outbox",
+            RATELIMIT_STORAGE_URI="memory://",
+        )
+        moment = datetime(2025, 5, 15, 9, 30, tzinfo=UTC)  # the publication deadline's day
+        # Digests are handed to tasks; the scanner's own time is what is measured here.
+        scan.enqueue = lambda name, digest_id: None
+        results = {}
         with app.app_context():
-            db.create_all()
-            with db.engine.begin() as conn:
-                _seed(conn, n_agencies)
-            engine = db.engine
-            moment = datetime(2025, 5, 15, 9, 30, tzinfo=UTC)  # the publication deadline's day
-            digests: list[int] = []
-            real_enqueue = services.enqueue
-            # The scanner hands digests to tasks; collect them here and send them afterwards,
-            # so the scanner's own time is measured and not the mail rendering of the workers.
-            services.enqueue = lambda name, digest_id: digests.append(digest_id)
-            try:
-                for label in ("first", "rerun"):
-                    with scoped(SYSTEM_SCOPE), QueryCounter(engine) as qc:
-                        t0 = time.perf_counter()
-                        result = services.scan(moment)
-                        out[f"{label}_seconds"] = time.perf_counter() - t0
-                    out[f"{label}_queries"] = qc.n
-                    out[f"{label}_claimed"] = result["claimed"]
-            finally:
-                services.enqueue = real_enqueue
-            unique = sorted(set(digests))
-            with scoped(SYSTEM_SCOPE):
-                t0 = time.perf_counter()
-                sent = [services.send_digest(d, now=moment) for d in unique]
-                out["send_seconds"] = time.perf_counter() - t0
-            out["digests"] = len(unique)
-            out["sent"] = sent.count("sent")
-            app.extensions["inprocess_jobs"].wait(timeout=600)
-            ids = list(range(1, n_agencies + 1))
-            with scoped(SYSTEM_SCOPE), QueryCounter(engine) as qc:
-                t0 = time.perf_counter()
-                deadline_summaries(ids, moment.date())
-                out["summary_seconds"] = time.perf_counter() - t0
-            out["summary_queries"] = qc.n
-            sample = ids[:100]
-            with scoped(SYSTEM_SCOPE), QueryCounter(engine) as qc:
-                t0 = time.perf_counter()
-                for a in sample:
-                    deadline_summaries([a], moment.date())
-                out["naive_seconds_100"] = time.perf_counter() - t0
-            out["naive_queries_100"] = qc.n
+            for label in ("first", "rerun"):
+                with scoped(SYSTEM_SCOPE):
+                    started = time.perf_counter()
+                    result = scan.scan(moment)
+                    results[label] = (time.perf_counter() - started, result)
             db.session.remove()
             db.engine.dispose()
-    finally:
-        with admin.connect() as c:
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
-        admin.dispose()
+        baseline = _baseline(database)
+        (first, r1), (rerun, r2) = results["first"], results["rerun"]
+        print(f"first scan: {r1}; rerun: {r2}")
+        out.append(
+            Figure(
+                NAME,
+                f"full scan, {AGENCIES} agencies ({r1['claimed']} claimed)",
+                first,
+                "s",
+                "one SQL query",
+                baseline,
+            )
+        )
+        out.append(Figure(NAME, "full scan, absolute", first, "s", kind="abs", threshold=10))
+        out.append(
+            Figure(
+                NAME,
+                f"rerun, nothing due ({r2['claimed']} claimed)",
+                rerun,
+                "s",
+                kind="abs",
+                threshold=1,
+            )
+        )
     return out
 
 
-def main() -> None:
-    small, large = _run(100), _run(1000)
-    for r in (small, large):
-        print(
-            f"{r['agencies']:>5} agencies: scan {r['first_seconds']:.2f} s, {r['first_queries']} queries, "
-            f"{r['first_claimed']} reminders claimed; rerun {r['rerun_seconds']:.2f} s, "
-            f"{r['rerun_queries']} queries, {r['rerun_claimed']} claimed; "
-            f"{r['digests']} digests queued as mail in {r['send_seconds']:.2f} s "
-            f"({r['sent']} sent, re-enqueued ones skipped); "
-            f"summaries {r['summary_seconds']:.2f} s, {r['summary_queries']} queries"
-        )
-    print(
-        f"scan queries 1000/100 agencies: {large['first_queries'] / small['first_queries']:.2f}x "
-        f"(rerun {large['rerun_queries'] / small['rerun_queries']:.2f}x); "
-        f"time {large['first_seconds'] / small['first_seconds']:.1f}x"
-    )
-    per_agency = large["naive_queries_100"] / 100
-    print(
-        f"baseline, summary agency by agency: {per_agency:.0f} queries per agency "
-        f"→ {per_agency * 1000:.0f} for 1,000 vs {large['summary_queries']} batched "
-        f"({per_agency * 1000 / large['summary_queries']:.0f}x fewer)"
-    )
-
-
 if __name__ == "__main__":
-    main()
+    from bench._harness import report
+
+    raise SystemExit(report(run()))

@@ -123,6 +123,8 @@ def _ids(app, slug: str) -> dict[str, list]:
             "message_id": messages,
             "token_id": tokens,
             "override_id": overrides,
+            # A row of an upload's preview: only meaningful with the upload's own token.
+            "index": [0],
             **extra,
         }
 
@@ -347,12 +349,14 @@ def test_rls_statements_fail_closed():
 
 
 def test_migration_policies_match_the_models():
+    """Every migration that puts tables under RLS declares them in TENANT_TABLES; together they
+    are exactly the models' declarations."""
     import importlib.util
 
     from touchpoints.config import ROOT_DIR
     from touchpoints.core.db import tenant_table_policies
 
-    # Every migration that adds tenant tables declares their policies in TENANT_TABLES.
+    # Each revision that adds tenant tables declares them in its own TENANT_TABLES.
     declared = {}
     for path in sorted((ROOT_DIR / "migrations" / "versions").glob("*.py")):
         spec = importlib.util.spec_from_file_location(f"rls_migration_{path.stem}", path)

@@ -64,6 +64,8 @@ def test_list_page_queries_do_not_grow_with_entries(seeded, make_user):
     few, body = _count_queries(app, client, "/list/")
     assert body.count("Процесс 00") == 5
     add_included(app, aid, user, _rows(form, 55, start=5))
+    # The comparison with the last version is made once per change (lists/changes.py).
+    client.get("/list/")
     many, body = _count_queries(app, client, "/list/")
     assert body.count("Процесс 0") == 50  # a full page
     assert "Страница 1 из 2" in body
@@ -213,3 +215,40 @@ def test_entry_form_follows_the_agency_form(seeded, make_user):
         assert (phone.touchpoint, phone.channel_kind) == ("Телефонная связь", "offline")
         assert (phone.max_transfers, phone.waiting_minutes) == (1, None)
         assert phone.subdivision.code == "it"  # an editor's entry is their subdivision's
+
+
+def test_changes_since_the_version_are_kept_until_the_list_changes(seeded, make_user):
+    """Issue 15 item 4: the comparison with the last version is not redone on every view."""
+    app = seeded
+    aid = agency_id_of(app, "murmansk-tourism")
+    user = make_user(Role.REGISTRAR, agency_id=aid)
+    with in_agency(app, aid) as agency:
+        form = agency.form
+    add_included(app, aid, user, _rows(form, 3))
+    with in_agency(app, aid) as agency:
+        services.approve_version(
+            agency, db.session.get(User, user), order_number="1", order_date=date(2024, 3, 1)
+        )
+        db.session.commit()
+    client = app.test_client()
+    login(client, app, user)
+    first = client.get("/list/").get_data(as_text=True)
+    assert "Рабочий перечень совпадает с последней утверждённой редакцией" in first
+    statements = []
+
+    def listener(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get("/list/").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    assert not [s for s in statements if "FROM version_entry" in s], statements
+    # A change to the working list is seen at once.
+    add_included(app, aid, user, _rows(form, 1, start=3))
+    after = client.get("/list/").get_data(as_text=True)
+    assert "Добавлено строк: <b>1</b>" in after
+    assert after.count(">новая</span>") == 1

@@ -10,13 +10,13 @@ from deadlines_support import MSK, NOVOKUZNETSK, at, include_entry
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
 from touchpoints.mail.models import MailMessage
-from touchpoints.reminders import services
+from touchpoints.reminders import scan as scanner
 from touchpoints.reminders.models import Reminder, ReminderDigest
 
 
 def scan(app, now):
     with app.app_context(), scoped(SYSTEM_SCOPE):
-        result = services.scan(now)
+        result = scanner.scan(now)
     app.extensions["inprocess_jobs"].wait()
     return result
 
@@ -159,7 +159,7 @@ def test_two_scanners_in_parallel_send_nothing_twice(app, make_region, make_agen
         try:
             with app.app_context(), scoped(SYSTEM_SCOPE):
                 barrier.wait()
-                services.scan(at(2025, 5, 15, 9, 5))
+                scanner.scan(at(2025, 5, 15, 9, 5))
         except Exception as exc:  # surfaced below
             errors.append(exc)
 

@@ -20,7 +20,7 @@ from touchpoints.auth.roles import Role
 from touchpoints.config import ROOT_DIR, build_config
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped, utcnow
 from touchpoints.mail.models import MailMessage
-from touchpoints.reminders import services
+from touchpoints.reminders import scan as scanner
 
 BASE = "https://reestr.example.gov.ru"
 
@@ -77,7 +77,7 @@ def agency_with_people(app, make_agency, make_user):
 
 def _scan(app, now):
     with app.app_context(), scoped(SYSTEM_SCOPE):
-        services.scan(now)
+        scanner.scan(now)
     app.extensions["inprocess_jobs"].wait()
 
 
@@ -175,7 +175,7 @@ def test_real_celery_worker_delivers_the_digest(app, migrated, smtp_port, agency
     )
     try:
         with broker_app.app_context(), scoped(SYSTEM_SCOPE):
-            services.scan(at(2025, 5, 15, 9, 5))
+            scanner.scan(at(2025, 5, 15, 9, 5))
         deadline = time.monotonic() + 60
         while len(inbox.messages) < 2 and time.monotonic() < deadline:
             assert worker.poll() is None, worker.stdout.read().decode()[-3000:]

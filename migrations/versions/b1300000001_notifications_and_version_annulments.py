@@ -1,7 +1,7 @@
 """Notices at the event, people's notice settings, annulments of mistaken approvals (issue 13).
 
 Revision ID: b1300000001
-Revises: a0000000003
+Revises: b1500000001
 Create Date: 2026-11-26
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from touchpoints.core.db import APP_SCOPE, policy_statements, rls_statements
 
 revision = "b1300000001"
-down_revision = "a0000000003"
+down_revision = "b1500000001"
 branch_labels = None
 depends_on = None
 

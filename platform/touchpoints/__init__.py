@@ -109,12 +109,13 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from touchpoints.core.cli import database_cli
+    from touchpoints.dashboard.cli import dashboard_cli
     from touchpoints.demo.cli import demo_cli
     from touchpoints.lists.cli import lists_cli
     from touchpoints.orders.cli import orders_cli
     from touchpoints.tenants.cli import tenants_cli
 
-    for group in (tenants_cli, demo_cli, database_cli, lists_cli):
+    for group in (tenants_cli, demo_cli, database_cli, lists_cli, dashboard_cli):
         app.cli.add_command(group)
     app.cli.add_command(orders_cli)
     from touchpoints.calendar.cli import calendar_cli

@@ -125,7 +125,6 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         #: Days an approving order's date may lie ahead of today (an order signed for tomorrow).
         "ORDER_DATE_ALLOWANCE_DAYS": env_int("ORDER_DATE_ALLOWANCE_DAYS", 0),
         #: Seconds a region dashboard's figures are reused while its data is unchanged; 0: never.
-        "DASHBOARD_CACHE_SECONDS": env_int("DASHBOARD_CACHE_SECONDS", 120),
         #: Demo accounts log in with password "demo"; refused anywhere else.
         "ALLOW_DEMO_PASSWORDS": demo,
         "CELERY": {

@@ -4,6 +4,7 @@ from touchpoints.api.models import ApiToken
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.models import LoginSession, User
 from touchpoints.calendar.models import CalendarOverride  # noqa: F401
+from touchpoints.dashboard.models import AgencyFigures  # noqa: F401
 from touchpoints.deadlines.models import Deadline, Publication, Reconfirmation  # noqa: F401
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
 from touchpoints.mail.models import MailMessage

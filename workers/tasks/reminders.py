@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from touchpoints.core.db import SYSTEM_SCOPE, scoped
+from touchpoints.reminders import scan as scanner
 from touchpoints.reminders import services
 
 
@@ -10,7 +11,7 @@ from touchpoints.reminders import services
 def scan() -> dict:
     # The scanner reads every agency's deadlines: the system scope, and nothing else, allows it.
     with scoped(SYSTEM_SCOPE):
-        return services.scan()
+        return scanner.scan()
 
 
 @shared_task(name="workers.tasks.reminders.send_digest")

@@ -20,11 +20,13 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from touchpoints.auth.roles import Permission, Role
-from touchpoints.core.access import current_agency, permission_required
+from touchpoints.core.access import current_agency, get_agency_or_404, permission_required
 from touchpoints.core.db import db
 from touchpoints.core.web import Page
 from touchpoints.dashboard import charts, exports, services
+from touchpoints.dashboard.pending import pending_reviews
 from touchpoints.extensions import limiter
+from touchpoints.lists import labels
 from touchpoints.regions.models import Region
 
 bp = Blueprint("dashboard", __name__)
@@ -179,11 +181,14 @@ def region():
                 rows=rows,
                 forms=forms,
                 publication_filters=services.PUBLICATION_FILTERS,
-                heat=heat_values(rows, board.catalogue["activity_areas"]),
+                # Charts of a thousand agencies made a page of megabytes: they follow the
+                # table's page (the timeline sums the whole region either way).
+                chart_rows=page.items,
+                heat=heat_values(page.items, board.catalogue["activity_areas"]),
                 region_arg=region_arg,
                 export_args=export_args,
                 can_create=can_create,
-                **_chart_context(board, rows),
+                **_chart_context(board, page.items),
             )
         )
 
@@ -303,3 +308,18 @@ def peers():
 @permission_required(Permission.MANAGE_ALL)
 def regions():
     return render_template("dashboard/regions.html", summaries=services.region_summaries())
+
+
+@bp.route("/dashboard/agencies/<slug>/pending")
+@permission_required(Permission.READ_REGION)
+def pending(slug):
+    agency = get_agency_or_404(slug)
+    items, total = pending_reviews(agency.id)
+    return render_template(
+        "dashboard/pending.html",
+        agency=agency,
+        items=items,
+        total=total,
+        kind_labels=labels.KIND_LABELS,
+        region_arg=agency.region.slug if current_user.role_enum is Role.ADMIN else None,
+    )

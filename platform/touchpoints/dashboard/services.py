@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import time
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ import yaml
 from flask import current_app
 
 from touchpoints.audit.models import AuditEvent
-from touchpoints.core.db import SYSTEM_SCOPE, Scope, db, scoped
+from touchpoints.core.db import Scope, db, scoped
 from touchpoints.dashboard import sources
 from touchpoints.lists.models import (
     AreaStatus,
@@ -112,6 +111,8 @@ class AgencyRow:
     taxonomy: dict = dataclasses.field(default_factory=dict)
     #: Common client need codes named in the working list.
     common_needs: set = dataclasses.field(default_factory=set)
+    #: {"YYYY-MM": [changes, approvals]} of this agency; the region's timeline sums them.
+    months: dict = dataclasses.field(default_factory=dict)
 
     @property
     def offline(self) -> int:
@@ -204,7 +205,13 @@ def _latest_versions(agency_ids: list[int]):
 
 def build(agencies: list[Agency], today: date) -> Dashboard:
     """The figures of the given agencies (all of one region, or any set for the operator)."""
-    cat = catalogue()
+    return assemble(list(compute_rows(agencies, today).values()), today)
+
+
+def compute_rows(agencies: list[Agency], today: date | None) -> dict[int, AgencyRow]:
+    """Each agency's own figures, with a fixed number of grouped queries for any number of
+    agencies. ``today`` None: each agency's local day (deadlines); what depends on the day
+    the board is shown (days since the last change) is left to :func:`assemble`."""
     ids = [a.id for a in agencies]
     rows = {a.id: _blank_row(a) for a in agencies}
     forms = {a.id: a.form or {} for a in agencies}
@@ -213,20 +220,37 @@ def build(agencies: list[Agency], today: date) -> Dashboard:
         _fill_statuses(rows, ids)
         _fill_versions(rows, ids)
         _fill_area_status(rows, forms, ids)
-        timeline = _fill_changes(rows, ids, today)
+        _fill_changes(rows, ids)
         _fill_sources(rows, ids, today)
-    else:
-        timeline = []
-    ordered = sorted(rows.values(), key=lambda r: r.name.lower())
+    return rows
+
+
+def assemble(rows: list[AgencyRow], today: date) -> Dashboard:
+    """A board from agencies' figures, computed now or read from storage."""
+    for row in rows:
+        if row.last_change is not None:
+            row.days_since_change = max(0, (today - row.last_change.date()).days)
+    ordered = sorted(rows, key=lambda r: (r.name.lower(), r.agency_id))
     return Dashboard(
         rows=ordered,
         headline=_headline(ordered),
-        timeline=timeline,
-        catalogue=cat,
+        timeline=_timeline(ordered),
+        catalogue=catalogue(),
         today=today,
         has_compliance=sources.compliance_available(),
         has_deadlines=sources.deadlines_available(),
     )
+
+
+def _timeline(rows: list[AgencyRow]) -> list[tuple[str, int, int]]:
+    changes: Counter = Counter()
+    approvals: Counter = Counter()
+    for row in rows:
+        for m, (c, a) in row.months.items():
+            changes[m] += c
+            approvals[m] += a
+    months = sorted(m for m in set(changes) | set(approvals) if changes[m] or approvals[m])
+    return [(m, changes.get(m, 0), approvals.get(m, 0)) for m in _continuous(months)]
 
 
 def _blank_row(agency: Agency) -> AgencyRow:
@@ -373,37 +397,29 @@ def _fill_area_status(rows: dict[int, AgencyRow], forms: dict, ids: list[int]) -
         }
 
 
-def _fill_changes(rows: dict[int, AgencyRow], ids: list[int], today: date) -> list:
-    """Last change per agency and the region's monthly changes and approvals."""
+def _fill_changes(rows: dict[int, AgencyRow], ids: list[int]) -> None:
+    """Last change and monthly changes and approvals of each agency."""
     month = _month(AuditEvent.at)
     changes = db.session.execute(
         sa.select(AuditEvent.agency_id, month, sa.func.count(), sa.func.max(AuditEvent.at))
         .where(AuditEvent.agency_id.in_(ids), AuditEvent.action.in_(CHANGE_ACTIONS))
         .group_by(AuditEvent.agency_id, month)
     ).all()
-    per_month: Counter = Counter()
     for agency_id, m, n, last in changes:
-        per_month[m] += n
         row = rows[agency_id]
+        row.months.setdefault(m, [0, 0])[0] += n
         if last is not None and (row.last_change is None or last > row.last_change):
             row.last_change = last
     vmonth = _month(ListVersion.approved_at)
-    approvals = Counter(
-        dict(
-            db.session.execute(
-                sa.select(vmonth, sa.func.count())
-                .where(ListVersion.agency_id.in_(ids))
-                .group_by(vmonth)
-            ).all()
-        )
-    )
+    for agency_id, m, n in db.session.execute(
+        sa.select(ListVersion.agency_id, vmonth, sa.func.count())
+        .where(ListVersion.agency_id.in_(ids))
+        .group_by(ListVersion.agency_id, vmonth)
+    ):
+        rows[agency_id].months.setdefault(m, [0, 0])[1] += n
     for row in rows.values():
         if row.approved_at and (row.last_change is None or row.approved_at > row.last_change):
             row.last_change = row.approved_at
-        if row.last_change is not None:
-            row.days_since_change = max(0, (today - row.last_change.date()).days)
-    months = sorted(set(per_month) | set(approvals))
-    return [(m, per_month.get(m, 0), approvals.get(m, 0)) for m in _continuous(months)]
 
 
 def _continuous(months: list[str]) -> list[str]:
@@ -419,7 +435,7 @@ def _continuous(months: list[str]) -> list[str]:
     return out
 
 
-def _fill_sources(rows: dict[int, AgencyRow], ids: list[int], today: date) -> None:
+def _fill_sources(rows: dict[int, AgencyRow], ids: list[int], today: date | None) -> None:
     for agency_id, c in sources.compliance(ids).items():
         if agency_id in rows:
             rows[agency_id].errors = c.errors
@@ -459,64 +475,12 @@ def region_today(region: Region) -> date:
     return utcnow().astimezone(region.tz).date()
 
 
-def _cache_key(region_id: int) -> tuple:
-    """Who the region's agencies are, what the page names them, and what changes when any
-    figure may change: one round trip of plain columns and primary-key lookups.
-
-    Every step of a list's life is audited in its own transaction (lists/services.py), so the
-    newest audit event covers inclusions, returns, edits, approvals and area marks; the newest
-    entry and version ids cover rows written without an audit event (seeding). Deployment-wide
-    maxima (Core columns, no per-agency filter) are index lookups, where per-region ones scanned
-    every row of the region; a change elsewhere only costs one recomputation. Row-level
-    security still applies. The TTL bounds anything else (reminders sent, the calendar).
-
-    The maxima ride along on every agency row (uncorrelated subqueries, evaluated once), and the
-    agencies are read as plain Core columns: loading each with its form (JSON) only to compare
-    names cost more than the rest of a reused dashboard."""
-    tables = (AuditEvent.__table__, Entry.__table__, ListVersion.__table__)
-    a = Agency.__table__.c  # agencies are not tenant rows: no ORM criterion to lose
-    rows = db.session.execute(
-        sa.select(
-            a.id,
-            a.slug,
-            a.short_name,
-            a.full_name,
-            a.form_template,
-            *(sa.select(sa.func.max(t.c.id)).scalar_subquery() for t in tables),
-        )
-        .where(a.region_id == region_id)
-        .order_by(a.short_name, a.id)
-    ).all()
-    return tuple(tuple(r[:5]) for r in rows), tuple(rows[0][5:]) if rows else None
-
-
 def region_dashboard(region: Region) -> Dashboard:
-    """The region's figures, computed again only when its data changed (or after the TTL,
-    for what no fingerprint sees: reminders sent, the working-day calendar).
+    """The region's board from its agencies' stored figures (dashboard/figures.py)."""
+    from touchpoints.dashboard import figures
 
-    This is the project office's one narrow path across its agencies' private rows: the office's
-    own scope reads neither drafts nor the audit trail (core/db.py, ``__region_read__``), but
-    its figures count submissions waiting for review and days since the last audited change.
-    So the figures are computed in the system scope, every query restricted to this region's
-    agencies, and only numbers, dates and labels leave this function (AgencyRow)."""
-    with scoped(SYSTEM_SCOPE):
-        return _region_dashboard(region)
-
-
-def _region_dashboard(region: Region) -> Dashboard:
     today = region_today(region)
-    ttl = current_app.config.get("DASHBOARD_CACHE_SECONDS", 120)
-    if not ttl:
-        return build(region_agencies(region.id), today)
-    key = (today, *_cache_key(region.id))
-    cache = current_app.extensions.setdefault("dashboard_cache", {})
-    hit = cache.get(region.id)
-    now = time.monotonic()
-    if hit is not None and hit[0] == key and now - hit[1] < ttl:
-        return hit[2]
-    board = build(region_agencies(region.id), today)
-    cache[region.id] = (key, now, board)
-    return board
+    return assemble(figures.region_rows(region, today), today)
 
 
 # --------------------------------------------------------------------------- filter and sort
@@ -665,12 +629,15 @@ def peer_channels(agency: Agency) -> tuple[list[PeerChannel], int]:
     row = _blank_row(agency)
     _fill_working_list({agency.id: row}, {agency.id: agency.form or {}}, [agency.id])
     own = row.taxonomy
-    peers = [
-        a
-        for a in db.session.scalars(
-            sa.select(Agency).where(Agency.region_id == agency.region_id, Agency.id != agency.id)
+    # Other agencies' rows are outside an agency's own scope; their names and forms are public.
+    with scoped(Scope("public")):
+        peers = list(
+            db.session.scalars(
+                sa.select(Agency).where(
+                    Agency.region_id == agency.region_id, Agency.id != agency.id
+                )
+            )
         )
-    ]
     peer_ids = [a.id for a in peers]
     used: dict[int, set] = defaultdict(set)
     with_version: set[int] = set()

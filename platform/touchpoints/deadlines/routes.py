@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.access import current_agency, permission_required
-from touchpoints.core.db import db
+from touchpoints.core.db import SYSTEM_SCOPE, current_scope, db, scoped
 from touchpoints.core.web import Page
 from touchpoints.deadlines import services
 from touchpoints.deadlines.forms import PublicationForm, ReconfirmForm
@@ -19,8 +21,17 @@ bp = Blueprint("deadlines", __name__, url_prefix="/deadlines")
 
 @bp.app_template_global()
 def deadline_summary_for(agency):
-    """For the agency's home page (agencies/overview.html): where its deadlines stand."""
-    return services.deadline_summaries([agency.id]).get(agency.id)
+    """For the agency's home page (agencies/overview.html): where its deadlines stand.
+
+    The project office's own scope hides submissions waiting for review, so this page said «0»
+    where its dashboard counted them (issue 13, item 3). For the office the summary is computed
+    through the same narrow path as the dashboard (the system scope, this one agency) and only
+    its numbers and dates leave it: the open items, which name rows, are dropped."""
+    if current_scope().kind != "region":
+        return services.deadline_summaries([agency.id]).get(agency.id)
+    with scoped(SYSTEM_SCOPE):
+        summary = services.deadline_summaries([agency.id]).get(agency.id)
+    return dataclasses.replace(summary, items=[]) if summary else None
 
 
 def _can_confirm(sub_id: int) -> bool:

@@ -238,8 +238,23 @@ def _insert_postgres(conn, table, rows: list[dict], with_ids: bool) -> list[int]
     sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
     params = [tuple(value(c, row, i) for c in columns) for i, row in enumerate(rows)]
     with conn.connection.driver_connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if _bypasses_rls(conn):
+            # COPY: the bench's 300,000 rows in seconds (the owner seeding a scratch database).
+            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for row in params:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(sql, params)
     return ids
+
+
+def _bypasses_rls(conn) -> bool:
+    """COPY FROM is refused on tables under row-level security unless the role bypasses it."""
+    return bool(
+        conn.execute(
+            sa.text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        ).scalar()
+    )
 
 
 def seed_region(

@@ -114,3 +114,30 @@ def _norm(value):
 
 def version_rows(version) -> dict[int, dict]:
     return {ve.entry_id: row_of(ve) for ve in version.entries}
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangedFields:
+    fields: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """What the working list page shows of a :class:`Diff`: ids and changed field names only
+    (small enough to keep per agency; the rows themselves are not kept)."""
+
+    added: frozenset[int]
+    changed: dict[int, ChangedFields]
+    excluded: frozenset[int]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.excluded)
+
+    @classmethod
+    def of(cls, diff: Diff) -> Summary:
+        return cls(
+            added=frozenset(r["_key"] for r in diff.added),
+            changed={c.key: ChangedFields(tuple(c.fields)) for c in diff.changed},
+            excluded=frozenset(r["_key"] for r in diff.excluded),
+        )

@@ -27,9 +27,9 @@ from touchpoints.core.access import (
 )
 from touchpoints.core.db import db
 from touchpoints.core.web import Page
-from touchpoints.lists import labels, queue, services, table
+from touchpoints.lists import changes, labels, queue, services, table
 from touchpoints.lists.compliance import check, clause_for, family
-from touchpoints.lists.diff import compare, row_of
+from touchpoints.lists.diff import Summary, compare, row_of
 from touchpoints.lists.forms import (
     ApproveForm,
     AreaStatusForm,
@@ -211,11 +211,14 @@ def _list_context(agency: Agency, *, readonly: bool) -> dict:
     # Loaded first, so that each entry's subdivision comes from the session, not a query per row.
     subdivisions = _subdivisions(agency.id)
     rows = table.build(form, page.items, start=(page.page - 1) * page.per_page + 1)
-    last, diff = _changes_since_last(agency, form)
-    added, changed = set(), {}
-    if diff is not None:
-        added = {r["_key"] for r in diff.added}
-        changed = {c.key: c for c in diff.changed}
+    last = _last_version(agency.id)
+    diff = None
+    if last is not None:
+        diff = changes.since_last(
+            agency.id, lambda: Summary.of(_changes_since_last(agency, form)[1])
+        )
+    added = diff.added if diff is not None else frozenset()
+    changed = diff.changed if diff is not None else {}
     return {
         "agency": agency,
         "form": form,

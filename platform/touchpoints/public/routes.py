@@ -10,7 +10,16 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from touchpoints.core.db import set_scope
 from touchpoints.core.web import Page
@@ -87,24 +96,22 @@ def _body(etag: str, build):
 
 @bp.route("/")
 def index():
-    page = Page(services.agencies_query(), per_page=100)
-    latest = services.latest_versions(a.id for a in page.items)
-    etag = services.etag_of(
-        "index",
-        PAGE_REVISION,
-        page.page,
-        page.total,
-        *(
-            (a.id, a.slug, a.short_name, a.region.name, getattr(latest.get(a.id), "id", 0))
-            for a in page.items
-        ),
-    )
-    last = max((v.approved_at for v in latest.values()), default=None)
-    return conditional(
-        etag,
-        last,
-        lambda: render_template("public/index.html", page=page, latest=latest),
-    )
+    # The validator from one query of plain columns; agencies and versions are loaded only to
+    # render a page not already rendered by this process.
+    number = request.args.get("page", 1, type=int) or 1
+    facts, last = services.index_tag(number, INDEX_PAGE_SIZE)
+    etag = services.etag_of("index", PAGE_REVISION, number, *facts)
+
+    def build():
+        page = Page(services.agencies_query(), per_page=INDEX_PAGE_SIZE)
+        latest = services.latest_versions(a.id for a in page.items)
+        return render_template("public/index.html", page=page, latest=latest)
+
+    return conditional(etag, last, build)
+
+
+#: Agencies per page of the /p/ index.
+INDEX_PAGE_SIZE = 100
 
 
 @bp.route("/opendata/")
@@ -144,29 +151,34 @@ def opendata_table_schema():
     return _json_file(opendata.table_schema(), "tableschema")
 
 
-def _version_page(agency, version, *, is_current_url: bool):
-    current = services.current_version(agency.id)
-    history = Page(services.versions_query(agency.id), per_page=50)
-    pdf = services.order_pdf(version) if version is not None else None
-    pdf_state = pdf.state if pdf else None
+def _version_page(slug: str, number: int | None):
+    """The agency's page: its cache tag comes from one query (services.page_tag); the agency,
+    its versions and rows are loaded only when the page is not already cached or current."""
+    tag = services.page_tag(slug, number)
+    if tag is None or (number is not None and tag.version_id is None):
+        # The same messages as ever (no such agency / no such version).
+        agency = services.agency_by_slug(slug)
+        services.version_by_number(agency, number or 0)
+    history_page = request.args.get("page", "")
     etag = services.etag_of(
         "agency",
         PAGE_REVISION,
-        agency.id,
-        agency.slug,
-        agency.full_name,
-        agency.short_name,
-        agency.website,
-        agency.region.name,
-        getattr(version, "id", 0),
-        getattr(current, "id", 0),
-        history.page,
-        pdf_state,
+        *tag.facts,
+        history_page,
         services.available_formats(),
-        is_current_url,
+        number is None,
     )
 
     def build():
+        agency = services.agency_by_slug(slug)
+        version = (
+            services.current_version(agency.id)
+            if number is None
+            else services.version_by_number(agency, number)
+        )
+        current = services.current_version(agency.id)
+        history = Page(services.versions_query(agency.id), per_page=50)
+        pdf = services.order_pdf(version) if version is not None else None
         rows = services.version_rows(version) if version else []
         return render_template(
             "public/agency.html",
@@ -177,24 +189,22 @@ def _version_page(agency, version, *, is_current_url: bool):
             table=services.version_table(version, rows) if version else None,
             history=history,
             formats=services.available_formats(),
-            pdf_state=pdf_state,
+            pdf_state=pdf.state if pdf else None,
             snippets=services.embed_snippets(agency),
-            is_current_url=is_current_url,
+            is_current_url=number is None,
         )
 
-    return conditional(etag, getattr(current, "approved_at", None), build)
+    return conditional(etag, tag.current_approved_at, build)
 
 
 @bp.route("/<slug>/")
 def agency(slug):
-    agency = services.agency_by_slug(slug)
-    return _version_page(agency, services.current_version(agency.id), is_current_url=True)
+    return _version_page(slug, None)
 
 
 @bp.route("/<slug>/v/<int:number>/")
 def version(slug, number):
-    agency = services.agency_by_slug(slug)
-    return _version_page(agency, services.version_by_number(agency, number), is_current_url=False)
+    return _version_page(slug, number)
 
 
 @bp.route("/<slug>/embed")
@@ -279,10 +289,14 @@ def _send_pdf(agency, version, cache_control: str):
     return conditional(
         services.etag_of("pdf", version.id, pdf.sha256),
         version.approved_at,
+        # Streamed from the database in slices: a worker never holds a whole PDF per view.
         lambda: current_app.response_class(
-            pdf.content,
+            stream_with_context(services.pdf_chunks(agency.id, pdf.document_id, pdf.size)),
             mimetype="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{filename}"'},
+            headers={
+                "Content-Disposition": f'inline; filename="{filename}"',
+                "Content-Length": str(pdf.size),
+            },
         ),
         cache_control,
     )

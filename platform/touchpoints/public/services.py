@@ -14,14 +14,15 @@ import hashlib
 import importlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app, url_for
 from markupsafe import escape
 from sqlalchemy.exc import IntegrityError
 
-from touchpoints.core.db import Scope, agency_scope, db, scoped
+from touchpoints.core.db import SYSTEM_SCOPE, Scope, agency_scope, db, scoped
 from touchpoints.lists.models import ListVersion, VersionEntry, version_in_force
 from touchpoints.lists.table import FormTable, build
 from touchpoints.public import opendata
@@ -60,6 +61,97 @@ def agency_by_slug(slug: str) -> Agency:
     if agency is None:
         raise NotFound(f"Организация «{slug}» не найдена в реестре.")
     return agency
+
+
+@dataclasses.dataclass(frozen=True)
+class PageTag:
+    """What an agency's public page shows, as facts read in one query (the cache tag)."""
+
+    agency_id: int
+    #: The version the page shows (the current one, or the one asked for); None: none.
+    version_id: int | None
+    current_id: int | None
+    current_approved_at: datetime | None
+    facts: tuple
+
+
+def page_tag(slug: str, number: int | None = None) -> PageTag | None:
+    """The agency's publication fingerprint in one SELECT: its names, region, the current and
+    the shown version, how many versions there are and the state of the shown version's order PDF.
+    None when there is no such agency.
+
+    The order documents are not public rows (their drafts are the agency's own), so this one
+    query runs in the system scope; only ids, names, times and the PDF's state and hash leave it,
+    all of which the page itself shows or derives from."""
+    from touchpoints.orders.models import OrderDocument
+
+    if not SLUG_RE.match(slug or "") or (number is not None and not 0 < number < 2**31):
+        return None
+    a, r, d = Agency, Region, OrderDocument
+    v1, v2, v3, v4 = (sa.orm.aliased(ListVersion) for _ in range(4))
+
+    def latest_of(v):
+        return (
+            sa.select(v.id)
+            .where(v.agency_id == a.id)
+            .order_by(v.number.desc())
+            .limit(1)
+            .correlate(a)
+            .scalar_subquery()
+        )
+
+    def shown_of(v):
+        if number is None:
+            return latest_of(v)
+        return (
+            sa.select(v.id)
+            .where(v.agency_id == a.id, v.number == number)
+            .correlate(a)
+            .scalar_subquery()
+        )
+
+    latest = latest_of(v1)
+    query = (
+        sa.select(
+            a.id,
+            a.slug,
+            a.full_name,
+            a.short_name,
+            a.website,
+            r.name,
+            latest,
+            sa.select(v2.approved_at)
+            .where(v2.agency_id == a.id)
+            .order_by(v2.number.desc())
+            .limit(1)
+            .correlate(a)
+            .scalar_subquery(),
+            shown_of(v3),
+            sa.select(sa.func.count())
+            .select_from(v4)
+            .where(v4.agency_id == a.id)
+            .correlate(a)
+            .scalar_subquery(),
+            sa.select(sa.func.string_agg(d.status + ":" + sa.func.coalesce(d.sha256, ""), ","))
+            .where(d.version_id == shown_of(sa.orm.aliased(ListVersion)), d.agency_id == a.id)
+            .where(sa.not_(d.draft))
+            .correlate(a)
+            .scalar_subquery(),
+        )
+        .join(r, r.id == a.region_id)
+        .where(a.slug == slug)
+    )
+    with scoped(SYSTEM_SCOPE):
+        row = db.session.execute(query).first()
+    if row is None:
+        return None
+    return PageTag(
+        agency_id=row[0],
+        version_id=row[8],
+        current_id=row[6],
+        current_approved_at=row[7],
+        facts=tuple(row),
+    )
 
 
 def region_by_slug(slug: str) -> Region:
@@ -127,6 +219,40 @@ def latest_versions(agency_ids: Iterable[int]) -> dict[int, ListVersion]:
         )
     )
     return {v.agency_id: v for v in rows}
+
+
+def index_tag(page: int, per_page: int) -> tuple[tuple, datetime | None]:
+    """The facts one page of the /p/ index shows, in one query of plain columns (no forms, no
+    version objects): each agency's id, slug, name, region and current version, and the total.
+    Returns (facts, the newest approval among them)."""
+    a, r = Agency.__table__.c, Region.__table__.c
+    v = ListVersion.__table__.c
+    agency = Agency.__table__
+    latest = (
+        sa.select(v.id)
+        .where(v.agency_id == a.id)
+        .order_by(v.number.desc())
+        .limit(1)
+        .correlate(agency)
+        .scalar_subquery()
+    )
+    approved = (
+        sa.select(sa.func.max(v.approved_at))
+        .where(v.agency_id == a.id)
+        .correlate(agency)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(a.id, a.slug, a.short_name, r.name, latest, approved, sa.func.count().over())
+        .select_from(agency.join(Region.__table__, r.id == a.region_id))
+        .order_by(r.name, a.short_name, a.id)
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    ).all()
+    last = max((row[5] for row in rows if row[5] is not None), default=None)
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return (*tuple(tuple(row[:5]) for row in rows), rows[0][6] if rows else 0), last
 
 
 def agencies_query(region_id: int | None = None):
@@ -270,14 +396,17 @@ def pdf_available() -> bool:
 class OrderPdf:
     #: "ready", "pending" (queued or rendering) or "failed".
     state: str
-    content: bytes | None = None
+    #: The stored document (orders.models.OrderDocument) when ready; its bytes are not loaded.
+    document_id: int | None = None
     sha256: str | None = None
+    size: int | None = None
 
 
 def order_pdf(version: ListVersion, *, request_if_missing: bool = True) -> OrderPdf | None:
     """The PDF of the order that approved the version (issue: orders as PDF). Rendered once by
     the orders feature and kept; when it is not there yet, its rendering is requested. None when
-    the orders feature is not installed."""
+    the orders feature is not installed. The PDF's bytes stay in the database (the column is
+    deferred): a page only needs its state, a download streams it (:func:`pdf_chunks`)."""
     module = _orders_module()
     if module is None:
         return None
@@ -286,11 +415,36 @@ def order_pdf(version: ListVersion, *, request_if_missing: bool = True) -> Order
     with scoped(agency_scope(version.agency_id)):
         doc = module.version_pdf(version)
         if doc is not None:
-            return OrderPdf("ready", bytes(doc.pdf), doc.sha256)
+            size = doc.size
+            if size is None:
+                size = db.session.scalar(
+                    sa.select(sa.func.length(type(doc).pdf)).where(type(doc).id == doc.id)
+                )
+            return OrderPdf("ready", doc.id, doc.sha256, size or 0)
         if not request_if_missing:
             return OrderPdf("pending")
         doc = module.request_version_pdf(version)
         return OrderPdf("failed" if getattr(doc, "failed", False) else "pending")
+
+
+#: Bytes per read of a stored file: a download holds this much in Python, not the whole file.
+CHUNK = 256 * 1024
+
+
+def pdf_chunks(agency_id: int, document_id: int, size: int) -> Iterator[bytes]:
+    """The stored PDF in slices read one by one (SQL substring of the bytea column)."""
+    from touchpoints.orders.models import OrderDocument
+
+    for offset in range(0, size, CHUNK):
+        with scoped(agency_scope(agency_id)):
+            chunk = db.session.scalar(
+                sa.select(sa.func.substr(OrderDocument.pdf, offset + 1, CHUNK)).where(
+                    OrderDocument.id == document_id, OrderDocument.agency_id == agency_id
+                )
+            )
+        if not chunk:
+            return
+        yield bytes(chunk)
 
 
 # --------------------------------------------------------------------------- validators

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from touchpoints.core.db import SYSTEM_SCOPE, scoped
 from touchpoints.jobs import wait_for_inprocess_jobs
-from touchpoints.reminders import services
+from touchpoints.reminders import scan, services
 
 reminders_cli = AppGroup("reminders", help="Напоминания о сроках.")
 
@@ -31,10 +31,10 @@ def dispatch_command(at: str | None) -> None:
     """Один проход: найти наступившие напоминания и отправить дайджесты."""
     now = parse_moment(at) if at else None
     with scoped(SYSTEM_SCOPE):
-        result = services.scan(now)
+        result = scan.scan(now)
         # A digest is sent "as if at" the same moment, so --at in the future works end to end.
         if now is not None:
-            for digest_id in services.due_digest_ids(now):
+            for digest_id in scan.due_digest_ids(now):
                 services.send_digest(digest_id, now=now)
     wait_for_inprocess_jobs()
     click.echo(

@@ -29,24 +29,33 @@ def _agency(slug: str) -> Agency:
 @click.argument("slug")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Только проверить файл, ничего не записывать.")
-def import_command(slug: str, file: Path, dry_run: bool) -> None:
-    """Загрузить перечень организации SLUG из таблицы FILE (.docx или .xlsx).
+@click.option("--update", is_flag=True, help="Внести и изменения строк, уже бывших в перечне.")
+@click.option("--exclude-missing", is_flag=True, help="Исключить строки, которых нет в файле.")
+@click.option("--sheet", default=None, help="Читать только этот лист книги.")
+def import_command(
+    slug: str, file: Path, dry_run: bool, update: bool, exclude_missing: bool, sheet: str | None
+) -> None:
+    """Загрузить перечень организации SLUG из файла FILE (.docx, .xlsx, .odt, .ods, .csv).
 
-    Строки сразу включаются в рабочий перечень и записываются в журнал изменений. При любой
-    ошибке в файле (и с --dry-run) ничего не записывается."""
+    Новые строки включаются в рабочий перечень; с --update вносятся и изменения строк,
+    которые уже есть в перечне, с --exclude-missing исключаются строки, которых в файле нет.
+    Всё записывается в журнал изменений. При любой ошибке (и с --dry-run) ничего не записывается."""
     agency = _agency(slug)
     with scoped(agency_scope(agency.id)):
         try:
-            table, header_row, mapping = imports.read_upload(agency, file.read_bytes(), file.name)
+            session = imports.start_import(agency, file.read_bytes(), file.name, None, sheet)
         except ImportFileError as exc:
             raise click.ClickException(str(exc)) from None
-        analysis = imports.analyse_table(agency, table.rows, header_row, mapping, table.merged_rows)
-        click.echo(f"{file.name}: {table.source}, строка заголовка {header_row + 1}.")
-        for col, key in enumerate(mapping):
+        imports.set_options(session, apply_changes=update, exclude_missing=exclude_missing)
+        analysis = imports.analyse_session(agency, session)
+        click.echo(f"{file.name}: {session.source}, строка заголовка {session.header_row + 1}.")
+        header = session.cells[session.header_row]
+        labels = {t.key: t.label for t in analysis.targets}
+        for col, key in enumerate(session.mapping):
             if key and key != imports.NUMBER:
-                label = next(t.label for t in analysis.targets if t.key == key)
-                header = table.rows[header_row][col]
-                click.echo(f"  столбец {col + 1} «{header}» → {label}")
+                click.echo(f"  столбец {col + 1} «{header[col]}» → {labels[key]}")
+        for note in analysis.notes:
+            click.echo(f"  {note}")
         for line in analysis.messages():
             click.echo(f"ОШИБКА: {line}", err=True)
         for r in analysis.rows:
@@ -56,25 +65,35 @@ def import_command(slug: str, file: Path, dry_run: bool) -> None:
         if not analysis.ok:
             db.session.rollback()
             raise click.ClickException(
-                f"Строк с ошибками: {analysis.error_rows} из {n}. Ничего не записано."
+                f"Строк с ошибками: {analysis.error_rows} из {n}, неуточнённых сопоставлений: "
+                f"{len(analysis.questions)}. Ничего не записано."
             )
+        plan = analysis.plan
+        click.echo(
+            f"Новых строк: {len(plan.added)}, изменённых: {len(plan.changed)}"
+            f"{'' if update or not plan.changed else ' (не вносятся без --update)'}, "
+            f"без изменений: {len(plan.unchanged)}, нет в файле: {len(plan.missing)}"
+            f"{' (будут исключены)' if exclude_missing and plan.missing else ''}."
+        )
         if dry_run:
             db.session.rollback()
-            click.echo(
-                f"Проверка пройдена: {n} строк можно загрузить. Ничего не записано (--dry-run)."
-            )
+            click.echo(f"Проверка пройдена: {n} строк. Ничего не записано (--dry-run).")
             return
         try:
-            imports.write_rows(
-                agency, analysis, user_id=None, filename=file.name, actor_label="cli"
-            )
+            result = imports.confirm(agency, session.token, None, actor_label="cli")
             db.session.commit()
+        except imports.ImportRefused as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
         except Exception as exc:
             db.session.rollback()
             raise click.ClickException(f"Загрузка не выполнена, ничего не записано: {exc}") from exc
         # Still in the agency's scope: after the commit the agency is read again, and RLS
         # shows it to its own scope only.
-        click.echo(f"Загружено строк: {n}; они включены в рабочий перечень «{agency.short_name}».")
+        click.echo(
+            f"Загружено в рабочий перечень «{agency.short_name}»: новых строк {result.added}, "
+            f"изменено {result.changed}, исключено {result.excluded}."
+        )
 
 
 @lists_cli.command("export")

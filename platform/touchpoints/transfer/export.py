@@ -33,6 +33,7 @@ from touchpoints.lists.models import COMMON_FIELDS, ListVersion
 from touchpoints.lists.table import NEEDS_PER_LINE, FormTable, Group, Row, build, value_of
 from touchpoints.regions.models import Agency
 from touchpoints.tenants.form import Form
+from touchpoints.transfer import roundtrip
 from touchpoints.transfer.fields import column_target
 
 MIMETYPES = {
@@ -239,6 +240,7 @@ def to_xlsx(layout: Layout) -> bytes:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    roundtrip.add_sheet(wb, layout, xlsx_value)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -316,6 +318,7 @@ def to_docx(layout: Layout) -> bytes:
                 run.font.size = Pt(9)
         for r in group.rows:
             fill(table.add_row(), [str(r.number), *r.cells])
+    roundtrip.add_table(doc, layout, xlsx_value)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -1,19 +1,45 @@
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, Optional
 
 from touchpoints.core.forms import BaseForm
-from touchpoints.transfer.imports import NUMBER, Target
+from touchpoints.transfer.matching import NUMBER, Target
+
+#: How the preview names each kind of row (rows.py).
+KIND_LABELS = {
+    "title": "заголовок документа",
+    "header": "строка заголовка",
+    "numbers": "номера граф",
+    "group": "направление деятельности",
+    "note": "сноска или примечание",
+    "total": "итоговая строка",
+    "signature": "подпись, исполнитель",
+    "skipped": "пропущена вами",
+    "data": "сведения",
+}
+ACCEPT = (
+    ".docx,.xlsx,.odt,.ods,.csv,.xls,.htm,.html,"
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+    "application/vnd.oasis.opendocument.text,application/vnd.oasis.opendocument.spreadsheet,"
+    "text/csv"
+)
 
 
 class UploadForm(BaseForm):
     file = FileField(
         "Файл перечня",
-        validators=[FileRequired("Выберите файл Word (.docx) или Excel (.xlsx)")],
+        validators=[FileRequired("Выберите файл перечня (Word, Excel, LibreOffice или CSV)")],
         description=(
-            "Таблица Word (.docx) или лист Excel (.xlsx) с перечнем. Строка заголовка должна "
-            "называть графы; строки-заголовки направлений деятельности и строка с номерами граф "
-            "допускаются."
+            "Таблица Word или Excel (.docx, .xlsx), LibreOffice, МойОфис, Р7-Офис (.odt, .ods) "
+            "или CSV. Перечень может быть разбит на несколько таблиц или листов; заголовок "
+            "документа, номера граф, строки направлений, сноски, «Итого» и подписи распознаются."
         ),
+    )
+    sheet = StringField(
+        "Только лист (необязательно)",
+        validators=[Optional(), Length(max=100)],
+        description="Название листа книги, если читать нужно только его.",
     )
 
 

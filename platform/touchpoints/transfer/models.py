@@ -35,3 +35,25 @@ class ImportSession(TenantMixin, db.Model):
     header_row: Mapped[int] = mapped_column(default=0)
     #: For each column of the file: the field it fills ("" = not imported, "#" = row number).
     mapping: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: Everything else of the upload: where each row came from (``origins``: table, line, flag),
+    #: the person's fixes (``edits``, ``skipped``, ``settled``) and choices for applying.
+    state: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+
+class ImportChoice(TenantMixin, db.Model):
+    """A match the agency's people settled in an import preview, remembered for the next file.
+
+    ``kind`` is area, touchpoint, need, subdivision or header; ``text`` the normalised wording
+    in the file; ``code`` what it means (a catalogue code, a subdivision id, a field key; "" for
+    «not loaded» / «keep as typed»)."""
+
+    __tablename__ = "import_choice"
+    __table_args__ = (sa.UniqueConstraint("agency_id", "kind", "text"),)
+    __region_read__ = None
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    text: Mapped[str] = mapped_column(sa.String(500))
+    code: Mapped[str] = mapped_column(sa.String(64), default="")
+    chosen_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    chosen_at: Mapped[datetime] = mapped_column(default=utcnow)

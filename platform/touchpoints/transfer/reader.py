@@ -1,8 +1,14 @@
-"""Reading tables out of uploaded Word (.docx) and Excel (.xlsx) files, defensively.
+"""Reading tables out of uploaded files, defensively: what kind of file it is, and the limits.
 
-Files come from outside: each reader checks the size packed and unpacked before parsing (a .docx
-or .xlsx is a ZIP archive and could be a "zip bomb"), limits the number of rows, and turns every
-failure into :class:`ImportFileError` with a message the user can act on, never a traceback.
+Files come from outside. Before anything is parsed the file's kind is told by its first bytes
+(not by its name), its size is checked and, for the ZIP-based formats (.docx, .xlsx, .odt, .ods),
+the unpacked sizes listed in the archive's central directory are added up, so that a "zip bomb"
+is refused without unpacking a byte. Readers then stream (openpyxl read-only, iterparse) and stop
+as soon as a table has more rows than may be imported at once. Every failure becomes an
+:class:`ImportFileError` with a message the person can act on, never a traceback.
+
+The readers per format live in :mod:`.read_ooxml` (Word, Excel) and :mod:`.read_other`
+(OpenDocument, CSV, HTML saved as .xls).
 """
 
 from __future__ import annotations
@@ -15,9 +21,12 @@ from datetime import date, datetime
 
 log = logging.getLogger(__name__)
 
-#: Unpacked size of all parts of the archive; a real list of a few thousand rows is far below.
+#: Unpacked size of all parts of an archive; a real list of a few thousand rows is far below.
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+#: One part may not unpack to more than this many times its packed size (XML packs ~10-20×).
+MAX_RATIO = 200
 MAX_COLUMNS = 60
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class ImportFileError(ValueError):
@@ -31,19 +40,93 @@ class RawTable:
     rows: list[list[str]]
     #: Rows that are a single cell merged across the table (grouping rows of activity areas).
     merged_rows: list[int]
+    #: The row's line in its sheet (1-based) when it differs from its index + 1 (hidden rows).
+    lines: list[int] | None = None
 
     @property
     def width(self) -> int:
         return max((len(r) for r in self.rows), default=0)
+
+    def line(self, i: int) -> int:
+        return self.lines[i] if self.lines else i + 1
 
 
 def mb(n: int) -> str:
     return f"{n / 1024 / 1024:.0f} МБ" if n >= 1024 * 1024 else f"{max(1, n // 1024)} КБ"
 
 
-def read_tables(data: bytes, filename: str, *, max_bytes: int, max_rows: int) -> list[RawTable]:
-    """Every table of the file (sheets of a workbook, tables of a document) as rows of text."""
+def too_many_rows(where: str, max_rows: int) -> ImportFileError:
+    return ImportFileError(
+        f"В {where} больше {max_rows} строк: это больше, чем можно загрузить за один раз. "
+        "Разделите перечень на несколько файлов."
+    )
+
+
+OLD_FORMAT = (
+    "Файл в старом формате Word или Excel (.doc, .xls), такие файлы не читаются. Откройте его "
+    "и сохраните в современном формате: «Файл → Сохранить как» → «Документ Word (.docx)» или "
+    "«Книга Excel (.xlsx)» (в LibreOffice, МойОфис, Р7-Офис — .docx/.xlsx или .odt/.ods), затем "
+    "загрузите снова."
+)
+UNKNOWN_FORMAT = (
+    "Загрузите таблицу Word (.docx) или Excel (.xlsx); подходят также .odt, .ods, .csv и "
+    "таблица, сохранённая как веб-страница (.htm, .xls). Файлы других форматов не поддерживаются."
+)
+
+
+def kind_of(data: bytes, filename: str) -> str:
+    """docx, xlsx, odt, ods, csv, html — or ImportFileError saying what to do."""
     name = (filename or "").lower()
+    if data[:8] == OLE_MAGIC:
+        raise ImportFileError(OLD_FORMAT)
+    if data[:4] == b"PK\x03\x04":
+        names = set(_archive(data, name).namelist())
+        if "word/document.xml" in names:
+            return "docx"
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "content.xml" in names:
+            return (
+                "ods"
+                if b"opendocument.spreadsheet" in data[:200] or name.endswith(".ods")
+                else "odt"
+            )
+        raise ImportFileError(corrupt(name))
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")) or b"<table" in head:
+        return "html"
+    if name.endswith(".csv") and b"\0" not in data[:4096]:
+        return "csv"
+    if name.endswith((".docx", ".xlsx", ".odt", ".ods")):
+        raise ImportFileError(corrupt(name))
+    raise ImportFileError(UNKNOWN_FORMAT)
+
+
+def _archive(data: bytes, name: str) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ImportFileError(corrupt(name)) from None
+    # The central directory states every part's unpacked size: a zip bomb is refused here,
+    # before a byte is inflated. (A lying directory is caught by zipfile's own size check.)
+    unpacked = sum(i.file_size for i in infos)
+    ratio = max((i.file_size / max(i.compress_size, 1) for i in infos), default=0)
+    if unpacked > MAX_UNPACKED_BYTES or ratio > MAX_RATIO:
+        log.info("refused archive: unpacked %s bytes, ratio %.0f", unpacked, ratio)
+        raise ImportFileError(
+            "Файл после распаковки слишком большой для перечня "
+            f"({mb(unpacked)}). Проверьте, что это тот файл; большой перечень разделите на части."
+        )
+    return archive
+
+
+def read_tables(
+    data: bytes, filename: str, *, max_bytes: int, max_rows: int, sheet: str | None = None
+) -> list[RawTable]:
+    """Every table of the file (visible sheets of a workbook, tables of a document) as text."""
+    from touchpoints.transfer import read_ooxml, read_other
+
     if not data:
         raise ImportFileError("Файл пустой.")
     if len(data) > max_bytes:
@@ -51,44 +134,46 @@ def read_tables(data: bytes, filename: str, *, max_bytes: int, max_rows: int) ->
             f"Файл слишком большой ({mb(len(data))}); можно загрузить не больше {mb(max_bytes)}. "
             "Разделите перечень на несколько файлов."
         )
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    kind = kind_of(data, filename)
+    readers = {
+        "docx": read_ooxml.read_docx,
+        "xlsx": read_ooxml.read_xlsx,
+        "odt": read_other.read_odf,
+        "ods": read_other.read_odf,
+        "csv": read_other.read_csv,
+        "html": read_other.read_html,
+    }
+    tables = readers[kind](data, max_rows)
+    if sheet is not None:
+        tables = [t for t in tables if t.source in (f"лист «{sheet}»", sheet)]
+        if not tables:
+            raise ImportFileError(f"В файле нет видимого листа «{sheet}».")
+    tables = [t for t in tables if t.rows]
+    if not tables:
         raise ImportFileError(
-            "Файл в старом формате Word или Excel (.doc, .xls). Откройте его и сохраните "
-            "как «Документ Word (.docx)» или «Книга Excel (.xlsx)», затем загрузите снова."
+            "В файле нет таблицы. Перечень должен быть оформлен таблицей: графы — столбцы, "
+            "каждая точка взаимодействия — строка."
         )
-    if not name.endswith((".docx", ".xlsx")) and data[:4] != b"PK\x03\x04":
-        raise ImportFileError(
-            "Загрузите таблицу Word (.docx) или Excel (.xlsx). Файлы других форматов не "
-            "поддерживаются."
-        )
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        names = set(archive.namelist())
-        unpacked = sum(i.file_size for i in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise ImportFileError(_corrupt(name)) from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise ImportFileError(
-            "Файл после распаковки слишком большой для перечня. Проверьте, что это тот файл."
-        )
-    if "word/document.xml" in names:
-        tables = _read_docx(data, max_rows)
-    elif "xl/workbook.xml" in names:
-        tables = _read_xlsx(data, max_rows)
-    else:
-        raise ImportFileError(_corrupt(name))
     return tables
 
 
-def _corrupt(name: str) -> str:
-    kind = "Excel" if name.endswith(".xlsx") else "Word" if name.endswith(".docx") else "Word/Excel"
+def corrupt(name: str) -> str:
+    kind = (
+        "Excel"
+        if name.endswith(".xlsx")
+        else "Word"
+        if name.endswith(".docx")
+        else "OpenDocument"
+        if name.endswith((".odt", ".ods"))
+        else "Word/Excel"
+    )
     return (
         f"Файл повреждён или не является документом {kind}: его не удалось открыть. "
-        "Откройте его в Word или Excel, сохраните заново как .docx или .xlsx и загрузите снова."
+        "Откройте его в редакторе, сохраните заново (.docx, .xlsx, .odt или .ods) и загрузите снова."
     )
 
 
-def _text(value) -> str:
+def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -101,14 +186,12 @@ def _text(value) -> str:
     return "\n".join(line.strip() for line in text.strip().split("\n"))
 
 
-def _trim(rows: list[list[str]], max_rows: int, where: str) -> list[list[str]]:
+def trim(rows: list[list[str]], max_rows: int, where: str) -> list[list[str]]:
+    """Rows cut to the used width, trailing empty rows dropped; too many rows refused."""
     while rows and not any(rows[-1]):
         rows.pop()
     if len(rows) > max_rows:
-        raise ImportFileError(
-            f"В {where} больше {max_rows} строк: это больше, чем можно загрузить за один раз. "
-            "Разделите перечень на несколько файлов."
-        )
+        raise too_many_rows(where, max_rows)
     width = 0
     for r in rows:
         for i in range(len(r) - 1, -1, -1):
@@ -119,75 +202,12 @@ def _trim(rows: list[list[str]], max_rows: int, where: str) -> list[list[str]]:
     return [(r + [""] * width)[:width] for r in rows]
 
 
-def _read_xlsx(data: bytes, max_rows: int) -> list[RawTable]:
-    from openpyxl import load_workbook
-
-    try:
-        # Not read-only: merged ranges are needed to recognise the grouping rows.
-        wb = load_workbook(io.BytesIO(data), data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a broken file
-        log.info("unreadable xlsx upload: %s", exc)
-        raise ImportFileError(_corrupt(".xlsx")) from None
-    tables = []
-    try:
-        for ws in wb.worksheets:
-            if ws.sheet_state != "visible":
-                continue
-            where = f"листе «{ws.title}»"
-            if (ws.max_row or 0) > max_rows * 4:
-                raise ImportFileError(
-                    f"На {where} больше {max_rows} строк: это больше, чем можно загрузить за "
-                    "один раз. Разделите перечень на несколько файлов."
-                )
-            rows = [[_text(v) for v in row[:MAX_COLUMNS]] for row in ws.iter_rows(values_only=True)]
-            rows = _trim(rows, max_rows, where)
-            if not rows:
-                continue
-            merged = set()
-            for rng in ws.merged_cells.ranges:
-                if rng.max_col > rng.min_col and rng.min_row - 1 < len(rows):
-                    row = rows[rng.min_row - 1]
-                    if sum(1 for v in row if v) == 1 and row[rng.min_col - 1]:
-                        merged.add(rng.min_row - 1)
-            tables.append(RawTable(f"лист «{ws.title}»", rows, sorted(merged)))
-    finally:
-        wb.close()
-    return tables
-
-
-def _read_docx(data: bytes, max_rows: int) -> list[RawTable]:
-    import docx
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx and lxml raise many kinds on a broken file
-        log.info("unreadable docx upload: %s", exc)
-        raise ImportFileError(_corrupt(".docx")) from None
-    tables = []
-    for n, table in enumerate(document.tables, start=1):
-        where = f"таблице {n}"
-        if len(table._tbl.tr_lst) > max_rows * 4:
-            raise ImportFileError(
-                f"В {where} больше {max_rows} строк: это больше, чем можно загрузить за один "
-                "раз. Разделите перечень на несколько файлов."
-            )
-        rows, merged = [], []
-        for i, row in enumerate(table.rows):
-            cells, seen = [], []
-            for cell in row.cells[:MAX_COLUMNS]:
-                # A cell merged across columns comes back once per column: keep its text once.
-                repeated = bool(seen) and seen[-1] is cell._tc
-                seen.append(cell._tc)
-                cells.append("" if repeated else _text(cell.text))
-            if len(seen) > 1 and all(tc is seen[0] for tc in seen) and cells[0]:
-                merged.append(i)
-            rows.append(cells)
-        rows = _trim(rows, max_rows, where)
-        if rows:
-            tables.append(RawTable(f"таблица {n}", rows, [i for i in merged if i < len(rows)]))
-    if not tables:
-        raise ImportFileError(
-            "В документе Word нет таблицы. Перечень должен быть оформлен таблицей: графы — "
-            "столбцы, каждая точка взаимодействия — строка."
-        )
-    return tables
+def merged_across(rows: list[list[str]], spans: dict[int, tuple[int, int]]) -> list[int]:
+    """Rows whose only text sits in a cell merged over most of the table: group headings."""
+    width = max((len(r) for r in rows), default=0)
+    out = []
+    for i, (first, last) in spans.items():
+        wide = i < len(rows) and last - first + 1 >= max(2, width - 1)
+        if wide and sum(1 for v in rows[i] if v) == 1 and rows[i][first]:
+            out.append(i)
+    return sorted(out)
