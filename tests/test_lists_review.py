@@ -14,6 +14,7 @@ from lists_support import agency_id_of, entry_state, form_post, in_agency
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import db
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists.models import Entry
 
 SEEDS = {
@@ -369,3 +370,47 @@ def test_registrar_who_rewrote_a_submission_cannot_include_it(app, seeded, make_
         db.session.rollback()
         services.include(db.session.get(type(entry), entry.id), r2)
         db.session.commit()
+
+
+def test_messages_say_what_happened_and_the_queue_moves_on(app, make_agency, make_user):
+    """Issue 13: «Исключение оформлено.» after only proposing, «Сведения включены» after an
+    exclusion; and «next in queue» after including or returning."""
+    from lists_support import add_included, data, subdivision_ids
+
+    from touchpoints.auth.models import User
+    from touchpoints.lists import services
+
+    aid = make_agency()
+    reg = make_user(Role.REGISTRAR, agency_id=aid)
+    make_user(Role.REGISTRAR, agency_id=aid)  # two registrars: proposals wait for review
+    editor = make_user(Role.EDITOR, agency_id=aid)
+    with in_agency(app, aid) as agency:
+        form = agency.form
+    sub = subdivision_ids(app, aid)[0]  # the editor's own
+    (target,) = add_included(app, aid, reg, [data(form, process="А", subdivision_id=sub)])
+    ed, rg = app.test_client(), app.test_client()
+    login(ed, app, editor)
+    login(rg, app, reg)
+
+    r = ed.post(
+        f"/list/entries/{target}/exclude", data={"reason": "Не оказываем"}, follow_redirects=True
+    )
+    body = r.get_data(as_text=True)
+    assert "Предложение об исключении отправлено на проверку" in body
+    assert "Исключение оформлено" not in body
+    with in_agency(app, aid):
+        proposal = db.session.scalar(sa.select(Entry.id).where(Entry.target_id == target))
+        user = db.session.get(User, editor)
+        second = services.create_entry(db.session.get(Agency, aid), user, data(form, process="В"))
+        services.submit(second, user)
+        db.session.commit()
+        second_id = second.id
+
+    r = rg.post(f"/list/entries/{proposal}/include")
+    assert r.headers["Location"].endswith(f"/list/entries/{second_id}")
+    body = rg.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Строка исключена из перечня." in body and "Сведения включены" not in body
+    assert "следующая строка из очереди" in body
+    r = rg.post(f"/list/entries/{second_id}/return", data={"comment": "Уточните"})
+    assert r.headers["Location"].endswith("/list/review")
+    assert "Очередь проверки пуста" in rg.get("/list/review").get_data(as_text=True)

@@ -106,7 +106,12 @@ def check_common_layout(reader, pages, agency: Agency, form: Form, entries: list
     assert "Об утверждении перечня точек взаимодействия с клиентом" in pages[0]
     assert norm(agency.legal_basis) in full
     assert "приказываю:" in full
-    for paragraph in agency.settings["order"]["paragraphs"]:
+    paragraphs = agency.settings["order"]["paragraphs"]
+    if "Приложение № 2" in full:
+        # With the changes as appendix № 2 the approving clause names both (issue 13).
+        paragraphs = document.refer_to_appendices(paragraphs)
+        assert "согласно приложению № 1" in full
+    for paragraph in paragraphs:
         assert norm(paragraph) in full
     assert agency.head_name in full
     # The appendix: its title, every entry's touchpoint and process.

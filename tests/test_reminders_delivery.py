@@ -92,7 +92,8 @@ def test_digest_arrives_over_smtp_in_russian_with_links(smtp_app, smtp_port, age
         "reg2@example.org",
     ]
     _, msg = inbox.messages[0]
-    assert msg["Subject"].startswith("Сроки по перечню точек взаимодействия")
+    # What and where: the agency, then what is due (issue 13).
+    assert ": сроков — 1" in msg["Subject"]
     assert msg["Auto-Submitted"] == "auto-generated"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()

@@ -1,6 +1,6 @@
 """Request plumbing seen by people: times in their own zone, errors in Russian."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.roles import Role
@@ -105,3 +105,61 @@ def test_numbers_read_the_same_on_every_surface():
     # Text keeps its own punctuation.
     assert number("Ответ в течение 1.5 ч.") == "Ответ в течение 1.5 ч."
     assert cell_text(form, note, {"extra": {"note": "Раздел сайта."}}) == "Раздел сайта."
+
+
+def test_audit_trail_reads_as_sentences_with_labels_and_version_numbers(
+    app, make_agency, make_user, login_as
+):
+    """Issue 13: no raw JSON, no \\u escapes, no codes; version № 2 is «№ 2», not its row id."""
+    from lists_support import add_included, approve_list, data, in_agency
+
+    from touchpoints.auth.models import User
+    from touchpoints.lists import services
+    from touchpoints.lists.models import Entry
+
+    aid = make_agency()
+    other = make_agency()
+    reg = make_user(Role.REGISTRAR, agency_id=aid, name="Мария Петрова")
+    with in_agency(app, aid) as agency:
+        form = agency.form
+    code = form["touchpoints"][0]["code"]
+    tp_name = form["touchpoints"][0]["name"]
+    (eid,) = add_included(app, aid, reg, [data(form, process="Выдача разрешений")])
+    # Another agency's version first, so that row ids and numbers differ.
+    oreg = make_user(Role.REGISTRAR, agency_id=other)
+    with in_agency(app, other) as o:
+        oform = o.form
+    add_included(app, other, oreg, [data(oform)])
+    with in_agency(app, other) as o:
+        approve_list(o, db.session.get(User, oreg), order_number="1", order_date=date(2025, 1, 10))
+        db.session.commit()
+    with in_agency(app, aid) as agency:
+        user = db.session.get(User, reg)
+        approve_list(agency, user, order_number="5", order_date=date(2025, 1, 10))
+        entry = db.session.get(Entry, eid)
+        services.update_entry(
+            entry, user, {"touchpoint_code": code, "channel_kind": "offline"}, entry.revision
+        )
+        approve_list(agency, user, order_number="6", order_date=date(2025, 2, 1))
+        db.session.commit()
+    client = login_as(reg)
+    body = client.get("/audit/").get_data(as_text=True)
+    assert "Утверждена редакция перечня № 2" in body and "Утверждена редакция перечня № 1" in body
+    assert "№ 3" not in body
+    assert "Точка из справочника:" in body and tp_name in body
+    assert "Мария Петрова" in body
+    assert "\\u04" not in body and "{&#34;" not in body and '{"' not in body
+    for raw in ('"status"', "order_number", f">{code}<", "digital", "offline"):
+        assert raw not in body, raw
+    assert "Дата приказа:" in body and "01.02.2025" in body
+    # Filters: by person, by kind, by date.
+    assert "Утверждена" not in client.get("/audit/?action=entry.").get_data(as_text=True)
+    assert "Записей нет" in client.get("/audit/?from=2000-01-01&to=2000-01-02").get_data(
+        as_text=True
+    )
+    assert "Записей нет" in client.get(f"/audit/?actor={oreg}").get_data(as_text=True)
+    r = client.get("/audit/export.csv?action=version.")
+    text = r.get_data(as_text=True)
+    assert text.startswith("\ufeffКогда;Кто;Что сделано;Поле;Было;Стало;Комментарий")
+    assert "Утверждена редакция перечня № 2" in text and "Мария Петрова" in text
+    assert "order_date" not in text and "2025-02-01" not in text

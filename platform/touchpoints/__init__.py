@@ -103,15 +103,19 @@ def _register_blueprints(app: Flask) -> None:
     from touchpoints.lists.routes import bp as lists_bp
 
     app.register_blueprint(lists_bp)
+    from touchpoints.lists.annulment_routes import bp as annulments_bp
+
+    app.register_blueprint(annulments_bp)
     for bp in (public_bp, api_bp, api_tokens_bp):
         app.register_blueprint(bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(dashboard_bp)
     from touchpoints.calendar.routes import bp as calendar_bp
     from touchpoints.deadlines.routes import bp as deadlines_bp
+    from touchpoints.notifications.routes import bp as notifications_bp
     from touchpoints.reminders.routes import bp as reminders_bp
 
-    for bp in (calendar_bp, deadlines_bp, reminders_bp):
+    for bp in (calendar_bp, deadlines_bp, reminders_bp, notifications_bp):
         app.register_blueprint(bp)
     from touchpoints.transfer.routes import bp as transfer_bp
 

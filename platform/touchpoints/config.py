@@ -132,6 +132,8 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "PUBLICATION_READ_TIMEOUT": float(env("PUBLICATION_READ_TIMEOUT", "10") or 10),
         "PUBLICATION_TOTAL_TIMEOUT": float(env("PUBLICATION_TOTAL_TIMEOUT", "20") or 20),
         "PUBLICATION_MAX_BYTES": env_int("PUBLICATION_MAX_BYTES", 2 * 1024 * 1024),
+        #: Days an approving order's date may lie ahead of today (an order signed for tomorrow).
+        "ORDER_DATE_ALLOWANCE_DAYS": env_int("ORDER_DATE_ALLOWANCE_DAYS", 0),
         #: Demo accounts log in with password "demo"; refused anywhere else.
         "ALLOW_DEMO_PASSWORDS": demo,
         "CELERY": {

@@ -17,6 +17,7 @@ from touchpoints.deadlines.models import (  # noqa: F401
 )
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
 from touchpoints.mail.models import MailMessage
+from touchpoints.notifications.models import Notification, NotificationPreference  # noqa: F401
 from touchpoints.orders.models import OrderDocument
 from touchpoints.public.models import PublishedFile
 from touchpoints.publication.models import PublicationCheck  # noqa: F401

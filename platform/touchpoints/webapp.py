@@ -17,7 +17,14 @@ from touchpoints.auth.access import apply_user_scope
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.db import NO_SCOPE, db, set_scope
 from touchpoints.core.safety import has_forbidden_controls, neutralise_bidi
-from touchpoints.core.web import ERROR_TEXTS, ERROR_TITLES, page_url, ru_datetime, wants_json
+from touchpoints.core.web import (
+    ERROR_TEXTS,
+    ERROR_TITLES,
+    page_url,
+    ru_datetime,
+    ru_datetime_zone,
+    wants_json,
+)
 from touchpoints.extensions import login_manager
 
 
@@ -130,6 +137,7 @@ def init_app(app: Flask) -> None:
     # controls: U+202E would print stored text reversed.
     app.jinja_env.finalize = neutralise_bidi
     app.jinja_env.filters["ru_datetime"] = ru_datetime
+    app.jinja_env.filters["ru_datetime_zone"] = ru_datetime_zone
     app.jinja_env.globals["page_url"] = page_url
 
 

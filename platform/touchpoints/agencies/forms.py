@@ -14,17 +14,31 @@ class AgencyForm(BaseForm):
         description="Например: murmansk-culture. Используется в адресе публичной страницы.",
     )
     full_name = StringField(
-        "Полное наименование", validators=[DataRequired("Укажите наименование"), Length(max=500)]
+        "Полное наименование",
+        validators=[
+            DataRequired("Укажите наименование"),
+            Length(max=500, message="Не длиннее 500 символов"),
+        ],
     )
     short_name = StringField(
         "Краткое наименование",
-        validators=[DataRequired("Укажите краткое наименование"), Length(max=255)],
+        validators=[
+            DataRequired("Укажите краткое наименование"),
+            Length(max=255, message="Не длиннее 255 символов"),
+        ],
     )
     region_id = SelectField("Регион", coerce=int)
     form_template = SelectField("Форма перечня")
-    head_title = StringField("Должность руководителя", validators=[Length(max=500)])
-    head_name = StringField("Инициалы и фамилия руководителя", validators=[Length(max=255)])
-    city = StringField("Город (для приказа)", validators=[Length(max=255)])
+    head_title = StringField(
+        "Должность руководителя", validators=[Length(max=500, message="Не длиннее 500 символов")]
+    )
+    head_name = StringField(
+        "Инициалы и фамилия руководителя",
+        validators=[Length(max=255, message="Не длиннее 255 символов")],
+    )
+    city = StringField(
+        "Город (для приказа)", validators=[Length(max=255, message="Не длиннее 255 символов")]
+    )
     legal_basis = TextAreaField("Правовое основание приказа (преамбула)")
     website = StringField(
         "Сайт",

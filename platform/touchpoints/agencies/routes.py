@@ -1,20 +1,21 @@
 import csv
 import io
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from touchpoints.agencies.forms import AgencyForm
 from touchpoints.agencies.services import AgencyError, create_agency
-from touchpoints.audit.models import AuditEvent
+from touchpoints.audit import describe
+from touchpoints.audit import labels as audit_labels
+from touchpoints.audit import queries as audit_queries
 from touchpoints.auth.access import current_agency, get_agency_or_404, permission_required
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.db import db
 from touchpoints.core.safety import spreadsheet_text
 from touchpoints.core.tenancy import Agency, FormTemplate, Region, Subdivision
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, ru_datetime, viewer_timezone
 from touchpoints.lists.form import Form
 
 bp = Blueprint("agencies", __name__)
@@ -75,41 +76,47 @@ def create():
     return render_template("agencies/new.html", form=form)
 
 
-def _audit_query(agency: Agency):
-    return AuditEvent.of_agency(agency.id, request.args.get("action", "").strip())
-
-
 @bp.route("/audit/")
 @permission_required(Permission.READ_AGENCY)
 def audit_log():
     agency = current_agency()
-    page = Page(_audit_query(agency).options(sa.orm.selectinload(AuditEvent.actor)))
-    return render_template("agencies/audit.html", agency=agency, page=page)
+    filters = audit_queries.Filters.from_args(request.args)
+    page = Page(audit_queries.events_query(agency, filters, viewer_timezone()))
+    return render_template(
+        "agencies/audit.html",
+        agency=agency,
+        page=page,
+        filters=filters,
+        kinds=audit_queries.KIND_FILTERS,
+        actors=audit_queries.actors(agency),
+        ctx=audit_queries.context(agency),
+        describe=describe,
+    )
 
 
 @bp.route("/audit/export.csv")
 @permission_required(Permission.READ_AGENCY)
 def audit_export():
+    """The same trail for Excel: semicolons, a BOM and Russian headings, one row per event."""
     agency = current_agency()
-    events = db.session.scalars(_audit_query(agency).options(sa.orm.selectinload(AuditEvent.actor)))
+    filters = audit_queries.Filters.from_args(request.args)
+    tz = viewer_timezone()
+    events = db.session.scalars(audit_queries.events_query(agency, filters, tz))
+    ctx = audit_queries.context(agency)
     buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(
-        ["when_utc", "actor", "action", "object_type", "object_id", "before", "after", "comment"]
-    )
-    import json
-
+    writer = csv.writer(buf, delimiter=";")
+    writer.writerow(["Когда", "Кто", "Что сделано", "Поле", "Было", "Стало", "Комментарий"])
     for e in events:
+        lines = describe.changes(e, ctx)
         writer.writerow(
             spreadsheet_text(cell)
             for cell in [
-                e.at.isoformat(),
-                e.actor.email if e.actor else e.actor_label,
-                e.action,
-                e.object_type,
-                e.object_id or "",
-                json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
-                json.dumps(e.after, ensure_ascii=False) if e.after is not None else "",
+                ru_datetime(e.at, tz),
+                audit_labels.actor_label(e),
+                describe.sentence(e, ctx),
+                "\n".join(label for label, _, _ in lines),
+                "\n".join(before for _, before, _ in lines),
+                "\n".join(after for _, _, after in lines),
                 e.comment or "",
             ]
         )

@@ -14,6 +14,6 @@ class OverrideForm(BaseForm):
     )
     note = StringField(
         "Основание",
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), Length(max=500, message="Не длиннее 500 символов")],
         description="Например, закон или постановление региона",
     )

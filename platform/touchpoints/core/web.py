@@ -47,6 +47,24 @@ def ru_datetime(value, tz=None) -> str:
     return text.datetime_short(value.astimezone(tz or viewer_timezone()))
 
 
+def zone_name(value, tz) -> str:
+    """A Russian zone as people name it: «МСК», «МСК+4» (Kemerovo), «МСК−1» (Kaliningrad)."""
+    from zoneinfo import ZoneInfo
+
+    moscow = value.astimezone(ZoneInfo("Europe/Moscow")).utcoffset()
+    hours = int((value.astimezone(tz).utcoffset() - moscow).total_seconds() // 3600)
+    if hours == 0:
+        return "МСК"
+    return f"МСК{'+' if hours > 0 else '−'}{abs(hours)}"
+
+
+def ru_datetime_zone(value, tz) -> str:
+    """For pages read by anyone (no region of their own): the time and its zone."""
+    if value is None:
+        return "—"
+    return f"{ru_datetime(value, tz)} ({zone_name(value, tz)})"
+
+
 def viewer_timezone():
     from zoneinfo import ZoneInfo
 

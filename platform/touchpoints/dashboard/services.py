@@ -33,6 +33,7 @@ from touchpoints.lists.models import (
     EntryStatus,
     ListVersion,
     VersionEntry,
+    version_in_force,
 )
 
 #: Audit actions that change an agency's working list (lists/services.py): an inclusion of a new
@@ -184,7 +185,7 @@ def _month(column):
 def _latest_versions(agency_ids: list[int]):
     latest = (
         sa.select(ListVersion.agency_id, sa.func.max(ListVersion.number).label("number"))
-        .where(ListVersion.agency_id.in_(agency_ids))
+        .where(ListVersion.agency_id.in_(agency_ids), version_in_force())
         .group_by(ListVersion.agency_id)
         .subquery()
     )

@@ -11,7 +11,7 @@ class PublicationForm(BaseForm):
         validators=[
             DataRequired("Укажите адрес страницы"),
             URL(message="Укажите полный адрес, начиная с https://"),
-            Length(max=1000),
+            Length(max=1000, message="Не длиннее 1000 символов"),
         ],
         description="Страница сайта организации, где размещён актуальный перечень",
     )
@@ -19,4 +19,6 @@ class PublicationForm(BaseForm):
 
 class ReconfirmForm(BaseForm):
     subdivision_id = HiddenField(validators=[DataRequired()])
-    comment = TextAreaField("Комментарий", validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(
+        "Комментарий", validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")]
+    )

@@ -20,6 +20,7 @@ from touchpoints.deadlines.models import (
     Reconfirmation,
 )
 from touchpoints.lists.models import ListVersion
+from touchpoints.notifications import events as notify
 
 
 class DeadlineError(ValueError):
@@ -87,6 +88,7 @@ def record_publication(agency: Agency, user, published_on: date, url: str) -> Pu
         },
         actor_label=None if user is not None else "cli",
     )
+    notify.publication_recorded(pub, version, user)
     # Changes included after this version keep (or start) their own clock.
     sync([agency.id])
     return pub

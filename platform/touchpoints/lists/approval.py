@@ -16,13 +16,14 @@ from touchpoints.audit import service as audit
 from touchpoints.auth.models import User
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency
-from touchpoints.lists import policy
+from touchpoints.lists import approval_guard, policy
 from touchpoints.lists.compliance import check
 from touchpoints.lists.diff import Diff, compare, row_of, version_rows
 from touchpoints.lists.errors import ReviewError
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
 from touchpoints.lists.services import STORED_FIELDS, sort_key_for
+from touchpoints.notifications import events as notify
 
 
 @dataclasses.dataclass
@@ -52,9 +53,9 @@ def require_approver(a: Approval) -> None:
     policy.require(policy.can_approve(a.user, a.agency.id))
 
 
-def require_order_number(a: Approval) -> None:
-    if not (a.order_number or "").strip():
-        raise ReviewError("Укажите номер приказа")
+def require_valid_order(a: Approval) -> None:
+    """Against typos that would be forever: the order's number and date (approval_guard)."""
+    approval_guard.check_order(a.agency, a.order_number, a.order_date)
 
 
 def require_entries(a: Approval) -> None:
@@ -84,7 +85,7 @@ def require_changes(a: Approval) -> None:
 #: Run in order; each raises ReviewError with the message the registrar reads.
 GUARDS: list[Callable[[Approval], None]] = [
     require_approver,
-    require_order_number,
+    require_valid_order,
     require_entries,
     require_compliance,
     require_changes,
@@ -157,4 +158,5 @@ def approve_version(
         else None,
         actor=user,
     )
+    notify.version_approved(version, user)
     return version

@@ -42,6 +42,19 @@ HINTS = {
 }
 
 
+#: Longest text a person may type in each field of an entry: a process name is a heading on
+#: pages and in the order's PDF (a 12,000-character one once became a page heading). The page
+#: shows a counter (static/app.js) and the form refuses more with a field error.
+TEXT_LIMITS = {
+    "process_name": 500,
+    "touchpoint": 500,
+    "interaction": 2000,
+    "specifics": 2000,
+    "organisation": 500,
+    "extra": 1000,
+}
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -123,6 +136,7 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
 
     def text_validators(field: str, limit: int | None = None):
         v = [DataRequired("Заполните это поле")] if field in required else [Optional()]
+        limit = limit or TEXT_LIMITS.get(field)
         if limit:
             v.append(Length(max=limit, message=f"Не длиннее {limit} символов"))
         return v
@@ -153,7 +167,13 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
     )
     attrs["touchpoint"] = StringField(
         f"{labels['touchpoint']} (своя)",
-        validators=[Optional(), Length(max=500, message="Не длиннее 500 символов")],
+        validators=[
+            Optional(),
+            Length(
+                max=TEXT_LIMITS["touchpoint"],
+                message=f"Не длиннее {TEXT_LIMITS['touchpoint']} символов",
+            ),
+        ],
         description=HINTS["touchpoint"],
     )
     attrs["channel_kind"] = RadioField(
@@ -225,9 +245,13 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
     for column in form.extra_columns:
         attrs[f"extra__{column['key']}"] = TextAreaField(
             column["label"],
-            validators=[DataRequired("Заполните это поле")]
-            if column.get("required")
-            else [Optional()],
+            validators=[
+                DataRequired("Заполните это поле") if column.get("required") else Optional(),
+                Length(
+                    max=TEXT_LIMITS["extra"],
+                    message=f"Не длиннее {TEXT_LIMITS['extra']} символов",
+                ),
+            ],
         )
 
     # Layout: the form's own columns first, in its order, then what the form does not print.
@@ -307,20 +331,27 @@ def initial_values(entry, form: Form) -> dict:
 class ReturnForm(BaseForm):
     comment = TextAreaField(
         "Что нужно исправить",
-        validators=[DataRequired("Укажите, что нужно исправить"), Length(max=4000)],
+        validators=[
+            DataRequired("Укажите, что нужно исправить"),
+            Length(max=4000, message="Не длиннее 4000 символов"),
+        ],
     )
 
 
 class ReviewCommentForm(BaseForm):
     comment = TextAreaField(
-        "Комментарий (необязательно)", validators=[Optional(), Length(max=4000)]
+        "Комментарий (необязательно)",
+        validators=[Optional(), Length(max=4000, message="Не длиннее 4000 символов")],
     )
 
 
 class ExclusionForm(BaseForm):
     reason = TextAreaField(
         "Причина исключения",
-        validators=[DataRequired("Укажите причину исключения"), Length(max=4000)],
+        validators=[
+            DataRequired("Укажите причину исключения"),
+            Length(max=4000, message="Не длиннее 4000 символов"),
+        ],
         description="Например: точка взаимодействия больше не используется (п. 5.2.4 / 5.3).",
     )
 
@@ -330,14 +361,17 @@ class AreaStatusForm(BaseForm):
     not_performed = HiddenField(default="1")
     reason = TextAreaField(
         "Почему направление не осуществляется",
-        validators=[Optional(), Length(max=2000)],
+        validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")],
     )
 
 
 class ApproveForm(BaseForm):
     order_number = StringField(
         "Номер приказа",
-        validators=[DataRequired("Укажите номер приказа"), Length(max=64)],
+        validators=[
+            DataRequired("Укажите номер приказа"),
+            Length(max=64, message="Не длиннее 64 символов"),
+        ],
     )
     order_date = DateField(
         "Дата приказа",
@@ -345,9 +379,16 @@ class ApproveForm(BaseForm):
         format="%Y-%m-%d",
     )
     signatory_title = StringField(
-        "Должность подписавшего", validators=[DataRequired("Укажите должность"), Length(max=500)]
+        "Должность подписавшего",
+        validators=[
+            DataRequired("Укажите должность"),
+            Length(max=500, message="Не длиннее 500 символов"),
+        ],
     )
     signatory_name = StringField(
         "Инициалы и фамилия подписавшего",
-        validators=[DataRequired("Укажите, кто подписал приказ"), Length(max=255)],
+        validators=[
+            DataRequired("Укажите, кто подписал приказ"),
+            Length(max=255, message="Не длиннее 255 символов"),
+        ],
     )

@@ -239,13 +239,14 @@ class ListVersion(PublicReadMixin, TenantMixin, db.Model):
 
     @classmethod
     def latest(cls, agency_id: int) -> ListVersion | None:
-        """The agency's current (latest approved) version."""
-        return db.session.scalar(cls.query_for(agency_id).limit(1))
+        """The agency's current version: the latest approved one still in force (an annulled
+        approval — a typo in its order — is skipped, and the one before it is current again)."""
+        return db.session.scalar(cls.query_for(agency_id).where(version_in_force()).limit(1))
 
     @classmethod
     def previous(cls, agency_id: int, before_number: int) -> ListVersion | None:
         """The version approved just before version ``before_number``."""
-        q = cls.query_for(agency_id).where(cls.number < before_number)
+        q = cls.query_for(agency_id).where(cls.number < before_number, version_in_force())
         return db.session.scalar(q.limit(1))
 
     @classmethod
@@ -277,7 +278,7 @@ class ListVersion(PublicReadMixin, TenantMixin, db.Model):
             return {}
         top = (
             sa.select(cls.agency_id, sa.func.max(cls.number).label("number"))
-            .where(cls.agency_id.in_(ids))
+            .where(cls.agency_id.in_(ids), version_in_force())
             .group_by(cls.agency_id)
             .subquery()
         )
@@ -337,3 +338,24 @@ class AreaStatus(TenantMixin, db.Model):
         return db.session.scalar(
             sa.select(cls).where(cls.agency_id == agency_id, cls.area_code == area_code)
         )
+
+
+class VersionAnnulment(PublicReadMixin, TenantMixin, db.Model):
+    """A mistaken approval, annulled with a reason. The version itself stays as it was
+    (immutable); this record says it is no longer in force, and the previous valid version is
+    current again. Public, because the public pages and the API must skip it too."""
+
+    __tablename__ = "version_annulment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("list_version.id"), unique=True)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    annulled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    annulled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    annulled_by = relationship("User")
+
+
+def version_in_force():
+    """SQL condition: the ListVersion row has not been annulled."""
+    return ~sa.exists().where(VersionAnnulment.version_id == ListVersion.id)

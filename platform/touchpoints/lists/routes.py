@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from touchpoints.audit import describe
 from touchpoints.audit.labels import ACTION_LABELS
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.access import (
@@ -26,7 +27,7 @@ from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.core.web import Page
-from touchpoints.lists import changes, labels, policy, procedures, services, table
+from touchpoints.lists import changes, labels, policy, procedures, queue, services, table
 from touchpoints.lists.approval import approve_version, changes_since_last
 from touchpoints.lists.compliance import check
 from touchpoints.lists.diff import Summary, compare, row_of, version_rows
@@ -105,22 +106,11 @@ def _area_order(form: Form):
 def audit_items(
     values: dict | None, form: Form, sub_names: dict[int, str], skip_empty: bool = False
 ) -> list[tuple]:
-    """An audit event's before/after as (label, readable value) pairs."""
-    out = []
-    for key, value in (values or {}).items():
-        if key == "status":
-            text = labels.STATUS_LABELS.get(value, value)
-        elif key == "subdivision_id":
-            text = sub_names.get(value, "") if value else ""
-        elif key == "extra":
-            text = table.extra_text(form, value)
-        elif key in labels.FIELD_LABELS:
-            text = table.field_text(form, key, {key: value})
-        else:
-            text = "" if value is None else str(value)
-        if text or not skip_empty:
-            out.append((labels.AUDIT_LABELS.get(key, key), text or "—"))
-    return out
+    """An audit event's before/after as (label, readable value) pairs: catalogue names, never
+    codes (audit.describe)."""
+    return describe.items(
+        values, describe.Context(form=form, subdivisions=sub_names), skip_empty=skip_empty
+    )
 
 
 def _flash_error(exc: Exception) -> None:
@@ -423,7 +413,9 @@ def _int(value) -> int:
         return -1
 
 
-def _post_action(entry_id: int, fn, success: str):
+def _post_action(entry_id: int, fn, success, next_in_queue: bool = False):
+    """``success`` is the message, or a function of the result giving it; ``next_in_queue``
+    opens the next submission waiting for review (the registrar works through the queue)."""
     item = get_tenant_object_or_404(Entry, entry_id)
     try:
         result = fn(item)
@@ -437,8 +429,16 @@ def _post_action(entry_id: int, fn, success: str):
         db.session.rollback()
         flash("Эту строку только что изменил другой пользователь. Проверьте её состояние.", "error")
         return redirect(url_for("lists.entry", entry_id=entry_id))
-    flash(success, "success")
-    return redirect(url_for("lists.entry", entry_id=(result or item).id))
+    result = result or item
+    flash(success(result) if callable(success) else success, "success")
+    if next_in_queue:
+        following = queue.next_waiting(result.agency_id, after_id=result.id)
+        if following is not None:
+            flash("Открыта следующая строка из очереди проверки.", "info")
+            return redirect(url_for("lists.entry", entry_id=following.id))
+        flash("Очередь проверки пуста.", "info")
+        return redirect(url_for("lists.review"))
+    return redirect(url_for("lists.entry", entry_id=result.id))
 
 
 @bp.route("/list/entries/<int:entry_id>/submit", methods=["POST"])
@@ -466,7 +466,8 @@ def include_entry(entry_id):
     return _post_action(
         entry_id,
         lambda e: services.include(e, current_user, comment),
-        "Сведения включены в перечень.",
+        queue.decision_message,
+        next_in_queue=True,
     )
 
 
@@ -482,6 +483,7 @@ def return_entry(entry_id):
         entry_id,
         lambda e: services.return_entry(e, current_user, form.comment.data),
         "Строка возвращена автору с комментарием.",
+        next_in_queue=True,
     )
 
 
@@ -504,7 +506,7 @@ def exclude_entry(entry_id):
             services.submit(proposal, current_user)
         return proposal
 
-    return _post_action(entry_id, act, "Исключение оформлено.")
+    return _post_action(entry_id, act, queue.exclusion_message)
 
 
 # --------------------------------------------------------------------------- review queues

@@ -25,6 +25,7 @@ from touchpoints.lists.models import (
     EntryKind,
     EntryStatus,
 )
+from touchpoints.notifications import events as notify
 
 NORM_FIELDS = (
     "response_hours_mentions",
@@ -129,6 +130,7 @@ def submit(entry: Entry, user: User) -> Entry:
     audit.record(
         "entry.submit", entry, before={"status": before}, after={"status": "submitted"}, actor=user
     )
+    notify.entry_submitted(entry, user)
     return entry
 
 
@@ -140,6 +142,7 @@ def include(entry: Entry, user: User, comment: str | None = None) -> Entry:
     status_before = entry.status
     now = utcnow()
     note = "включено уполномоченным лицом, действующим единолично" if alone else None
+    target = None
     if entry.kind == EntryKind.NEW.value:
         entry.status = EntryStatus.INCLUDED.value
         action = "entry.include"
@@ -184,6 +187,7 @@ def include(entry: Entry, user: User, comment: str | None = None) -> Entry:
         comment=comment or note,
         actor=user,
     )
+    notify.entry_decided(entry, target, user, comment)
     return entry
 
 
@@ -207,6 +211,7 @@ def return_entry(entry: Entry, user: User, comment: str) -> Entry:
         comment=comment,
         actor=user,
     )
+    notify.entry_returned(entry, user, comment)
     return entry
 
 

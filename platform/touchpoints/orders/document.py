@@ -182,7 +182,7 @@ def changes_appendix(
         for f in c.fields:
             old_text = _changed_text(form, f, c.old.get(f))
             new_text = _changed_text(form, f, c.new.get(f))
-            details.append(f"{label_for(form, f)}: «{old_text}» → «{new_text}»")
+            details.append(f"{label_for(form, f)}: {_quoted(old_text)} → {_quoted(new_text)}")
         rows.append(row("changed", c.new, details))
     for r in d.excluded:
         details = [d.reasons["excluded"]]
@@ -215,6 +215,27 @@ def _names(agency: Agency) -> tuple[str, str]:
         s.get("name_genitive") or agency.full_name,
         s.get("name_prepositional") or agency.full_name,
     )
+
+
+def _quoted(text: str) -> str:
+    """A value in quotes; an empty one said in words (not «» → «…»)."""
+    return f"«{text}»" if text else "(не заполнено)"
+
+
+SINGLE_APPENDIX = "согласно приложению к настоящему приказу"
+
+
+def refer_to_appendices(paragraphs: list[str]) -> list[str]:
+    """With the changes as a second appendix the list is appendix № 1: say so in the clause
+    that approves it, and where the changes are."""
+    return [
+        p.replace(
+            SINGLE_APPENDIX,
+            "согласно приложению № 1 к настоящему приказу (изменения по сравнению с предыдущей "
+            "редакцией приведены в приложении № 2)",
+        )
+        for p in paragraphs
+    ]
 
 
 def _paragraphs(agency: Agency, previous: ListVersion | None) -> list[str]:
@@ -298,4 +319,6 @@ def order_context(
         data.changes = changes_appendix(
             form, agency.id, previous, list_diff.version_rows(previous), new
         )
+        if data.changes is not None:
+            data.paragraphs = refer_to_appendices(data.paragraphs)
     return data

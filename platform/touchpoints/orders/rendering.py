@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 PDF_TEMPLATES = ROOT_DIR / "templates" / "pdf"
 MAIN_TEMPLATE = "order.html"
 #: Bump when the pipeline's output changes for the same input, so cached drafts are redone.
-PIPELINE_REVISION = "2"
+PIPELINE_REVISION = "3"
 
 #: How many PDFs this process has rendered (see :func:`render_count`).
 _rendered = 0

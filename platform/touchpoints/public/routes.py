@@ -38,7 +38,7 @@ REVALIDATE = "public, no-cache"
 #: A numbered version's file never changes.
 IMMUTABLE = "public, max-age=31536000, immutable"
 #: Bumped when the templates change in a way that must reach cached pages.
-PAGE_REVISION = "1"
+PAGE_REVISION = "2"
 
 
 @bp.before_request

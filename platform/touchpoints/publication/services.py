@@ -50,12 +50,7 @@ def platform_hosts() -> frozenset[str]:
 
 
 def current_version(agency_id: int) -> ListVersion | None:
-    return db.session.scalar(
-        sa.select(ListVersion)
-        .where(ListVersion.agency_id == agency_id)
-        .order_by(ListVersion.number.desc())
-        .limit(1)
-    )
+    return ListVersion.latest(agency_id)
 
 
 def latest_publication(agency_id: int) -> Publication | None:

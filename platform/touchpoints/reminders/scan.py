@@ -14,6 +14,7 @@ from touchpoints.dashboard import figures
 from touchpoints.deadlines import compute as deadlines
 from touchpoints.deadlines.models import Deadline, Reminder, ReminderDigest, ReminderOptOut
 from touchpoints.jobs import enqueue
+from touchpoints.notifications import service as notices
 from touchpoints.reminders.services import (
     SEND_TASK,
     _people,
@@ -159,6 +160,8 @@ def ensure_digests(agencies: dict[int, deadlines.AgencyInfo], now: datetime) -> 
         .where(Reminder.status == "claimed")
         .group_by(Reminder.recipient)
     ).all()
+    # Notices a person chose to get in the digest ride in the same daily e-mail.
+    waiting = list(dict([*notices.pending_recipients(), *waiting]).items())
     if not waiting:
         return 0
     pols = policies_for(agencies)

@@ -29,11 +29,9 @@ import dataclasses
 import logging
 from collections import defaultdict
 from datetime import date, datetime, time
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
@@ -41,15 +39,15 @@ from touchpoints.core.db import db, utcnow
 from touchpoints.core.tenancy import Agency, Region
 from touchpoints.deadlines import compute as deadlines
 from touchpoints.deadlines.models import (
-    Deadline,
     DeadlineKind,
     Reminder,
     ReminderDigest,
     ReminderOptOut,
     ReminderPolicy,
 )
-from touchpoints.deadlines.summary import status_of
 from touchpoints.mail.service import queue_mail
+from touchpoints.notifications import service as notices
+from touchpoints.reminders.digest import render_digest
 
 log = logging.getLogger(__name__)
 SEND_TASK = "workers.tasks.reminders.send_digest"
@@ -237,7 +235,8 @@ def send_digest(digest_id: int, now: datetime | None = None) -> str:
             .execution_options(synchronize_session=False)
         )
     ]
-    if not reminder_ids:
+    notes = notices.take_for_digest(recipient, digest_id)
+    if not reminder_ids and not notes:
         db.session.execute(
             sa.update(ReminderDigest)
             .where(ReminderDigest.id == digest_id)
@@ -246,7 +245,7 @@ def send_digest(digest_id: int, now: datetime | None = None) -> str:
         )
         db.session.commit()
         return "empty"
-    subject, text, html, agency_id = render_digest(recipient, local_day, reminder_ids)
+    subject, text, html, agency_id = render_digest(recipient, local_day, reminder_ids, notes)
     msg = queue_mail(recipient, subject, text, html, agency_id=agency_id)
     db.session.execute(
         sa.update(ReminderDigest)
@@ -256,109 +255,6 @@ def send_digest(digest_id: int, now: datetime | None = None) -> str:
     )
     db.session.commit()
     return "sent"
-
-
-STEP_WORDS = {"before": "заранее", "due": "в день срока", "after": "после срока"}
-
-
-def _link(endpoint: str, anchor: str = "", **values) -> str:
-    """An absolute link from BASE_URL. Built on the URL map directly: a pushed request context
-    would run the request teardown on exit and drop the caller's scope."""
-    parts = urlsplit(current_app.config["BASE_URL"].rstrip("/") + "/")
-    adapter = current_app.url_map.bind(
-        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme
-    )
-    return adapter.build(endpoint, values, force_external=True) + anchor
-
-
-def render_digest(recipient: str, local_day: date, reminder_ids: list[int]):
-    rows = db.session.execute(
-        sa.select(Reminder, Deadline, Agency)
-        .join(Deadline, Deadline.id == Reminder.deadline_id)
-        .join(Agency, Agency.id == Reminder.agency_id)
-        .where(Reminder.id.in_(reminder_ids))
-        .order_by(Deadline.due_on, Agency.short_name)
-    ).all()
-    agency_ids = sorted({a.id for _, _, a in rows})
-    infos = deadlines.load_agencies(agency_ids)
-    titles = _titles([d for _, d, _ in rows])
-    items, seen = [], set()
-    for reminder, deadline, agency in rows:
-        # Catch-up after a skipped run may bring several steps of one deadline: say it once.
-        if deadline.id in seen:
-            continue
-        seen.add(deadline.id)
-        info = infos[agency.id]
-        status = status_of(deadline.due_on, local_day, info.calendar)
-        status_label = "выполнено" if deadline.status != "open" else status.label
-        if reminder.escalation:
-            link = _link("agencies.view", slug=agency.slug)
-        elif deadline.kind == DeadlineKind.PUBLICATION.value:
-            link = _link("deadlines.publication")
-        elif deadline.kind == DeadlineKind.REVIEW.value:
-            link = _link("lists.review")
-        else:
-            link = _link("deadlines.index", "#reconfirm")
-        items.append(
-            {
-                "kind": DeadlineKind(deadline.kind).label,
-                "agency": agency.short_name,
-                # The project office is told that a review is late, not what the draft says.
-                "title": (
-                    "строка перечня на проверке"
-                    if reminder.escalation and deadline.kind == DeadlineKind.REVIEW.value
-                    else titles.get(deadline.id, "")
-                ),
-                "due_on": deadline.due_on,
-                "status": status_label,
-                "overdue": status.days < 0,
-                "escalation": reminder.escalation,
-                "link": link,
-            }
-        )
-    overdue = sum(1 for i in items if i["overdue"])
-    subject = f"Сроки по перечню точек взаимодействия: {len(items)}"
-    if overdue:
-        subject += f", из них просрочено — {overdue}"
-    ctx = {
-        "items": items,
-        "local_day": local_day,
-        "settings_link": _link("reminders.index"),
-        "overdue": overdue,
-    }
-    # The environment's own render: mail has no request, so no page context processors.
-    env = current_app.jinja_env
-    text = env.get_template("email/reminders_digest.txt").render(**ctx)
-    html = env.get_template("email/reminders_digest.html").render(**ctx)
-    agency_id = agency_ids[0] if len(agency_ids) == 1 else None
-    return subject, text, html, agency_id
-
-
-def _titles(items: list[Deadline]) -> dict[int, str]:
-    from touchpoints.core.tenancy import Subdivision
-    from touchpoints.lists.models import Entry
-
-    entry_ids = [d.entry_id for d in items if d.entry_id]
-    sub_ids = [d.subdivision_id for d in items if d.subdivision_id]
-    entries = dict(
-        db.session.execute(
-            sa.select(Entry.id, Entry.process_name).where(Entry.id.in_(entry_ids))
-        ).all()
-    )
-    subs = dict(
-        db.session.execute(
-            sa.select(Subdivision.id, Subdivision.name).where(Subdivision.id.in_(sub_ids))
-        ).all()
-    )
-    out = {}
-    for d in items:
-        if d.kind == DeadlineKind.REVIEW.value:
-            out[d.id] = entries.get(d.entry_id) or f"строка № {d.entry_id}"
-        elif d.kind == DeadlineKind.RECONFIRM.value:
-            out[d.id] = subs.get(d.subdivision_id, "")
-        else:
-            out[d.id] = "актуальная версия перечня на сайте"
-    return out
 
 
 # --------------------------------------------------------------------------- people's settings

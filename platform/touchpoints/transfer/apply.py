@@ -22,6 +22,7 @@ from touchpoints.core.db import db, utcnow
 from touchpoints.lists import services as lists
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import Entry, EntryKind, EntryStatus
+from touchpoints.lists.policy import registrar_acts_alone
 from touchpoints.transfer.fields import norm
 from touchpoints.transfer.matching import ENTRY_ID
 from touchpoints.transfer.models import ImportChoice
@@ -85,7 +86,7 @@ def apply(agency, analysis, session, *, user_id: int | None, actor_label: str | 
 
 def _as_person(agency, user: User, added, changes, missing, reason) -> bool:
     registrar = user.can(Permission.REVIEW_ENTRIES)
-    alone = registrar and lists.registrars_of(agency.id) <= 1
+    alone = registrar and bool(registrar_acts_alone(agency.id))
 
     def settle(entry: Entry) -> None:
         if alone:
@@ -109,7 +110,7 @@ def _as_person(agency, user: User, added, changes, missing, reason) -> bool:
 def _as_operator(agency, added, changes, missing, reason, label: str) -> None:
     form = Form(agency.form)
     now = utcnow()
-    position = lists._next_position(agency.id)
+    position = Entry.next_position(agency.id)
     new = []
     for row in added:
         entry = Entry(agency_id=agency.id, kind=EntryKind.NEW.value,

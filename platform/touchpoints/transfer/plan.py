@@ -74,7 +74,7 @@ def compared_fields(row, mapped: set[str]) -> list[str]:
 
 def make_plan(agency, form, rows, mapped: set[str]) -> Plan:
     plan = Plan()
-    entries = lists.working_entries(agency.id)
+    entries = Entry.working(agency.id)
     entries.sort(key=lists.sort_key_for(form))
     by_id = {e.id: e for e in entries}
     by_key: dict[tuple, list[Entry]] = defaultdict(list)

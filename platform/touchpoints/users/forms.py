@@ -10,7 +10,11 @@ class UserForm(BaseForm):
         "Электронная почта", validators=[DataRequired("Укажите почту"), Email("Неверный адрес")]
     )
     name = StringField(
-        "Фамилия, имя, отчество", validators=[DataRequired("Укажите имя"), Length(max=255)]
+        "Фамилия, имя, отчество",
+        validators=[
+            DataRequired("Укажите имя"),
+            Length(max=255, message="Не длиннее 255 символов"),
+        ],
     )
     role = SelectField("Роль")
     agency_id = SelectField("Организация", coerce=int, validate_choice=False)
