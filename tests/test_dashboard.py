@@ -147,7 +147,7 @@ def test_figures_match_the_entries(app, client, login_as, region_with_agencies):
         assert row["Направлений охвачено"] == exp["areas"]
         assert row["Потребностей охвачено"] == exp["needs"]
         assert row["Ждут проверки"] == exp["pending"]
-        with app.app_context():
+        with app.app_context(), scoped(SYSTEM_SCOPE):
             form = db.session.get(Agency, info["id"]).form
         assert row["Направлений в форме"] == len(form["activity_areas"])
         assert row["Потребностей в форме"] == len(form["client_needs"])

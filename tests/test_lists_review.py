@@ -335,11 +335,11 @@ def test_registrar_who_rewrote_a_submission_cannot_include_it(app, seeded, make_
     import sqlalchemy as sa
 
     from touchpoints.auth.models import User
-    from touchpoints.core.db import agency_scope, db, scoped
+    from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
     from touchpoints.core.tenancy import Agency
     from touchpoints.lists import services
 
-    with app.app_context():
+    with app.app_context(), scoped(SYSTEM_SCOPE):
         agency = db.session.scalar(sa.select(Agency).where(Agency.slug == "murmansk-tourism"))
         agency_id = agency.id
     first = make_user("registrar", agency_id=agency_id)

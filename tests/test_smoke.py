@@ -16,10 +16,10 @@ def test_login_page_is_russian(client):
 
 
 def test_registrar_sees_agency_home(seeded, client, login_as, make_user):
-    from touchpoints.core.db import db
+    from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
     from touchpoints.core.tenancy import Agency
 
-    with seeded.app_context():
+    with seeded.app_context(), scoped(SYSTEM_SCOPE):
         agency_id = db.session.query(Agency.id).filter_by(slug="murmansk-tourism").scalar()
     user = make_user(Role.REGISTRAR, agency_id=agency_id)
     login_as(user)

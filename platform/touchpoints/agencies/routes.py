@@ -6,9 +6,7 @@ from flask_login import current_user
 
 from touchpoints.agencies.forms import AgencyForm
 from touchpoints.agencies.services import AgencyError, create_agency
-from touchpoints.audit import describe
 from touchpoints.audit import labels as audit_labels
-from touchpoints.audit import queries as audit_queries
 from touchpoints.auth.access import current_agency, get_agency_or_404, permission_required
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Permission, Role
@@ -16,6 +14,8 @@ from touchpoints.core.db import db
 from touchpoints.core.safety import spreadsheet_text
 from touchpoints.core.tenancy import Agency, FormTemplate, Region, Subdivision
 from touchpoints.core.web import Page, ru_datetime, viewer_timezone
+from touchpoints.lists import audit_queries
+from touchpoints.lists import history as describe
 from touchpoints.lists.form import Form
 
 bp = Blueprint("agencies", __name__)

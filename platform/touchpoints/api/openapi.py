@@ -238,9 +238,11 @@ def _op(op_id: str, summary: str, schema: str, params: list, *, paged: bool, tok
     responses = {
         "200": {"description": "Успешно", "content": {JSON: {"schema": _ref(schema)}}},
         "404": _error("Нет такой организации, редакции или региона"),
+        # Every request with a control character in its path or query is refused (webapp.py).
+        "400": _error("Управляющие символы в адресе запроса"),
     }
     if paged:
-        responses["400"] = _error("Неверные page или per_page")
+        responses["400"] = _error("Неверные page или per_page, или управляющие символы в адресе")
     if token:
         responses["401"] = _error("Нет токена, или он неизвестен или отозван")
     op = {

@@ -14,7 +14,6 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from touchpoints.audit import describe
 from touchpoints.audit.labels import ACTION_LABELS
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.access import (
@@ -28,6 +27,7 @@ from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.core.web import Page
 from touchpoints.lists import changes, labels, policy, procedures, queue, services, table
+from touchpoints.lists import history as describe
 from touchpoints.lists.approval import approve_version, changes_since_last
 from touchpoints.lists.compliance import check
 from touchpoints.lists.diff import Summary, compare, row_of, version_rows
@@ -107,7 +107,7 @@ def audit_items(
     values: dict | None, form: Form, sub_names: dict[int, str], skip_empty: bool = False
 ) -> list[tuple]:
     """An audit event's before/after as (label, readable value) pairs: catalogue names, never
-    codes (audit.describe)."""
+    codes (lists.history)."""
     return describe.items(
         values, describe.Context(form=form, subdivisions=sub_names), skip_empty=skip_empty
     )

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from touchpoints.audit.describe import Context
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.models import User
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.lists.form import Form
+from touchpoints.lists.history import Context
 from touchpoints.lists.models import ListVersion
 
 #: The «what changed» filter: action prefix → label.
