@@ -21,6 +21,7 @@ from touchpoints.auth.models import User
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
 from touchpoints.core.tenancy import Agency
 from touchpoints.deadlines import services as deadlines
+from touchpoints.deadlines.summary import deadline_summaries
 from touchpoints.lists.models import ListVersion
 from touchpoints.publication import fetch
 from touchpoints.publication import services as publication
@@ -119,7 +120,7 @@ def _verify(app, agency_id, **kwargs) -> dict:
 
 def _publication_state(app, agency_id):
     with app.app_context(), scoped(SYSTEM_SCOPE):
-        return deadlines.deadline_summaries([agency_id])[agency_id]
+        return deadline_summaries([agency_id])[agency_id]
 
 
 EMBED = f'<h1>Перечень</h1><iframe src="{PLATFORM}/p/{SLUG}/embed" title="Перечень"></iframe>'

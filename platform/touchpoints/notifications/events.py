@@ -41,7 +41,7 @@ def entry_submitted(entry, actor) -> None:
             "Включите её в перечень или верните автору с комментарием.",
         ],
         link=notices.absolute_url("lists.entry", entry_id=entry.id),
-        skip_user_id=actor.id,
+        skip_user_id=getattr(actor, "id", None),
     )
 
 
@@ -58,7 +58,7 @@ def entry_returned(entry, actor, comment: str) -> None:
             f"Что исправить: {comment.strip()}",
         ],
         link=notices.absolute_url("lists.entry", entry_id=entry.id),
-        skip_user_id=actor.id,
+        skip_user_id=getattr(actor, "id", None),
     )
 
 
@@ -84,7 +84,7 @@ def entry_decided(proposal, target, actor, comment: str | None) -> None:
             f"Комментарий: {comment}" if comment else "",
         ],
         link=notices.absolute_url("lists.entry", entry_id=shown.id),
-        skip_user_id=actor.id,
+        skip_user_id=getattr(actor, "id", None),
     )
 
 
@@ -104,7 +104,7 @@ def version_approved(version, actor) -> None:
             "(п. 5.4 / 5.5 порядка).",
         ],
         link=notices.absolute_url("public.agency", slug=agency.slug),
-        skip_user_id=actor.id,
+        skip_user_id=getattr(actor, "id", None),
     )
 
 
@@ -125,7 +125,7 @@ def version_annulled(version, annulment, actor) -> None:
             "Действующей снова считается предыдущая утверждённая редакция.",
         ],
         link=notices.absolute_url("public.agency", slug=agency.slug),
-        skip_user_id=actor.id,
+        skip_user_id=getattr(actor, "id", None),
     )
 
 
@@ -144,5 +144,5 @@ def publication_recorded(publication, version, actor) -> None:
             "Размещено позже срока." if publication.on_time is False else "",
         ],
         link=publication.url,
-        skip_user_id=actor.id,
+        skip_user_id=getattr(actor, "id", None),
     )
