@@ -163,6 +163,10 @@ def app(_session_app, migrated):
     # Flask-Limiter's one Limiter keeps the storage of the app it was last initialised with; a
     # test that built its own app (the demo on SQLite: memory storage) must not leave it there.
     limiter.init_app(app)
+    # Likewise Celery's default app (shared tasks run in the Flask app of the Celery app that was
+    # made default last): a test's own app must not run the next test's tasks.
+    app.extensions["celery"].set_default()
+    app.extensions["celery"].set_current()
     yield app
     with app.app_context():
         app.extensions["inprocess_jobs"].wait(timeout=60)
