@@ -4,7 +4,7 @@
 
 Builds a throw-away SQLite database with two agencies in the Murmansk form (500 and 2,000 rows,
 each approved as a version), then renders, each in a fresh process so that peak memory is the
-rendering's own (WeasyPrint frees memory only at exit, REFERENCE.md):
+rendering's own (WeasyPrint frees memory only at exit, docs/pdf.md):
 
 * ours       — the whole pipeline: load the version, build the context, Jinja, WeasyPrint
                (order page, landscape appendix, repeated header, groups, page numbers);

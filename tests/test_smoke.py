@@ -57,3 +57,22 @@ def test_installed_package_needs_no_pythonpath(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_code_points_to_docs_in_the_repository():
+    """What the code relies on is written in docs/; no comment points outside the repository."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    outside = [
+        f"{path.relative_to(root)}"
+        for folder in ("platform", "workers", "bench", "templates", "tenants", "migrations")
+        for path in (root / folder).rglob("*")
+        if path.is_file()
+        and path.suffix in {".py", ".html", ".css", ".yaml", ".txt"}
+        and (
+            "DESIGN.md" in path.read_text("utf-8", "ignore")
+            or "REFERENCE.md" in path.read_text("utf-8", "ignore")
+        )
+    ]
+    assert outside == []

@@ -1,6 +1,6 @@
 """Database foundations: the declarative base, UTC datetimes and tenant scoping.
 
-Tenant isolation has two layers (DESIGN.md, "Tenant isolation"):
+Tenant isolation has two layers (docs/tenancy.md):
 
 1. the application: :func:`_scope_orm_queries` adds ``agency_id`` criteria to every ORM query of a
    :class:`TenantMixin` model, from the scope of the current request or job;
@@ -208,7 +208,7 @@ def push_scope(connection: sa.Connection, scope: Scope, key: str | None = None) 
 @event.listens_for(Session, "after_begin")
 def _after_begin(session, transaction, connection):
     # Per transaction, never per connection: a pooled connection must not carry the previous
-    # user's agency into the next request (REFERENCE.md, row-level security). set_config(...,
+    # user's agency into the next request (docs/tenancy.md). set_config(...,
     # true) ends with its transaction, so a new one starts with empty settings, which the
     # policies read as "no scope": nothing to send for NO_SCOPE.
     scope = _current.get()

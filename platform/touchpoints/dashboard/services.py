@@ -1,4 +1,4 @@
-"""Cross-agency figures for the project office (DESIGN.md, "Cross-agency dashboards"; issue 6).
+"""Cross-agency figures for the project office (README, what people do with it; issue 6).
 
 Everything is computed with a fixed number of grouped queries, whatever the number of agencies:
 the dashboard of a region of a hundred agencies costs the same round trips as one of three.

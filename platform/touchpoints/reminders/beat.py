@@ -1,6 +1,6 @@
 """The beat schedule on a thread of the web process, for the embedded demo (no Redis, no beat).
 
-Production runs exactly one ``celery beat`` (REFERENCE.md, Celery). ``make demo`` sets
+Production runs exactly one ``celery beat`` (docs/jobs.md). ``make demo`` sets
 ``TOUCHPOINTS_INPROCESS_BEAT=1`` for the web server only, and this thread submits the same
 ``workers/schedule.py`` entries to the in-process task runner. Running it twice by mistake costs
 nothing but work: the scanner's claims make every reminder go out once anyway.
