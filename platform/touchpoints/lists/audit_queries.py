@@ -14,7 +14,7 @@ from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.lists.form import Form
 from touchpoints.lists.history import Context
-from touchpoints.lists.models import ListVersion
+from touchpoints.lists.models import Entry, ListVersion
 
 #: The «what changed» filter: action prefix → label.
 KIND_FILTERS = (
@@ -118,4 +118,22 @@ def context(agency: Agency) -> Context:
                 )
             ).all()
         ),
+    )
+
+
+def entry_history(entry) -> list[AuditEvent]:
+    """What happened to an entry and to every proposal made on it, newest first."""
+    proposal_ids = db.session.scalars(sa.select(Entry.id).where(Entry.target_id == entry.id))
+    ids = [str(entry.id), *(str(i) for i in proposal_ids)]
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(
+                AuditEvent.agency_id == entry.agency_id,
+                AuditEvent.object_type == "entry",
+                AuditEvent.object_id.in_(ids),
+            )
+            .options(sa.orm.selectinload(AuditEvent.actor))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        )
     )
