@@ -174,7 +174,9 @@ def test_the_query_finder_sees_both_spellings():
 
 def test_views_hold_no_queries():
     routes = [
-        p for p in PACKAGE.rglob("*.py") if p.name.endswith("routes.py") or p.parent.name == "routes"
+        p
+        for p in PACKAGE.rglob("*.py")
+        if p.name.endswith("routes.py") or p.parent.name == "routes"
     ]
     assert routes
     offending = {}
