@@ -350,12 +350,12 @@ def test_peers_channels_for_a_registrar(app, client, login_as, make_region, make
 
 def test_area_not_performed_in_heat_map(app, region_with_agencies):
     from touchpoints.core.db import Scope
-    from touchpoints.dashboard import services
+    from touchpoints.dashboard import compute, services
 
     ctx = region_with_agencies
     with app.test_request_context(), scoped(Scope("region", region_id=ctx["region_id"])):
         agencies = services.region_agencies(ctx["region_id"])
-        board = services.build(agencies, date.today())
+        board = compute.build(agencies, date.today())
         beta = next(r for r in board.rows if r.slug == "beta")
         with scoped(SYSTEM_SCOPE):
             has_control = db.session.scalar(

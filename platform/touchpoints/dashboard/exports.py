@@ -12,7 +12,7 @@ from weasyprint.urls import URLFetcher
 
 from touchpoints.core.safety import append_row
 from touchpoints.core.text import date_short
-from touchpoints.dashboard.services import AgencyRow, Dashboard
+from touchpoints.dashboard.board import AgencyRow, Dashboard
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from touchpoints.audit.models import AuditEvent
 from touchpoints.core.db import SYSTEM_SCOPE, current_scope, db, scoped, utcnow
 from touchpoints.core.tenancy import Agency, Region
-from touchpoints.dashboard import services, sources
+from touchpoints.dashboard import compute, sources
+from touchpoints.dashboard.board import AgencyRow
 from touchpoints.dashboard.models import AgencyFigures
 from touchpoints.deadlines.models import Deadline, Publication, Reconfirmation, Reminder
 from touchpoints.jobs import enqueue
@@ -54,7 +55,7 @@ _SETS = ("common_areas_not_performed", "common_needs")
 _LIVE = ("slug", "name", "full_name", "region_id", "form_template")
 
 
-def to_json(row: services.AgencyRow) -> dict:
+def to_json(row: AgencyRow) -> dict:
     out = dataclasses.asdict(row)
     for key in (*_LIVE, "days_since_change"):
         out.pop(key, None)
@@ -76,8 +77,8 @@ def to_json(row: services.AgencyRow) -> dict:
     return out
 
 
-def from_json(data: dict, agency) -> services.AgencyRow:
-    known = {f.name for f in dataclasses.fields(services.AgencyRow)}
+def from_json(data: dict, agency) -> AgencyRow:
+    known = {f.name for f in dataclasses.fields(AgencyRow)}
     values = {k: v for k, v in data.items() if k in known}
     for key in _DATES:
         values[key] = date.fromisoformat(values[key]) if values.get(key) else None
@@ -96,7 +97,7 @@ def from_json(data: dict, agency) -> services.AgencyRow:
             text=p["text"],
         )
     )
-    return services.AgencyRow(
+    return AgencyRow(
         agency_id=agency.id,
         slug=agency.slug,
         name=agency.short_name,
@@ -131,7 +132,7 @@ def refresh(agency_ids: Iterable[int]) -> int:
         ).all()
     )
     agencies = list(db.session.scalars(sa.select(Agency).where(Agency.id.in_(ids))))
-    rows = services.compute_rows(agencies, None)
+    rows = compute.compute_rows(agencies, None)
     now = utcnow()
     values = [
         {
@@ -219,7 +220,7 @@ def _changed_agencies(session: Session) -> set[int]:
         if isinstance(obj, TRACKED):
             ids.add(obj.agency_id)
         elif isinstance(obj, AuditEvent):
-            if obj.agency_id and obj.action in (*services.CHANGE_ACTIONS, services.APPROVE_ACTION):
+            if obj.agency_id and obj.action in (*compute.CHANGE_ACTIONS, compute.APPROVE_ACTION):
                 ids.add(obj.agency_id)
         elif isinstance(obj, Agency) and obj.id is not None and session.is_modified(obj):
             ids.add(obj.id)
@@ -266,7 +267,7 @@ def _forget(session: Session) -> None:
 # --------------------------------------------------------------------------- reading
 
 
-def region_rows(region: Region, today: date) -> list[services.AgencyRow]:
+def region_rows(region: Region, today: date) -> list[AgencyRow]:
     """Every agency of the region with its figures: stored ones where current, the others
     computed now (the narrow system-scope path of the dashboard, only for those agencies)."""
     a = Agency.__table__.c
@@ -295,7 +296,7 @@ def region_rows(region: Region, today: date) -> list[services.AgencyRow]:
         log.info("dashboard: %s agencies of region %s computed on the spot", len(stale), region.id)
         with scoped(SYSTEM_SCOPE):
             fresh = list(db.session.scalars(sa.select(Agency).where(Agency.id.in_(stale))))
-            rows.extend(services.compute_rows(fresh, today).values())
+            rows.extend(compute.compute_rows(fresh, today).values())
     if old_day:
         # Deadlines count working days from today: only they are recomputed, for all at once.
         with scoped(SYSTEM_SCOPE):

@@ -5,7 +5,7 @@ a thousand agencies (the compliance check alone runs over every row). So the fig
 are recomputed by a task when that agency's data changes (dashboard/figures.py) and the dashboard
 reads N stored rows. A row is kept even while it is being recomputed: ``generation`` counts the
 changes, ``computed_generation`` the change the stored figures include, and a row whose figures are
-behind is recomputed on the spot for the page that needs it (dashboard/services.py).
+behind is recomputed on the spot for the page that needs it (dashboard/compute.py).
 """
 
 from __future__ import annotations
@@ -37,6 +37,6 @@ class AgencyFigures(TenantScoped, db.Model):
     computed_at: Mapped[datetime | None]
     #: The agency's local day the date-dependent figures (publication deadline) are for.
     computed_on: Mapped[date | None]
-    #: The figures (dashboard.services.AgencyRow as JSON), None until first computed.
+    #: The figures (dashboard.board.AgencyRow as JSON), None until first computed.
     data: Mapped[dict | None] = mapped_column(sa.JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -4,7 +4,7 @@ The office's own scope reads no drafts or pending proposals (core/db.py, ``Entry
 so its filtered list of an agency shows none of them, while its dashboard counts them. This is
 the narrow path between the two: for one agency, in the system scope, only who submitted what
 kind of row, when, from which subdivision — never the row's content. The dashboard's «Ждут
-проверки» figure counts exactly these rows (services._fill_statuses: status «submitted»)."""
+проверки» figure counts exactly these rows (compute._fill_statuses: status «submitted»)."""
 
 from __future__ import annotations
 

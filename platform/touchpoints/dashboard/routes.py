@@ -24,6 +24,9 @@ from touchpoints.core.db import db
 from touchpoints.core.tenancy import Region
 from touchpoints.core.web import Page
 from touchpoints.dashboard import charts, exports, services
+from touchpoints.dashboard.board import AgencyRow, Dashboard
+from touchpoints.dashboard.filters import PUBLICATION_FILTERS, Filters
+from touchpoints.dashboard.filters import apply as apply_filters
 from touchpoints.dashboard.pending import pending_reviews
 from touchpoints.extensions import limiter
 from touchpoints.lists import labels
@@ -81,7 +84,7 @@ def _region_for_request() -> Region:
     return region
 
 
-def _chart_context(board: services.Dashboard, rows: list[services.AgencyRow]) -> dict:
+def _chart_context(board: Dashboard, rows: list[AgencyRow]) -> dict:
     areas = board.catalogue["activity_areas"]
     by_share = sorted(rows, key=lambda r: (r.digital_share is None, -(r.digital_share or 0)))
     return {
@@ -142,8 +145,8 @@ def region():
         return redirect(url_for("dashboard.regions"))
     region = _region_for_request()
     board = services.region_dashboard(region)
-    filters = services.Filters.from_args(request.args)
-    rows = board.memo(("rows", filters.key), lambda: services.apply(board.rows, filters))
+    filters = Filters.from_args(request.args)
+    rows = board.memo(("rows", filters.key), lambda: apply_filters(board.rows, filters))
     page = Page.of_list(rows)
     region_arg = region.slug if current_user.role_enum is Role.ADMIN else None
     can_create = current_user.can(Permission.CREATE_AGENCY)
@@ -160,7 +163,7 @@ def region():
                 page=page,
                 rows=rows,
                 forms=forms,
-                publication_filters=services.PUBLICATION_FILTERS,
+                publication_filters=PUBLICATION_FILTERS,
                 # Charts of a thousand agencies made a page of megabytes: they follow the
                 # table's page (the timeline sums the whole region either way).
                 chart_rows=page.items,
@@ -181,7 +184,7 @@ def region():
     )
 
 
-def sort_url(filters: services.Filters, key: str, region_arg: str | None) -> str:
+def sort_url(filters: Filters, key: str, region_arg: str | None) -> str:
     desc = not filters.desc if filters.sort == key else key not in ("name",)
     args = filters.as_args(sort=key, dir="desc" if desc else "")
     if region_arg:
@@ -212,7 +215,7 @@ def channels():
 def _export_rows():
     region = _region_for_request()
     board = services.region_dashboard(region)
-    rows = services.apply(board.rows, services.Filters.from_args(request.args))
+    rows = apply_filters(board.rows, Filters.from_args(request.args))
     return region, board, rows
 
 
