@@ -141,31 +141,30 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["page_url"] = page_url
 
 
+#: The menu in its order: (endpoint, label, who sees it: a permission, or a role).
+NAVIGATION = (
+    ("home.index", "Главная", None),
+    ("lists.working_list", "Перечень", Permission.READ_AGENCY),
+    ("lists.review", "Черновики и проверка", Permission.EDIT_ENTRIES),
+    ("deadlines.index", "Сроки", Permission.READ_AGENCY),
+    ("agencies.audit_log", "Журнал изменений", Permission.READ_AGENCY),
+    ("agencies.index", "Органы власти", Permission.READ_REGION),
+    ("reports.index", "Квартальный отчёт", Role.OFFICE),
+    ("dashboard.regions", "Сравнение регионов", Permission.MANAGE_ALL),
+    ("dashboard.peers", "Каналы коллег", Permission.READ_AGENCY),
+    ("users.index", "Пользователи", Permission.MANAGE_AGENCY_USERS),
+    ("api_tokens.token_list", "Токены API", Permission.READ_REGION),
+    ("mail.outbox", "Почта", Permission.VIEW_OUTBOX),
+)
+
+
 def navigation() -> list[tuple[str, str]]:
     """Menu items for the signed-in user's role: (endpoint, label)."""
     if not current_user.is_authenticated:
         return []
-    items = [("home.index", "Главная")]
-    if current_user.can(Permission.READ_AGENCY):
-        items.append(("lists.working_list", "Перечень"))
-    if current_user.can(Permission.EDIT_ENTRIES):
-        items.append(("lists.review", "Черновики и проверка"))
-    if current_user.can(Permission.READ_AGENCY):
-        items.append(("deadlines.index", "Сроки"))
-    if current_user.can(Permission.READ_AGENCY):
-        items.append(("agencies.audit_log", "Журнал изменений"))
-    if current_user.can(Permission.READ_REGION):
-        items.append(("agencies.index", "Органы власти"))
-    if current_user.role_enum is Role.OFFICE:
-        items.append(("reports.index", "Квартальный отчёт"))
-    if current_user.can(Permission.MANAGE_ALL):
-        items.append(("dashboard.regions", "Сравнение регионов"))
-    if current_user.can(Permission.READ_AGENCY):
-        items.append(("dashboard.peers", "Каналы коллег"))
-    if current_user.can(Permission.MANAGE_AGENCY_USERS):
-        items.append(("users.index", "Пользователи"))
-    if current_user.can(Permission.READ_REGION):
-        items.append(("api_tokens.token_list", "Токены API"))
-    if current_user.can(Permission.VIEW_OUTBOX):
-        items.append(("mail.outbox", "Почта"))
-    return items
+    role = current_user.role_enum
+    return [
+        (endpoint, label)
+        for endpoint, label, who in NAVIGATION
+        if who is None or (who is role if isinstance(who, Role) else current_user.can(who))
+    ]

@@ -1,7 +1,7 @@
 from wtforms import DateField, RadioField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired
 
-from touchpoints.core.forms import BaseForm
+from touchpoints.core.forms import BaseForm, optional
 
 
 class OverrideForm(BaseForm):
@@ -14,6 +14,6 @@ class OverrideForm(BaseForm):
     )
     note = StringField(
         "Основание",
-        validators=[Optional(), Length(max=500, message="Не длиннее 500 символов")],
+        validators=optional(500),
         description="Например, закон или постановление региона",
     )

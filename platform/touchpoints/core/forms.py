@@ -14,7 +14,7 @@ import math
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, FloatField, IntegerField, StringField
 from wtforms.fields.core import UnboundField
-from wtforms.validators import Length, NumberRange, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from touchpoints.core.safety import clean_text
 
@@ -22,6 +22,20 @@ from touchpoints.core.safety import clean_text
 TEXT_LIMIT = 10_000
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 FLOAT_LIMIT = 1e9
+
+
+def limit(max_length: int) -> Length:
+    return Length(max=max_length, message=f"Не длиннее {max_length} символов")
+
+
+def required(message: str, max_length: int) -> list:
+    """Validators of a text that must be given: ``message`` when it is not, and its limit."""
+    return [DataRequired(message), limit(max_length)]
+
+
+def optional(max_length: int) -> list:
+    """Validators of a text that may stay empty, with its limit."""
+    return [Optional(), limit(max_length)]
 
 
 def finite_number(form, field) -> None:

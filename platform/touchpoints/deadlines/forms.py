@@ -1,7 +1,7 @@
 from wtforms import DateField, HiddenField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Length, Optional
+from wtforms.validators import URL, DataRequired, Length
 
-from touchpoints.core.forms import BaseForm
+from touchpoints.core.forms import BaseForm, optional
 
 
 class PublicationForm(BaseForm):
@@ -19,6 +19,4 @@ class PublicationForm(BaseForm):
 
 class ReconfirmForm(BaseForm):
     subdivision_id = HiddenField(validators=[DataRequired()])
-    comment = TextAreaField(
-        "Комментарий", validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")]
-    )
+    comment = TextAreaField("Комментарий", validators=optional(2000))

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from touchpoints.core.forms import BaseForm
+from touchpoints.core.forms import BaseForm, optional, required
 from touchpoints.lists.form import Form
 from touchpoints.lists.labels import CHANNEL_CHOICES, CHANNEL_KINDS, CLIENT_CHOICES, FIELD_LABELS
 from touchpoints.lists.models import COMMON_FIELDS
@@ -331,27 +331,21 @@ def initial_values(entry, form: Form) -> dict:
 class ReturnForm(BaseForm):
     comment = TextAreaField(
         "Что нужно исправить",
-        validators=[
-            DataRequired("Укажите, что нужно исправить"),
-            Length(max=4000, message="Не длиннее 4000 символов"),
-        ],
+        validators=required("Укажите, что нужно исправить", 4000),
     )
 
 
 class ReviewCommentForm(BaseForm):
     comment = TextAreaField(
         "Комментарий (необязательно)",
-        validators=[Optional(), Length(max=4000, message="Не длиннее 4000 символов")],
+        validators=optional(4000),
     )
 
 
 class ExclusionForm(BaseForm):
     reason = TextAreaField(
         "Причина исключения",
-        validators=[
-            DataRequired("Укажите причину исключения"),
-            Length(max=4000, message="Не длиннее 4000 символов"),
-        ],
+        validators=required("Укажите причину исключения", 4000),
         description="Например: точка взаимодействия больше не используется (п. 5.2.4 / 5.3).",
     )
 
@@ -361,17 +355,14 @@ class AreaStatusForm(BaseForm):
     not_performed = HiddenField(default="1")
     reason = TextAreaField(
         "Почему направление не осуществляется",
-        validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")],
+        validators=optional(2000),
     )
 
 
 class ApproveForm(BaseForm):
     order_number = StringField(
         "Номер приказа",
-        validators=[
-            DataRequired("Укажите номер приказа"),
-            Length(max=64, message="Не длиннее 64 символов"),
-        ],
+        validators=required("Укажите номер приказа", 64),
     )
     order_date = DateField(
         "Дата приказа",
@@ -380,15 +371,9 @@ class ApproveForm(BaseForm):
     )
     signatory_title = StringField(
         "Должность подписавшего",
-        validators=[
-            DataRequired("Укажите должность"),
-            Length(max=500, message="Не длиннее 500 символов"),
-        ],
+        validators=required("Укажите должность", 500),
     )
     signatory_name = StringField(
         "Инициалы и фамилия подписавшего",
-        validators=[
-            DataRequired("Укажите, кто подписал приказ"),
-            Length(max=255, message="Не длиннее 255 символов"),
-        ],
+        validators=required("Укажите, кто подписал приказ", 255),
     )

@@ -28,37 +28,52 @@ def _stamp(moment) -> str:
     return moment.isoformat() if moment else ""
 
 
+def _send(kind, agency, key, recipients, what, lines, link, actor) -> None:
+    """Tell ``recipients`` of an event of ``agency``: the subject names the agency and ``what``
+    happened; ``key`` makes the event unique (once per recipient however often it is called)."""
+    notices.notify(
+        kind,
+        agency_id=agency.id,
+        event_key=f"{kind}:{key}",
+        recipients=recipients,
+        subject=f"{agency.short_name}: {what}",
+        lines=lines,
+        link=link,
+        skip_user_id=getattr(actor, "id", None),
+    )
+
+
 def entry_submitted(entry, actor) -> None:
     agency = _agency(entry.agency_id)
-    notices.notify(
+    _send(
         "entry_submitted",
-        agency_id=agency.id,
-        event_key=f"entry_submitted:{entry.id}:{_stamp(entry.submitted_at)}",
-        recipients=notices.registrars(agency.id),
-        subject=f"{agency.short_name}: строка отправлена на проверку",
-        lines=[
+        agency,
+        f"{entry.id}:{_stamp(entry.submitted_at)}",
+        notices.registrars(agency.id),
+        "строка отправлена на проверку",
+        [
             f"{actor.name} отправил(а) на проверку строку {_title(entry)}.",
             "Включите её в перечень или верните автору с комментарием.",
         ],
-        link=notices.absolute_url("lists.entry", entry_id=entry.id),
-        skip_user_id=getattr(actor, "id", None),
+        notices.absolute_url("lists.entry", entry_id=entry.id),
+        actor,
     )
 
 
 def entry_returned(entry, actor, comment: str) -> None:
     agency = _agency(entry.agency_id)
-    notices.notify(
+    _send(
         "entry_returned",
-        agency_id=agency.id,
-        event_key=f"entry_returned:{entry.id}:{_stamp(entry.reviewed_at)}",
-        recipients=notices.user(entry.submitted_by_id or entry.created_by_id),
-        subject=f"{agency.short_name}: строка возвращена на доработку",
-        lines=[
+        agency,
+        f"{entry.id}:{_stamp(entry.reviewed_at)}",
+        notices.user(entry.submitted_by_id or entry.created_by_id),
+        "строка возвращена на доработку",
+        [
             f"{actor.name} вернул(а) на доработку строку {_title(entry)}.",
             f"Что исправить: {comment.strip()}",
         ],
-        link=notices.absolute_url("lists.entry", entry_id=entry.id),
-        skip_user_id=getattr(actor, "id", None),
+        notices.absolute_url("lists.entry", entry_id=entry.id),
+        actor,
     )
 
 
@@ -71,78 +86,75 @@ def entry_decided(proposal, target, actor, comment: str | None) -> None:
     if proposal.kind == "change":
         what = "изменение внесено в перечень"
     shown = target or proposal
-    notices.notify(
+    _send(
         kind,
-        agency_id=agency.id,
-        event_key=f"{kind}:{proposal.id}",
-        recipients=notices.user(proposal.submitted_by_id or proposal.created_by_id),
-        subject=f"{agency.short_name}: "
-        + ("строка " + what if proposal.kind != "change" else what),
-        lines=[
+        agency,
+        proposal.id,
+        notices.user(proposal.submitted_by_id or proposal.created_by_id),
+        what if proposal.kind == "change" else f"строка {what}",
+        [
             f"Строка {_title(shown)}: {what}.",
             f"Решение принял(а): {actor.name}.",
             f"Комментарий: {comment}" if comment else "",
         ],
-        link=notices.absolute_url("lists.entry", entry_id=shown.id),
-        skip_user_id=getattr(actor, "id", None),
+        notices.absolute_url("lists.entry", entry_id=shown.id),
+        actor,
     )
 
 
 def version_approved(version, actor) -> None:
     agency = _agency(version.agency_id)
-    notices.notify(
+    _send(
         "version_approved",
-        agency_id=agency.id,
-        event_key=f"version_approved:{version.id}",
-        recipients=notices.editors(agency.id) + notices.office(agency),
-        subject=f"{agency.short_name}: утверждена редакция перечня № {version.number}",
-        lines=[
+        agency,
+        version.id,
+        notices.editors(agency.id) + notices.office(agency),
+        f"утверждена редакция перечня № {version.number}",
+        [
             f"Утверждена редакция перечня № {version.number} приказом "
             f"от {ru_date(version.order_date)} № {version.order_number}; "
             f"строк в перечне: {version.entry_count}.",
             "Актуальная версия размещается на сайте в течение 10 рабочих дней "
             "(п. 5.4 / 5.5 порядка).",
         ],
-        link=notices.absolute_url("public.agency", slug=agency.slug),
-        skip_user_id=getattr(actor, "id", None),
+        notices.absolute_url("public.agency", slug=agency.slug),
+        actor,
     )
 
 
 def version_annulled(version, annulment, actor) -> None:
     agency = _agency(version.agency_id)
-    notices.notify(
+    _send(
         "version_annulled",
-        agency_id=agency.id,
-        event_key=f"version_annulled:{version.id}",
-        recipients=notices.registrars(agency.id)
-        + notices.editors(agency.id)
-        + notices.office(agency),
-        subject=f"{agency.short_name}: утверждение редакции № {version.number} аннулировано",
-        lines=[
+        agency,
+        version.id,
+        notices.registrars(agency.id) + notices.editors(agency.id) + notices.office(agency),
+        f"утверждение редакции № {version.number} аннулировано",
+        [
             f"{actor.name} аннулировал(а) утверждение редакции № {version.number} "
             f"(приказ от {ru_date(version.order_date)} № {version.order_number}).",
             f"Причина: {annulment.reason}",
             "Действующей снова считается предыдущая утверждённая редакция.",
         ],
-        link=notices.absolute_url("public.agency", slug=agency.slug),
-        skip_user_id=getattr(actor, "id", None),
+        notices.absolute_url("public.agency", slug=agency.slug),
+        actor,
     )
 
 
 def publication_recorded(publication, version, actor) -> None:
     agency = _agency(publication.agency_id)
-    notices.notify(
+    _send(
         "publication_recorded",
-        agency_id=agency.id,
-        event_key=f"publication_recorded:{publication.id}",
-        recipients=notices.registrars(agency.id) + notices.office(agency),
-        subject=f"{agency.short_name}: перечень размещён на сайте",
-        lines=[
+        agency,
+        f"{publication.id}",
+        notices.registrars(agency.id) + notices.office(agency),
+        "перечень размещён на сайте",
+        [
             f"Редакция № {version.number} размещена на сайте {ru_date(publication.published_on)}: "
             f"{publication.url}",
             "Срок соблюдён." if publication.on_time else "",
             "Размещено позже срока." if publication.on_time is False else "",
         ],
-        link=publication.url,
-        skip_user_id=getattr(actor, "id", None),
+        publication.url,
+        actor,
     )
