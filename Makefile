@@ -33,10 +33,12 @@ test-deps:
 	       chromium fonts-liberation2 fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 poppler-utils docker-compose >/dev/null; \
 	       else echo "Установите chromium fonts-liberation2 libpango-1.0-0 poppler-utils (apt-get)"; exit 1; fi; }
 
+# Byte code is written even where the environment says not to: the tests start many Python
+# processes (xdist workers, Celery workers, CLI runs), and each would compile the project again.
 test: venv test-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 lint:
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

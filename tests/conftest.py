@@ -5,6 +5,7 @@ test (every table truncated by the owner afterwards)."""
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import uuid
 from datetime import date
@@ -298,6 +299,16 @@ def make_agency(app, make_region):
     return factory
 
 
+@functools.cache
+def _password_hash() -> str:
+    """PASSWORD hashed once per session: argon2id is slow on purpose (about 0.1 s a hash), and a
+    factory that hashed per user spent more time there than many tests take. Logging in still
+    verifies against the real hash."""
+    probe = User(email="probe@example.org")
+    probe.set_password(PASSWORD)
+    return probe.password_hash
+
+
 @pytest.fixture
 def make_user(app):
     """Creates a user with password PASSWORD; returns its id."""
@@ -326,7 +337,7 @@ def make_user(app):
                 region_id=region_id,
                 subdivision_id=sub_id,
             )
-            user.set_password(PASSWORD)
+            user.password_hash = _password_hash()
             db.session.add(user)
             db.session.commit()
             return user.id
