@@ -420,12 +420,66 @@ def page(browser):
     context.close()
 
 
+#: The database right after the demo was first loaded in this process, table by table (COPY
+#: binary), keyed by the state it was loaded onto; see load_demo_data.
+_demo_snapshots: dict[tuple, dict[str, bytes]] = {}
+
+
+def _table_counts(conn) -> tuple:
+    names = [t.name for t in db.metadata.sorted_tables]
+    probe = " UNION ALL ".join(f"SELECT '{n}', count(*) FROM \"{n}\"" for n in names)
+    return tuple(sorted((n, c) for n, c in conn.exec_driver_sql(probe).all() if c))
+
+
+def load_demo_data(app) -> None:
+    """``flask demo load`` into the test database, as fast as a copy.
+
+    The demo goes through the real services (reviews, compliance, approval) and costs seconds;
+    about forty tests need it. The first load in a process is real; its result is kept as the
+    tables' rows, and a later load onto the same starting state (the seeded tenants, compared
+    by the row counts of every table) writes those rows back with COPY. Any other starting
+    state loads for real."""
+    from touchpoints.demo.data import load_demo
+
+    urls = {"owner": app.config["MIGRATION_DATABASE_URL"]}
+    engine = sa.create_engine(urls["owner"], poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            before = _table_counts(conn)
+        snapshot = _demo_snapshots.get(before)
+        if snapshot is None:
+            with app.app_context():
+                load_demo()
+                app.extensions["inprocess_jobs"].wait(timeout=60)
+                db.session.remove()
+            with engine.connect() as conn:
+                raw = conn.connection.driver_connection
+                with raw.cursor() as cur:
+                    for name, _count in _table_counts(conn):
+                        with cur.copy(f'COPY "{name}" TO STDOUT (FORMAT binary)') as copy:
+                            snapshot_rows = b"".join(bytes(chunk) for chunk in copy)
+                        _demo_snapshots.setdefault(before, {})[name] = snapshot_rows
+            return
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cur:
+                for name, rows in snapshot.items():
+                    cur.execute(f'DELETE FROM "{name}"')
+                    with cur.copy(f'COPY "{name}" FROM STDIN (FORMAT binary)') as copy:
+                        copy.write(rows)
+                    if "id" in db.metadata.tables[name].c:
+                        cur.execute(
+                            f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
+                            f'(SELECT max(id) FROM "{name}"))'
+                        )
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def demo_app(seeded):
     """The demo accounts and data loaded into the test database; demo passwords accepted."""
-    from touchpoints.demo.data import load_demo
-
-    with seeded.app_context():
-        load_demo()
+    load_demo_data(seeded)
     seeded.config["ALLOW_DEMO_PASSWORDS"] = True
     return seeded

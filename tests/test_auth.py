@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD, load_demo_data, make_app
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
@@ -112,10 +112,7 @@ def test_login_attempts_are_rate_limited(migrated):
 
 
 def test_demo_password_refused_outside_demo(seeded):
-    from touchpoints.demo.data import load_demo
-
-    with seeded.app_context():
-        load_demo()
+    load_demo_data(seeded)
     client = seeded.test_client()
     assert seeded.config["ALLOW_DEMO_PASSWORDS"] is False
     r = client.post("/login", data={"email": "admin@example.org", "password": "demo"})

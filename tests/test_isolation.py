@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from lists_support import approve_list
 
-from tests.conftest import APP_ROLE, make_app
+from tests.conftest import APP_ROLE, load_demo_data, make_app
 from touchpoints.api import services as api_tokens
 from touchpoints.api.models import ApiToken
 from touchpoints.audit.models import AuditEvent
@@ -49,49 +49,44 @@ PUBLIC_BLUEPRINTS = {"public", "api", "static", "health"}
 def two_agencies(seeded):
     """The demo data of both seed agencies, in two regions, plus a second version of Kuzbass so
     that a version number exists in one agency and not the other."""
-    from touchpoints.demo.data import load_demo
-
     app = seeded
-    with app.app_context():
-        load_demo()
-        with scoped(SYSTEM_SCOPE):
-            kuz = db.session.scalar(sa.select(Agency).where(Agency.slug == "kuzbass-emergencies"))
-            registrar = db.session.scalar(
-                sa.select(User).where(User.email == "registrar@kuzbass-emergencies.example.org")
-            )
-            # A second version needs a change (an identical one is refused).
-            first = Entry.working(kuz.id)[0]
-            lists.update_entry(
-                first, registrar, {"specifics": "Уточнено ко второй редакции"}, first.revision
-            )
-            approve_list(kuz, registrar, order_number="200", order_date=dt.date(2025, 6, 2))
-            queue_mail(registrar.email, "Напоминание", "Текст", agency_id=kuz.id)
-            # An upload waiting for confirmation in each agency (opaque token in the URL).
-            for agency in db.session.scalars(sa.select(Agency)):
-                db.session.add(
-                    ImportSession(
-                        agency_id=agency.id,
-                        token=f"tok-{agency.slug}",
-                        expires_at=utcnow() + dt.timedelta(hours=1),
-                        filename="list.xlsx",
-                        cells=[["Точка взаимодействия"], ["Официальный сайт"]],
-                    )
+    load_demo_data(app)
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        kuz = db.session.scalar(sa.select(Agency).where(Agency.slug == "kuzbass-emergencies"))
+        registrar = db.session.scalar(
+            sa.select(User).where(User.email == "registrar@kuzbass-emergencies.example.org")
+        )
+        # A second version needs a change (an identical one is refused).
+        first = Entry.working(kuz.id)[0]
+        lists.update_entry(
+            first, registrar, {"specifics": "Уточнено ко второй редакции"}, first.revision
+        )
+        approve_list(kuz, registrar, order_number="200", order_date=dt.date(2025, 6, 2))
+        queue_mail(registrar.email, "Напоминание", "Текст", agency_id=kuz.id)
+        # An upload waiting for confirmation in each agency (opaque token in the URL).
+        for agency in db.session.scalars(sa.select(Agency)):
+            db.session.add(
+                ImportSession(
+                    agency_id=agency.id,
+                    token=f"tok-{agency.slug}",
+                    expires_at=utcnow() + dt.timedelta(hours=1),
+                    filename="list.xlsx",
+                    cells=[["Точка взаимодействия"], ["Официальный сайт"]],
                 )
-            # Region-level objects of both regions: API tokens of each project office and
-            # calendar overrides (e.g. a regional holiday).
-            for region in db.session.scalars(sa.select(Region)):
-                office = db.session.scalar(
-                    sa.select(User).where(User.region_id == region.id, User.role == "office")
-                )
-                api_tokens.issue(office, f"Токен {region.slug}", region.id)
-                add_override(region.id, dt.date(2026, 12, 30), False, "Региональный выходной")
-            mur_id = db.session.scalar(
-                sa.select(Agency.id).where(Agency.slug == "murmansk-tourism")
             )
-            queue_mail(
-                "registrar@murmansk-tourism.example.org", "Напоминание", "Текст", agency_id=mur_id
+        # Region-level objects of both regions: API tokens of each project office and
+        # calendar overrides (e.g. a regional holiday).
+        for region in db.session.scalars(sa.select(Region)):
+            office = db.session.scalar(
+                sa.select(User).where(User.region_id == region.id, User.role == "office")
             )
-            db.session.commit()
+            api_tokens.issue(office, f"Токен {region.slug}", region.id)
+            add_override(region.id, dt.date(2026, 12, 30), False, "Региональный выходной")
+        mur_id = db.session.scalar(sa.select(Agency.id).where(Agency.slug == "murmansk-tourism"))
+        queue_mail(
+            "registrar@murmansk-tourism.example.org", "Напоминание", "Текст", agency_id=mur_id
+        )
+        db.session.commit()
     return app
 
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from lists_support import approve_list
 from pypdf import PdfReader
 
+from tests.conftest import load_demo_data
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
@@ -69,10 +70,7 @@ def embedded_fonts(reader: PdfReader) -> dict[str, bool]:
 @pytest.fixture
 def demo(seeded):
     """Both seed agencies with the demo lists and one approved version each."""
-    from touchpoints.demo.data import load_demo
-
-    with seeded.app_context():
-        load_demo()
+    load_demo_data(seeded)
     return seeded
 
 

@@ -12,7 +12,7 @@ import time
 import redis
 import sqlalchemy as sa
 
-from tests.conftest import REDIS_TEST_URL, make_app
+from tests.conftest import REDIS_TEST_URL, load_demo_data, make_app
 from touchpoints.config import ROOT_DIR, build_config
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
 from touchpoints.lists.models import ListVersion
@@ -58,15 +58,12 @@ def _status(app, agency_id, doc_id) -> str:
 
 
 def test_order_pdf_is_ready_within_a_minute_after_its_worker_is_killed(seeded, migrated):
-    from touchpoints.demo.data import load_demo
-
-    with seeded.app_context():
-        load_demo()
-        with scoped(SYSTEM_SCOPE):
-            db.session.execute(sa.delete(OrderDocument))
-            version = db.session.scalars(sa.select(ListVersion).order_by(ListVersion.id)).first()
-            agency_id, version_id = version.agency_id, version.id
-            db.session.commit()
+    load_demo_data(seeded)
+    with seeded.app_context(), scoped(SYSTEM_SCOPE):
+        db.session.execute(sa.delete(OrderDocument))
+        version = db.session.scalars(sa.select(ListVersion).order_by(ListVersion.id)).first()
+        agency_id, version_id = version.agency_id, version.id
+        db.session.commit()
     redis.Redis.from_url(REDIS_TEST_URL).flushdb()
     celery_cfg = dict(build_config("test")["CELERY"])
     celery_cfg.update(broker_url=REDIS_TEST_URL, result_backend=REDIS_TEST_URL)

@@ -7,6 +7,7 @@ import io
 
 import sqlalchemy as sa
 
+from tests.conftest import load_demo_data
 from touchpoints.audit import service as audit
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
@@ -54,11 +55,9 @@ def test_audit_csv_escapes_formulas(app, make_agency, make_user, login_as):
 
 
 def test_open_data_keeps_values_exact_and_says_so(seeded):
-    from touchpoints.demo.data import load_demo
     from touchpoints.lists.models import VersionEntry
 
-    with seeded.app_context():
-        load_demo()
+    load_demo_data(seeded)
     client = seeded.test_client()
     page = client.get("/p/opendata/").get_data(as_text=True)
     assert 'id="formulas"' in page and "без защитного апострофа" in page

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import APP_ROLE
+from tests.conftest import APP_ROLE, load_demo_data
 from touchpoints.auth.models import LoginSession, User, hash_session_token
 from touchpoints.auth.roles import Role
 from touchpoints.config import DEMO_SCOPE_KEY
@@ -26,15 +26,12 @@ from touchpoints.users.services import EMAIL_REFUSED
 
 @pytest.fixture
 def demo(seeded):
-    from touchpoints.demo.data import load_demo
-
-    with seeded.app_context():
-        load_demo()
-        with scoped(SYSTEM_SCOPE):
-            ids = dict(db.session.execute(sa.select(Agency.slug, Agency.id)).all())
-            region = db.session.scalar(
-                sa.select(Agency.region_id).where(Agency.slug == "murmansk-tourism")
-            )
+    load_demo_data(seeded)
+    with seeded.app_context(), scoped(SYSTEM_SCOPE):
+        ids = dict(db.session.execute(sa.select(Agency.slug, Agency.id)).all())
+        region = db.session.scalar(
+            sa.select(Agency.region_id).where(Agency.slug == "murmansk-tourism")
+        )
     return seeded, ids["murmansk-tourism"], ids["kuzbass-emergencies"], region
 
 
