@@ -192,12 +192,16 @@ class Heartbeat:
         self.done, self.total = done, total
 
     def __enter__(self) -> Heartbeat:
-        self._thread.start()
+        # SQLite (the demo, jobs on the web process's own threads): no other worker takes a job
+        # over, and a second connection's write would wait for the job's open transaction.
+        if db.engine.dialect.name != "sqlite":
+            self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
 
     def _loop(self) -> None:
         with self._app.app_context():

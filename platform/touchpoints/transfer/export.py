@@ -233,6 +233,16 @@ def to_script_csv(layout: Layout) -> bytes:
 _TICK = 250
 
 
+def _ticker(tick: Progress, total: int):
+    """Progress of the second half of an office file: its «Все сведения» rows."""
+
+    def on_row(written: int) -> None:
+        if written % _TICK == 0:
+            tick((total + written) // 2, total)
+
+    return on_row
+
+
 def to_xlsx(layout: Layout, progress: Progress | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
@@ -282,8 +292,8 @@ def to_xlsx(layout: Layout, progress: Progress | None = None) -> bytes:
             r += 1
             done += 1
             if done % _TICK == 0:
-                tick(done, total)
-    roundtrip.add_sheet(wb, layout)
+                tick(done // 2, total)  # the «Все сведения» part is the other half
+    roundtrip.add_sheet(wb, layout, _ticker(tick, total))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -338,9 +348,9 @@ def to_docx(layout: Layout, progress: Progress | None = None) -> bytes:
             table.add([str(r.number), *r.cells], body)
             done += 1
             if done % _TICK == 0:
-                tick(done, total)
+                tick(done // 2, total)  # the «Все сведения» part is the other half
     append_table(doc, table)
-    roundtrip.add_table(doc, layout)
+    roundtrip.add_table(doc, layout, _ticker(tick, total))
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

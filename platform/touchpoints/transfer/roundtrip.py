@@ -62,7 +62,11 @@ def cells(layout) -> list[list[str]]:
     return out
 
 
-def add_sheet(wb, layout) -> None:
+def _no_report(written: int) -> None:
+    pass
+
+
+def add_sheet(wb, layout, on_row=_no_report) -> None:
     """The «Все сведения» sheet of the XLSX export (a write-only workbook, :mod:`.xlsx_sheet`)."""
     from touchpoints.transfer.xlsx_sheet import StyledCells
 
@@ -71,12 +75,13 @@ def add_sheet(wb, layout) -> None:
     ws.freeze_panes = "B3"
     ws.append([cell(NOTE, "note")])
     ws.append(cell.row(header(), "plain_header"))
-    for values in cells(layout):
+    for n, values in enumerate(cells(layout), start=1):
         # Every value is text here («1,5», codes): a string cell, never a formula.
         ws.append(cell.row(values, "plain"))
+        on_row(n)
 
 
-def add_table(doc, layout) -> None:
+def add_table(doc, layout, on_row=_no_report) -> None:
     """The «Все сведения» table after the form's table in the DOCX export, on a new page."""
     from docx.enum.text import WD_BREAK
 
@@ -95,6 +100,7 @@ def add_table(doc, layout) -> None:
     table = TableXml([width] * len(FIELDS), fixed=False)
     small = RowStyle(size=14)
     table.add(header(), small)
-    for values in cells(layout):
+    for n, values in enumerate(cells(layout), start=1):
         table.add(values, small)
+        on_row(n)
     append_table(doc, table)
