@@ -5,6 +5,7 @@ failure is shown with a retry; files expire; a lost job is queued again."""
 from __future__ import annotations
 
 import io
+import re
 import threading
 import time
 from datetime import timedelta
@@ -228,3 +229,39 @@ def test_a_lost_job_is_queued_again_when_its_page_asks(app, office_list, client)
     assert state["status"] == "ready", state
     body = client.get(state["download_url"]).get_data()
     assert body.startswith("\ufeff№;".encode()), "the people's CSV"
+
+
+def test_browser_waits_on_the_progress_page_then_downloads(app, office_list, live_server, page):
+    """In a real browser, at a phone's width: the click lands on «Готовим файл…», the page
+    follows the job by itself and offers the file; the file is the list."""
+    from pathlib import Path
+
+    from conftest import PASSWORD
+    from openpyxl import load_workbook
+
+    from touchpoints.auth.models import User
+
+    app.config["EXPORT_BACKGROUND_ROWS"] = 10
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        email = db.session.get(User, office_list["registrar"]).email
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Электронная почта").fill(email)
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+    page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
+    page.goto(f"{live_server}/list/")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Excel (XLSX)").first.click()
+    assert re.search(r"/jobs/\d+$", page.url), page.url
+    assert page.get_by_role("heading", level=1).inner_text() == "Выгрузка перечня"
+    link = page.get_by_role("link", name="Скачать файл")
+    link.wait_for(timeout=30_000)  # the page polls and reloads itself when the job is done
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    with page.expect_download() as download:
+        link.click()
+    workbook = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert workbook.sheetnames == ["Перечень", "Все сведения"]
+    assert workbook["Все сведения"].max_row == ROWS + 2
+    page.get_by_role("link", name="← К перечню").click()
+    page.wait_for_url(re.compile(r"/list/$"))

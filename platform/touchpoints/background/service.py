@@ -260,8 +260,8 @@ def cleanup() -> tuple[int, int]:
 
 
 STATUS_TEXT = {
-    JobStatus.QUEUED.value: "В очереди: задание начнётся, как только освободится обработчик.",
-    JobStatus.RUNNING.value: "Готовим…",
+    JobStatus.QUEUED.value: "В очереди: начнём, как только освободится обработчик.",
+    JobStatus.RUNNING.value: "Файл формируется.",
     JobStatus.READY.value: "Готово.",
     JobStatus.FAILED.value: "Не получилось.",
     JobStatus.EXPIRED.value: "Срок хранения результата истёк.",
