@@ -366,6 +366,107 @@ def today() -> date:
     return date.today()
 
 
+# --------------------------------------------------------------------------- Celery worker
+
+
+class RealWorkers:
+    """Real ``celery worker`` processes (solo pool) against the test Redis and database, and an
+    application whose tasks go to that Redis (:meth:`broker_app`), as production sends them."""
+
+    def __init__(self, urls):
+        self.urls = urls
+        self.procs: list = []
+        self._logs: dict = {}
+        self._broker_app = None
+
+    def broker_app(self, **config):
+        """The application that queues through Redis (built once per test)."""
+        if self._broker_app is None:
+            from touchpoints.config import build_config
+
+            celery_cfg = dict(build_config("test")["CELERY"])
+            celery_cfg.update(
+                broker_url=REDIS_TEST_URL, result_backend=REDIS_TEST_URL, task_always_eager=False
+            )
+            self._broker_app = make_app(
+                self.urls, REDIS_URL=REDIS_TEST_URL, CELERY=celery_cfg, **config
+            )
+        return self._broker_app
+
+    def start(self, **env):
+        """One more worker; ``env`` adds TOUCHPOINTS_* (or other) variables to its environment."""
+        import subprocess
+        import sys
+        import tempfile
+
+        log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.celery_app",
+                "worker",
+                "--pool=solo",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT_DIR,
+            env={
+                **os.environ,
+                "TOUCHPOINTS_ENV": "test",
+                "TOUCHPOINTS_DATABASE_URL": self.urls["app"],
+                "TOUCHPOINTS_REDIS_URL": REDIS_TEST_URL,
+                "PYTHONPATH": f"{ROOT_DIR / 'platform'}:{ROOT_DIR}",
+                **env,
+            },
+            # A file, not a pipe: a worker writing into a pipe nobody reads would block.
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.procs.append(proc)
+        self._logs[proc.pid] = log
+        return proc
+
+    def output(self, proc) -> str:
+        log = self._logs[proc.pid]
+        log.seek(0)
+        return log.read().decode("utf-8", "replace")[-3000:]
+
+    def assert_alive(self, proc) -> None:
+        assert proc.poll() is None, f"the worker exited:\n{self.output(proc)}"
+
+    def stop(self) -> None:
+        import subprocess
+
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+            self._logs.pop(proc.pid).close()
+        if self._broker_app is not None:
+            with self._broker_app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+@pytest.fixture
+def real_workers(app, migrated):
+    """Start real Celery workers with ``real_workers.start()``; all stopped after the test."""
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    workers = RealWorkers(migrated)
+    yield workers
+    workers.stop()
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+
+
 # --------------------------------------------------------------------------- browser
 
 

@@ -249,8 +249,8 @@ def test_every_surface_prints_the_builders_cells(app, approved_full, make_user, 
         data_rows = [r for r in sheet.iter_rows(min_row=6, values_only=True) if r[1]]
         assert [c or "" for c in data_rows[0][1:]] == expected  # XLSX keeps "" as empty
 
-        raw, _, _ = export_list(agency, version, "csv")
-        lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        raw, _, _ = export_list(agency, version, "csv")  # the people's CSV: «;» for Excel
+        lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
         assert lines[1][1 : 1 + len(expected)] == expected
 
         # Open data keeps raw values (its documented structure): the number stays a number.

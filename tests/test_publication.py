@@ -316,71 +316,22 @@ def test_cli_record_and_verify(app, proof, site):
     assert result.exit_code != 0 and "https://" in result.output
 
 
-def test_real_celery_worker_checks_the_page(app, migrated, proof, site):
+def test_real_celery_worker_checks_the_page(app, proof, site, real_workers):
     """The daily scan through Redis to a worker process, configured by the environment variable
     TOUCHPOINTS_PUBLICATION_FETCH_PRIVATE=1 (loopback pages), as tests are told to use it."""
-    import os
-    import subprocess
-    import sys
-
-    import redis
-
-    from tests.conftest import REDIS_TEST_URL, make_app
-    from touchpoints.config import ROOT_DIR, build_config
-
     site.put("/perechen", EMBED)
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
-    celery_cfg = dict(build_config("test")["CELERY"])
-    celery_cfg.update(
-        broker_url=REDIS_TEST_URL, result_backend=REDIS_TEST_URL, task_always_eager=False
-    )
-    broker_app = make_app(migrated, REDIS_URL=REDIS_TEST_URL, CELERY=celery_cfg)
-    env = dict(
-        os.environ,
-        TOUCHPOINTS_ENV="test",
-        TOUCHPOINTS_DATABASE_URL=migrated["app"],
-        TOUCHPOINTS_REDIS_URL=REDIS_TEST_URL,
-        TOUCHPOINTS_PUBLICATION_FETCH_PRIVATE="1",
-        PYTHONPATH=f"{ROOT_DIR / 'platform'}:{ROOT_DIR}",
-    )
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "workers.celery_app",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        broker_app.extensions["celery"].send_task("workers.tasks.publication.scan")
-        deadline = time.monotonic() + 60
-        found = None
-        while found is None and time.monotonic() < deadline:
-            assert worker.poll() is None, worker.stdout.read().decode()[-3000:]
-            time.sleep(0.5)
-            with app.app_context(), scoped(SYSTEM_SCOPE):
-                found = db.session.scalar(sa.select(PublicationCheck.outcome))
-                db.session.rollback()
-        assert found == "shown"
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        with broker_app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    broker_app = real_workers.broker_app()
+    worker = real_workers.start(TOUCHPOINTS_PUBLICATION_FETCH_PRIVATE="1")
+    broker_app.extensions["celery"].send_task("workers.tasks.publication.scan")
+    deadline = time.monotonic() + 60
+    found = None
+    while found is None and time.monotonic() < deadline:
+        real_workers.assert_alive(worker)
+        time.sleep(0.5)
+        with app.app_context(), scoped(SYSTEM_SCOPE):
+            found = db.session.scalar(sa.select(PublicationCheck.outcome))
+            db.session.rollback()
+    assert found == "shown"
 
 
 def test_recording_the_publication_again_closes_the_reopened_deadline(app, proof, site):

@@ -2,22 +2,17 @@
 
 import email
 import email.policy
-import os
 import socket
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
 import pytest
-import redis
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
-from conftest import REDIS_TEST_URL, make_app
+from conftest import make_app
 from deadlines_support import at, include_entry
 
 from touchpoints.auth.roles import Role
-from touchpoints.config import ROOT_DIR, build_config
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped, utcnow
 from touchpoints.mail.models import MailMessage
 from touchpoints.reminders import scan as scanner
@@ -133,52 +128,22 @@ def test_mail_server_down_then_up_everything_arrives_once(smtp_app, smtp_port, a
         assert {m.status for m in db.session.scalars(sa.select(MailMessage))} == {"sent"}
 
 
-def test_real_celery_worker_delivers_the_digest(app, migrated, smtp_port, agency_with_people):
+def test_real_celery_worker_delivers_the_digest(app, smtp_port, agency_with_people, real_workers):
     """A worker process against the local Redis: scanner here, digest and SMTP there."""
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
-    celery_cfg = dict(build_config("test")["CELERY"])
-    celery_cfg.update(
-        broker_url=REDIS_TEST_URL,
-        result_backend=REDIS_TEST_URL,
-        task_always_eager=False,
-    )
-    broker_app = make_app(migrated, REDIS_URL=REDIS_TEST_URL, CELERY=celery_cfg, BASE_URL=BASE)
+    broker_app = real_workers.broker_app(BASE_URL=BASE)
     controller, inbox = start_smtp(smtp_port)
-    env = dict(
-        os.environ,
-        TOUCHPOINTS_ENV="test",
-        TOUCHPOINTS_DATABASE_URL=migrated["app"],
-        TOUCHPOINTS_REDIS_URL=REDIS_TEST_URL,
+    worker = real_workers.start(
         TOUCHPOINTS_MAIL_BACKEND="smtp",
         TOUCHPOINTS_MAIL_SERVER="127.0.0.1",
         TOUCHPOINTS_MAIL_PORT=str(smtp_port),
         TOUCHPOINTS_BASE_URL=BASE,
-        PYTHONPATH=f"{ROOT_DIR / 'platform'}:{ROOT_DIR}",
-    )
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "workers.celery_app",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
     )
     try:
         with broker_app.app_context(), scoped(SYSTEM_SCOPE):
             scanner.scan(at(2025, 5, 15, 9, 5))
         deadline = time.monotonic() + 60
         while len(inbox.messages) < 2 and time.monotonic() < deadline:
-            assert worker.poll() is None, worker.stdout.read().decode()[-3000:]
+            real_workers.assert_alive(worker)
             time.sleep(0.3)
         assert sorted(r for rcpts, _ in inbox.messages for r in rcpts) == [
             "reg1@example.org",
@@ -188,12 +153,4 @@ def test_real_celery_worker_delivers_the_digest(app, migrated, smtp_port, agency
             "Размещение перечня на сайте" in inbox.messages[0][1].get_body(("plain",)).get_content()
         )
     finally:
-        worker.terminate()
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
         controller.stop()
-        with broker_app.app_context():
-            db.session.remove()
-            db.engine.dispose()

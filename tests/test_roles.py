@@ -35,6 +35,7 @@ PAGES = {
     "/agencies/new": {Role.ADMIN, Role.OFFICE},
     "/users/": {Role.ADMIN, Role.REGISTRAR},
     "/users/new": {Role.ADMIN, Role.REGISTRAR},
+    "/users/export.csv": {Role.ADMIN, Role.REGISTRAR},
     "/mail/": {Role.ADMIN},
     "/audit/": {Role.REGISTRAR, Role.EDITOR, Role.VIEWER},
     "/audit/export.csv": {Role.REGISTRAR, Role.EDITOR, Role.VIEWER},

@@ -221,15 +221,13 @@ def test_approved_version_exported_as_docx_imports_back(demo_app, target_agency)
 # --------------------------------------------------------------------------- CSV
 
 
-def test_csv_export_matches_the_entries(demo_app, make_user, login_as, client):
+def test_scripts_csv_export_matches_the_entries(demo_app):
+    """The operator's CSV (flask lists export --format csv): stable machine columns; the people's
+    CSV of the download buttons is tested in tests/test_people_csv.py."""
     app = demo_app
     source = agency_id_of(app, "murmansk-tourism")
-    login_as(make_user(Role.VIEWER, agency_id=source))
-    response = client.get("/list/export.csv")
-    assert response.status_code == 200
-    assert response.mimetype == "text/csv"
-    assert "attachment" in response.headers["Content-Disposition"]
-    raw = response.get_data()
+    with app.app_context(), scoped(agency_scope(source)):
+        raw, _, _ = export_list(db.session.get(Agency, source), None, "csv", for_scripts=True)
     assert raw.startswith("\ufeff".encode()), "UTF-8 with BOM for Excel"
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     with app.app_context(), scoped(agency_scope(source)):

@@ -12,6 +12,8 @@ BEAT_SCHEDULE = {
     "publication-scan": {"task": "workers.tasks.publication.scan", "schedule": 3600.0},
     # Quarterly report: the current quarter's figures, refreshed each night (21:30 UTC, after
     # midnight in every Russian region east of Moscow), so a quarter ends with its last figures.
+    # Background jobs' files past their keeping time (TOUCHPOINTS_JOB_RESULT_HOURS) and old rows.
+    "background-cleanup": {"task": "workers.tasks.background.cleanup", "schedule": 3600.0},
     "reports-snapshot": {
         "task": "workers.tasks.reports.snapshot_regions",
         "schedule": crontab(hour=21, minute=30),

@@ -90,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from touchpoints.api.routes import bp as api_bp
     from touchpoints.api.routes import tokens_bp as api_tokens_bp
     from touchpoints.auth.routes import bp as auth_bp
+    from touchpoints.background.routes import bp as background_bp
     from touchpoints.dashboard.routes import bp as dashboard_bp
     from touchpoints.health.routes import bp as health_bp
     from touchpoints.home.routes import bp as home_bp
@@ -98,7 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from touchpoints.public.routes import bp as public_bp
     from touchpoints.users.routes import bp as users_bp
 
-    for bp in (auth_bp, home_bp, agencies_bp, users_bp, health_bp, mail_bp):
+    for bp in (auth_bp, home_bp, agencies_bp, users_bp, health_bp, mail_bp, background_bp):
         app.register_blueprint(bp)
     from touchpoints.lists.routes import bp as lists_bp
 

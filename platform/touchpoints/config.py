@@ -102,6 +102,10 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "IMPORT_MAX_BYTES": env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024),
         "IMPORT_MAX_ROWS": env_int("IMPORT_MAX_ROWS", 3000),
         "IMPORT_TTL_HOURS": env_int("IMPORT_TTL_HOURS", 24),
+        #: Exports of more rows than this run as a background job with a progress page.
+        "EXPORT_BACKGROUND_ROWS": env_int("EXPORT_BACKGROUND_ROWS", 1000),
+        #: Hours a background job's file is kept for download (then the cleanup drops it).
+        "JOB_RESULT_HOURS": env_int("JOB_RESULT_HOURS", 24),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env_bool("SECURE_COOKIES", profile == "production"),

@@ -3,6 +3,7 @@
 from touchpoints.api.models import ApiToken
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.models import LoginSession, User
+from touchpoints.background.models import BackgroundJob
 from touchpoints.calendar.models import CalendarOverride  # noqa: F401
 from touchpoints.core.tenancy import Agency, FormTemplate, Region, Subdivision
 from touchpoints.dashboard.models import AgencyFigures  # noqa: F401
@@ -29,6 +30,7 @@ __all__ = [
     "ApiToken",
     "AreaStatus",
     "AuditEvent",
+    "BackgroundJob",
     "Entry",
     "FormTemplate",
     "ImportSession",

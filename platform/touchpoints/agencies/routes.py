@@ -1,7 +1,4 @@
-import csv
-import io
-
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from touchpoints.agencies.forms import AgencyForm
@@ -10,8 +7,8 @@ from touchpoints.audit import labels as audit_labels
 from touchpoints.auth.access import current_agency, get_agency_or_404, permission_required
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Permission, Role
+from touchpoints.core import csvfile
 from touchpoints.core.db import db
-from touchpoints.core.safety import spreadsheet_text
 from touchpoints.core.tenancy import Agency, FormTemplate, Region, Subdivision
 from touchpoints.core.web import Page, ru_datetime, viewer_timezone
 from touchpoints.lists import audit_queries
@@ -97,20 +94,17 @@ def audit_log():
 @bp.route("/audit/export.csv")
 @permission_required(Permission.READ_AGENCY)
 def audit_export():
-    """The same trail for Excel: semicolons, a BOM and Russian headings, one row per event."""
+    """The same trail for Excel (core/csvfile.py: semicolons, a BOM, Russian headings)."""
     agency = current_agency()
     filters = audit_queries.Filters.from_args(request.args)
     tz = viewer_timezone()
     events = db.session.scalars(audit_queries.events_query(agency, filters, tz))
     ctx = audit_queries.context(agency)
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=";")
-    writer.writerow(["Когда", "Кто", "Что сделано", "Поле", "Было", "Стало", "Комментарий"])
-    for e in events:
-        lines = describe.changes(e, ctx)
-        writer.writerow(
-            spreadsheet_text(cell)
-            for cell in [
+
+    def rows():
+        for e in events:
+            lines = describe.changes(e, ctx)
+            yield [
                 ru_datetime(e.at, tz),
                 audit_labels.actor_label(e),
                 describe.sentence(e, ctx),
@@ -119,10 +113,10 @@ def audit_export():
                 "\n".join(after for _, _, after in lines),
                 e.comment or "",
             ]
-        )
-    # A BOM so that Excel opens Cyrillic CSV correctly.
-    return Response(
-        "\ufeff" + buf.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=audit-{agency.slug}.csv"},
+
+    data = csvfile.for_people(
+        ["Когда", "Кто", "Что сделано", "Поле", "Было", "Стало", "Комментарий"], rows()
+    )
+    return csvfile.attachment(
+        data, f"Журнал изменений — {agency.short_name}.csv", f"audit-{agency.slug}.csv"
     )

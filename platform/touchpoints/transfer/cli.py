@@ -116,7 +116,8 @@ def export_command(slug: str, fmt: str, number: int | None, output: Path) -> Non
             version = ListVersion.by_number(agency.id, number)
             if version is None:
                 raise click.ClickException(f"У «{agency.short_name}» нет редакции № {number}.")
-        data, _name, _mime = export_list(agency, version, fmt)
+        # A CSV here is for scripts: every field under stable column names (MACHINE_COLUMNS).
+        data, _name, _mime = export_list(agency, version, fmt, for_scripts=True)
         db.session.rollback()
     output.write_bytes(data)
     click.echo(f"Записано: {output} ({len(data)} байт).")

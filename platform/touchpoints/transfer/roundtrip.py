@@ -62,37 +62,45 @@ def cells(layout) -> list[list[str]]:
     return out
 
 
-def add_sheet(wb, layout, clean) -> None:
-    """The «Все сведения» sheet of the XLSX export; ``clean`` strips what XML cannot hold."""
-    from openpyxl.styles import Alignment, Font
+def _no_report(written: int) -> None:
+    pass
+
+
+def add_sheet(wb, layout, on_row=_no_report) -> None:
+    """The «Все сведения» sheet of the XLSX export (a write-only workbook, :mod:`.xlsx_sheet`)."""
+    from touchpoints.transfer.xlsx_sheet import StyledCells
 
     ws = wb.create_sheet(SHEET_TITLE)
-    ws.cell(row=1, column=1, value=NOTE).font = Font(italic=True)
-    for c, label in enumerate(header(), start=1):
-        ws.cell(row=2, column=c, value=label).font = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for r, values in enumerate(cells(layout), start=3):
-        for c, text in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=c, value=clean(text))
-            cell.data_type = "s"  # text, never a formula
-            cell.alignment = wrap
+    cell = StyledCells(wb, ws)
     ws.freeze_panes = "B3"
+    ws.append([cell(NOTE, "note")])
+    ws.append(cell.row(header(), "plain_header"))
+    for n, values in enumerate(cells(layout), start=1):
+        # Every value is text here («1,5», codes): a string cell, never a formula.
+        ws.append(cell.row(values, "plain"))
+        on_row(n)
 
 
-def add_table(doc, layout, clean) -> None:
+def add_table(doc, layout, on_row=_no_report) -> None:
     """The «Все сведения» table after the form's table in the DOCX export, on a new page."""
     from docx.enum.text import WD_BREAK
-    from docx.shared import Pt
+
+    from touchpoints.transfer.docx_table import (
+        RowStyle,
+        TableXml,
+        append_table,
+        content_width_twips,
+    )
 
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_paragraph().add_run(SHEET_TITLE).bold = True
     doc.add_paragraph(NOTE)
-    rows = cells(layout)
-    table = doc.add_table(rows=1 + len(rows), cols=len(FIELDS))
-    table.style = "Table Grid"
-    for r, values in enumerate([header(), *rows]):
-        for cell, text in zip(table.rows[r].cells, values, strict=True):
-            cell.text = clean(text)
-            for p in cell.paragraphs:
-                for run in p.runs:
-                    run.font.size = Pt(7)
+    # Columns of equal width across the page, as Word gives a table nobody sized.
+    width = content_width_twips(doc) // len(FIELDS)
+    table = TableXml([width] * len(FIELDS), fixed=False)
+    small = RowStyle(size=14)
+    table.add(header(), small)
+    for n, values in enumerate(cells(layout), start=1):
+        table.add(values, small)
+        on_row(n)
+    append_table(doc, table)

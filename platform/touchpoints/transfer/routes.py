@@ -7,13 +7,17 @@ import io
 from flask import (
     Blueprint,
     abort,
+    redirect,
     send_file,
     url_for,
 )
+from flask_login import current_user
 
 from touchpoints.auth.access import current_agency, permission_required
 from touchpoints.auth.roles import Permission
+from touchpoints.core.db import db
 from touchpoints.lists.models import ListVersion
+from touchpoints.transfer import export_jobs
 from touchpoints.transfer.export import FORMATS, export_list
 
 bp = Blueprint("transfer", __name__)
@@ -30,7 +34,13 @@ def list_url() -> str:
 def _download(version: ListVersion | None, fmt: str):
     if fmt not in FORMATS:
         abort(404)
-    data, filename, mimetype = export_list(current_agency(), version, fmt)
+    agency = current_agency()
+    if export_jobs.in_background(agency, version):
+        # A long list is written by a worker; the person watches it on the job's page.
+        job = export_jobs.start(agency, current_user.id, version, fmt)
+        db.session.commit()
+        return redirect(url_for("background.status_page", job_id=job.id))
+    data, filename, mimetype = export_list(agency, version, fmt)
     return send_file(
         io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename
     )

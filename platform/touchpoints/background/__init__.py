@@ -1,0 +1,1 @@
+"""Background jobs people wait for: a file to download, an import to apply (docs/jobs.md)."""
