@@ -2,6 +2,7 @@
 
 from workers.tasks import (
     dashboard,  # noqa: F401
+    imports,  # noqa: F401
     mail,  # noqa: F401
     orders,  # noqa: F401
     publication,  # noqa: F401
