@@ -191,7 +191,9 @@ class _Writer:
 
     def _events(self, events: list[dict]) -> None:
         if events:
-            db.session.execute(sa.insert(AuditEvent), events)
+            # Core, not the ORM's bulk insert: that groups rows by the keys that are not None
+            # and so sent an event with a comment and one without in separate statements.
+            db.session.execute(sa.insert(AuditEvent.__table__), events)
 
     def _step(self, n: int) -> None:
         self.written = True

@@ -206,14 +206,17 @@ class Progress:
     """Writes ``done / total`` on a connection of its own, committed at once, at most twice a
     second. It never waits for a lock: a report that cannot be written is skipped."""
 
+    #: Seconds between two reports (the last one is always written).
+    INTERVAL = 0.5
+
     def __init__(self, agency_id: int, session_id: int):
         self.agency_id, self.session_id = agency_id, session_id
         self.total = 0
-        self._last = 0.0
+        self._last = float("-inf")
 
     def __call__(self, done: int, total: int) -> None:
         now = time.monotonic()
-        if now - self._last < 0.5 and done < total:
+        if now - self._last < self.INTERVAL and done < total:
             return
         self._last = now
         engine = db.engine
