@@ -102,6 +102,8 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "IMPORT_MAX_BYTES": env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024),
         "IMPORT_MAX_ROWS": env_int("IMPORT_MAX_ROWS", 3000),
         "IMPORT_TTL_HOURS": env_int("IMPORT_TTL_HOURS", 24),
+        #: A file of more rows is confirmed by a background task with a progress page.
+        "IMPORT_BACKGROUND_ROWS": env_int("IMPORT_BACKGROUND_ROWS", 300),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env_bool("SECURE_COOKIES", profile == "production"),
