@@ -129,6 +129,8 @@ def test_preview_settle_fix_skip_confirm_and_progress(
         expect(main).to_contain_text("Загрузка выполнена", timeout=30_000)
         expect(main).to_contain_text("новых строк: 2")
         expect(page.get_by_role("link", name="← К перечню")).to_be_visible()
+        document = page.evaluate("document.documentElement.scrollWidth")
+        assert document <= width, f"the progress page is {document} px wide at {width} px"
         click_link(page, "Открыть перечень")
         expect(main).to_contain_text("Публикация сведений об услугах")
         expect(main).to_contain_text("Телефон доверия")

@@ -19,9 +19,7 @@ pending import once, not once per row; the dashboard is told once.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
-from datetime import datetime
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -38,10 +36,9 @@ from touchpoints.lists import services as lists
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import Entry, EntryKind, EntryStatus
 from touchpoints.notifications import service as notices
-from touchpoints.transfer.fields import norm
+from touchpoints.transfer import bulk
+from touchpoints.transfer.choices import remember
 from touchpoints.transfer.matching import ENTRY_ID
-from touchpoints.transfer.models import ImportChoice
-from touchpoints.transfer.rows import NO_AREA
 
 #: Rows written per INSERT and flush; progress is reported after each batch.
 BATCH = 500
@@ -121,7 +118,7 @@ def apply(
     if result.pending:
         _tell_registrars(agency, user, session, result)
     if user is None or user.can(Permission.REVIEW_ENTRIES):
-        _remember(agency, session, user_id)
+        remember(agency, session, user_id)
     audit.record(
         "list.import",
         object_type="agency",
@@ -189,9 +186,11 @@ class _Writer:
     def _insert(self, rows: list[dict]) -> list[int]:
         if not rows:
             return []
-        if _postgres():
-            ids = _new_ids(Entry.__table__, len(rows))
-            _insert_json(Entry.__table__, [{"id": i, **r} for i, r in zip(ids, rows, strict=True)])
+        if bulk.postgres():
+            ids = bulk.new_ids(Entry.__table__, len(rows))
+            bulk.insert_json(
+                Entry.__table__, [{"id": i, **r} for i, r in zip(ids, rows, strict=True)]
+            )
             return ids
         stmt = sa.insert(Entry).returning(Entry.id, sort_by_parameter_order=True)
         return list(db.session.scalars(stmt, rows))
@@ -199,8 +198,8 @@ class _Writer:
     def _events(self, events: list[dict]) -> None:
         if not events:
             return
-        if _postgres():
-            _insert_json(AuditEvent.__table__, events)
+        if bulk.postgres():
+            bulk.insert_json(AuditEvent.__table__, events)
         else:
             db.session.execute(sa.insert(AuditEvent.__table__), events)
 
@@ -364,44 +363,6 @@ class _Writer:
             self._step(len(batch))
 
 
-# --------------------------------------------------------------------------- PostgreSQL
-
-
-def _postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def _new_ids(table: sa.Table, n: int) -> list[int]:
-    """``n`` ids from the table's own sequence, so the rows can be written without RETURNING."""
-    return list(
-        db.session.scalars(
-            sa.text(
-                "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
-            ),
-            {"table": table.name, "n": n},
-        )
-    )
-
-
-def _insert_json(table: sa.Table, rows: list[dict]) -> None:
-    """Many rows in one statement with one parameter: the rows as a JSON array, unpacked by
-    ``json_populate_recordset`` into the table's own row type. A multi-row VALUES list binds
-    thirty parameters a row, and binding them cost more than PostgreSQL's work of writing the
-    rows (row-level security applies as to any INSERT)."""
-    columns = ", ".join(f'"{c}"' for c in rows[0])
-    statement = (
-        f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} '
-        f'FROM json_populate_recordset(NULL::"{table.name}", CAST(:rows AS json))'
-    )
-    db.session.execute(sa.text(statement), {"rows": json.dumps(rows, default=_json_value)})
-
-
-def _json_value(value):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
 def _with_open_proposals(entry_ids: list[int]) -> set[int]:
     """Which of these entries already have a change or exclusion under way: one query."""
     if not entry_ids:
@@ -436,34 +397,3 @@ def _tell_registrars(agency, user: User | None, session, result: Result) -> None
         link=notices.absolute_url("lists.review"),
         skip_user_id=getattr(user, "id", None),
     )
-
-
-def _remember(agency, session, user_id) -> None:
-    """The person's answers become the agency's: the next file is understood without asking."""
-    state = session.state or {}
-    choices = [(kind, text, code) for kind, items in (state.get("settled") or {}).items()
-               for text, code in items.items()]  # fmt: skip
-    header = session.cells[session.header_row] if session.cells else []
-    if state.get("mapping_set"):
-        choices += [("header", norm(h), m) for h, m in zip(header, session.mapping, strict=False)
-                    if h and norm(h)]  # fmt: skip
-    choices = [(k, t[:500], c) for k, t, c in choices if t != norm(NO_AREA)]
-    # (which area a file without areas is about is this file's answer only)
-    if not choices:
-        return
-    existing = {
-        (row.kind, row.text): row
-        for row in db.session.scalars(
-            sa.select(ImportChoice).where(
-                ImportChoice.agency_id == agency.id,
-                ImportChoice.kind.in_({k for k, _, _ in choices}),
-            )
-        )
-    }
-    for kind, text, code in choices:
-        row = existing.get((kind, text))
-        if row is None:
-            row = existing[(kind, text)] = ImportChoice(agency_id=agency.id, kind=kind, text=text)
-            db.session.add(row)
-        row.code, row.chosen_by_id, row.chosen_at = code, user_id, utcnow()
-    db.session.flush()
