@@ -106,6 +106,8 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "EXPORT_BACKGROUND_ROWS": env_int("EXPORT_BACKGROUND_ROWS", 1000),
         #: Hours a background job's file is kept for download (then the cleanup drops it).
         "JOB_RESULT_HOURS": env_int("JOB_RESULT_HOURS", 24),
+        #: A file of more rows is confirmed by a background task with a progress page.
+        "IMPORT_BACKGROUND_ROWS": env_int("IMPORT_BACKGROUND_ROWS", 300),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env_bool("SECURE_COOKIES", profile == "production"),

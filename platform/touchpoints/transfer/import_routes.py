@@ -17,12 +17,14 @@ from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
 from touchpoints.core.web import Page, ru_datetime
 from touchpoints.lists.form import Form
-from touchpoints.transfer import imports
+from touchpoints.transfer import imports, job
 from touchpoints.transfer.fields import CHANNEL_LABELS, CLIENT_LABELS, FIELD_LABELS
 from touchpoints.transfer.forms import ACCEPT, KIND_LABELS, UploadForm, column_name, mapping_form
 from touchpoints.transfer.matching import HOW_LABELS, targets_for
 from touchpoints.transfer.reader import ImportFileError, mb
 from touchpoints.transfer.routes import bp, list_url
+
+# The progress page of a confirmation running in the background: .progress_routes.
 
 PREVIEW_PAGE_SIZE = 100
 
@@ -69,6 +71,10 @@ def _session_or_404(token: str, *, for_update: bool = False):
     session = imports.get_session(current_agency(), token, for_update=for_update)
     if session is None:
         abort(404)
+    if for_update and session.job_status in job.BUSY and request.method == "POST":
+        # On its way into the list (or there already): a fix now would change nothing.
+        flash("Загрузка уже выполняется; исправления больше не принимаются.", "warning")
+        abort(redirect(url_for("transfer.progress", token=token)))
     return session
 
 
@@ -107,6 +113,8 @@ NOT_LOADED = {
 def preview(token):
     agency = current_agency()
     session = _session_or_404(token)
+    if session.job_status in job.BUSY:
+        return redirect(url_for("transfer.progress", token=token))
     if imports.is_expired(session):
         flash("Срок хранения загруженного файла истёк. Загрузите его снова.", "warning")
         return redirect(url_for("transfer.upload"))
@@ -286,7 +294,12 @@ def options(token):
 @permission_required(Permission.EDIT_ENTRIES)
 def confirm(token):
     agency = current_agency()
-    _session_or_404(token)
+    session = _session_or_404(token, for_update=True)
+    if job.in_background(session) and not imports.is_expired(session):
+        # A large file: applied by a task in one transaction; the person watches its progress.
+        job.queue(agency, session, current_user.id)
+        db.session.commit()
+        return redirect(url_for("transfer.progress", token=token))
     try:
         result = imports.confirm(agency, token, current_user.id)
         db.session.commit()
@@ -321,7 +334,7 @@ def confirm(token):
 @bp.route("/list/import/<token>/cancel", methods=["POST"])
 @permission_required(Permission.EDIT_ENTRIES)
 def cancel(token):
-    session = _session_or_404(token)
+    session = _session_or_404(token, for_update=True)
     db.session.delete(session)
     db.session.commit()
     flash("Загрузка отменена; перечень не изменён.", "info")

@@ -21,6 +21,7 @@ from flask import current_app
 
 from touchpoints.audit import service as audit  # noqa: F401  (tests patch imports.audit.record)
 from touchpoints.core.db import db, utcnow
+from touchpoints.core.safety import clean_text
 from touchpoints.core.tenancy import Agency
 from touchpoints.lists.form import Form
 from touchpoints.transfer.analysis import CATALOGUE_KINDS, analyse_session, remembered
@@ -145,7 +146,7 @@ def start_import(
         token=secrets.token_urlsafe(24),
         created_by_id=user_id,
         expires_at=utcnow() + timedelta(hours=_config("IMPORT_TTL_HOURS", 24)),
-        filename=(filename or "файл")[-255:],
+        filename=(clean_text(filename or "") or "файл")[-255:],
         source=", ".join(prepared.sources)[:255],
         cells=prepared.cells,
         merged_rows=prepared.merged_rows,

@@ -120,11 +120,23 @@ def read_xlsx(data: bytes, max_rows: int) -> list[RawTable]:
             for row in ws.iter_rows(values_only=True):
                 if len(grid) >= max_rows + SPARE_ROWS:
                     raise too_many_rows(where, max_rows)
-                grid.append([cell_text(v) for v in row[:MAX_COLUMNS]])
+                grid.append([cell_text(ooxml_unescape(v)) for v in row[:MAX_COLUMNS]])
             tables.append(_sheet_table(ws.title, grid, layout, max_rows, where))
     finally:
         wb.close()
     return tables
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def ooxml_unescape(value):
+    """Excel writes characters XML cannot hold (NUL, ESC…) as ``_x0000_``; openpyxl leaves
+    them so. Decoded here, so that :func:`cell_text` drops them like any control character
+    (``_x005F_`` is an escaped underscore: a literal «_x0000_» survives)."""
+    if isinstance(value, str) and "_x" in value:
+        return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+    return value
 
 
 def _sheet_table(title, grid, layout: SheetLayout, max_rows: int, where: str) -> RawTable:

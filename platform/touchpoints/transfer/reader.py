@@ -19,6 +19,8 @@ import logging
 import zipfile
 from datetime import date, datetime
 
+from touchpoints.core.safety import clean_text
+
 log = logging.getLogger(__name__)
 
 #: Unpacked size of all parts of an archive; a real list of a few thousand rows is far below.
@@ -95,11 +97,17 @@ def kind_of(data: bytes, filename: str) -> str:
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")) or b"<table" in head:
         return "html"
-    if name.endswith(".csv") and b"\0" not in data[:4096]:
+    if name.endswith(".csv") and not _binary(data[:4096]):
         return "csv"
     if name.endswith((".docx", ".xlsx", ".odt", ".ods")):
         raise ImportFileError(corrupt(name))
     raise ImportFileError(UNKNOWN_FORMAT)
+
+
+def _binary(head: bytes) -> bool:
+    # A stray NUL in a cell does not make a text file binary (it is cleaned at reading); a
+    # UTF-16 text or an executable has one in every few bytes.
+    return head.count(b"\0") * 20 > len(head)
 
 
 def _archive(data: bytes, name: str) -> zipfile.ZipFile:
@@ -174,6 +182,11 @@ def corrupt(name: str) -> str:
 
 
 def cell_text(value) -> str:
+    """A cell's value as the text a person reads: every reader passes each cell through here.
+
+    Control characters (NUL, ESC…) and bidirectional overrides are dropped (core.safety's
+    ``clean_text``): a NUL would end in a database error, an override would show the text
+    reversed on every page and in the order's PDF. Tabs and line breaks stay."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -182,7 +195,7 @@ def cell_text(value) -> str:
         return str(int(value))
     if isinstance(value, datetime | date):
         return value.strftime("%d.%m.%Y")
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
+    text = clean_text(str(value)).replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
     return "\n".join(line.strip() for line in text.strip().split("\n"))
 
 

@@ -1,0 +1,338 @@
+"""Confirming an import: set-based writing, the review path's outcome, and large files confirmed
+in the background with a progress page (issue 11: «confirming 5,000 rows takes minutes»)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import redis
+import sqlalchemy as sa
+from conftest import REDIS_TEST_URL, make_app
+
+from tests import import_fixtures as fx
+from tests.test_transfer import token_of, upload
+from touchpoints.audit.models import AuditEvent
+from touchpoints.auth.roles import Role
+from touchpoints.config import ROOT_DIR, build_config
+from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, push_scope, scoped
+from touchpoints.core.tenancy import Agency
+from touchpoints.lists.models import Entry
+from touchpoints.notifications.models import Notification
+from touchpoints.transfer import apply, imports, job
+from touchpoints.transfer.models import ImportSession
+
+
+def kuzbass_file(n: int, *, fmt="xlsx", start=1) -> bytes:
+    """A Kuzbass-form list of ``n`` rows over two areas (catalogue touchpoints, unique texts)."""
+    points = ["Официальный сайт Департамента", "Телефонная связь", "Электронная почта", "Письмо"]
+    rows = [fx.KUZBASS_HEADER, ["1.", "Предоставление государственных услуг, услуг", ""]]
+    for k in range(start, start + n):
+        if k == start + n // 2:
+            rows.append(["2.", "Рассмотрение обращений и запросов", ""])
+        rows.append([str(k), points[k % len(points)], f"Взаимодействие № {k}"])
+    if fmt == "csv":
+        return fx.csv_bytes(rows, encoding="utf-8")
+    return fx.xlsx({"Перечень": rows})
+
+
+class Statements:
+    """Counts the SQL statements the application sends while it is active."""
+
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, *args, **kwargs):
+        self.n += 1
+
+    def __enter__(self):
+        sa.event.listen(db.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(db.engine, "before_cursor_execute", self)
+
+
+def _confirm_counting(app, agency_id, user_id, data, name="list.xlsx"):
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        agency = db.session.get(Agency, agency_id)
+        session = imports.start_import(agency, data, name, user_id)
+        db.session.commit()
+        session = imports.get_session(agency, session.token)
+        analysis = imports.analyse_session(agency, session)
+        assert analysis.ok, analysis.messages()
+        with Statements() as counted:
+            result = apply.apply(agency, analysis, session, user_id=user_id)
+        db.session.commit()
+    return result, counted.n
+
+
+def test_statements_do_not_grow_with_the_rows(seeded, make_agency, make_user):
+    """About six statements per row went through the review path; now a few per batch."""
+    app = seeded
+    figures = {}
+    for n in (50, 1000):
+        agency_id = make_agency(template="kuzbass-3")
+        registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
+        result, statements = _confirm_counting(app, agency_id, registrar, kuzbass_file(n))
+        assert (result.added, result.pending) == (n, False)
+        figures[n] = statements
+    # 20× the rows, a handful more statements (one INSERT per batch of rows and of events).
+    assert figures[1000] <= figures[50] + 12, figures
+    assert figures[1000] < 40, figures
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        entries = db.session.scalars(sa.select(Entry).order_by(Entry.position)).all()
+        assert [e.status for e in entries] == ["included"] * 1000
+        assert [e.position for e in entries] == list(range(1, 1001))
+        assert entries[0].touchpoint_code and entries[0].channel_kind
+        actions = db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.object_id == str(entries[7].id))
+        ).all()
+        # The registrar is the agency's only one: created and included at once, as by hand.
+        assert sorted(actions) == ["entry.create", "entry.review.include"]
+        note = db.session.scalar(
+            sa.select(AuditEvent.comment).where(AuditEvent.action == "entry.review.include")
+        )
+        assert note == apply.ALONE_NOTE
+
+
+def test_editor_import_becomes_submissions_with_one_notice_per_registrar(
+    seeded, make_agency, make_user
+):
+    app = seeded
+    agency_id = make_agency(template="kuzbass-3")
+    reg1 = make_user(Role.REGISTRAR, agency_id=agency_id, email="reg1@example.org")
+    make_user(Role.REGISTRAR, agency_id=agency_id, email="reg2@example.org")
+    # First the registrar's own file: two registrars, so it waits for the other (four eyes).
+    result, _ = _confirm_counting(app, agency_id, reg1, kuzbass_file(40))
+    assert (result.added, result.pending) == (40, True)
+    editor = make_user(Role.EDITOR, agency_id=agency_id)
+    result, _ = _confirm_counting(app, agency_id, editor, kuzbass_file(30, start=100))
+    assert (result.added, result.pending) == (30, True)
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        statuses = db.session.execute(
+            sa.select(Entry.status, Entry.submitted_by_id, sa.func.count())
+            .group_by(Entry.status, Entry.submitted_by_id)
+            .order_by(Entry.submitted_by_id)
+        ).all()
+        assert statuses == [("submitted", reg1, 40), ("submitted", editor, 30)]
+        units = set(
+            db.session.scalars(sa.select(Entry.subdivision_id).where(Entry.created_by_id == editor))
+        )
+        assert len(units) == 1 and None not in units, "an editor's rows are their subdivision's"
+        notes = db.session.execute(
+            sa.select(Notification.recipient, Notification.kind).order_by(Notification.id)
+        ).all()
+    # One notice per import and registrar (never the one who imported), not one per row.
+    assert notes == [
+        ("reg2@example.org", "entry_submitted"),
+        ("reg1@example.org", "entry_submitted"),
+        ("reg2@example.org", "entry_submitted"),
+    ]
+
+
+def test_an_open_proposal_refuses_the_whole_import(seeded, make_agency, make_user):
+    app = seeded
+    agency_id = make_agency(template="kuzbass-3")
+    registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
+    _confirm_counting(app, agency_id, registrar, kuzbass_file(6))
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        first = db.session.scalars(sa.select(Entry).order_by(Entry.id)).first()
+        db.session.add(Entry(agency_id=agency_id, kind="exclusion", target_id=first.id,
+                             status="submitted", activity_area=first.activity_area,
+                             exclusion_reason="нет"))  # fmt: skip
+        db.session.commit()
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(Entry))
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        agency = db.session.get(Agency, agency_id)
+        # The first rows again, so the first entry is missing from the file: to be excluded.
+        session = imports.start_import(agency, kuzbass_file(4, start=2), "list.xlsx", registrar)
+        imports.set_options(session, apply_changes=True, exclude_missing=True)
+        with pytest.raises(imports.ImportRefused, match="неподтверждённое предложение"):
+            imports.confirm(agency, session.token, registrar)
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Entry)) == before
+
+
+# --------------------------------------------------------------------------- in the background
+
+
+def _wait_json(client, token, timeout=60):
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        state = client.get(f"/list/import/{token}/progress.json").get_json()
+        seen.append(state)
+        if state["status"] in ("done", "failed"):
+            return state, seen
+        time.sleep(0.2)
+    raise AssertionError(f"no end: {seen[-3:]}")
+
+
+def test_large_confirm_runs_in_a_task_with_a_progress_page(
+    seeded, make_agency, make_user, login_as, client
+):
+    app = seeded
+    app.config["IMPORT_BACKGROUND_ROWS"] = 20
+    agency_id = make_agency(template="kuzbass-3")
+    login_as(make_user(Role.REGISTRAR, agency_id=agency_id))
+    small = token_of(upload(client, kuzbass_file(10), "small.xlsx"))
+    response = client.post(f"/list/import/{small}/confirm")
+    assert response.headers["Location"].endswith("/list/"), "a small file stays in-request"
+    token = token_of(upload(client, kuzbass_file(60, start=11), "big.xlsx"))
+    response = client.post(f"/list/import/{token}/confirm")
+    assert response.headers["Location"].endswith(f"/list/import/{token}/progress")
+    page = client.get(f"/list/import/{token}/progress").get_data(as_text=True)
+    assert "К перечню" in page
+    app.extensions["inprocess_jobs"].wait()
+    state, _ = _wait_json(client, token)
+    assert state["status"] == "done" and state["percent"] == 100
+    assert state["done"] == state["total"] == 60
+    # Kuzbass rows are the same entry when area and touchpoint agree (3.7): ten of them are
+    # the small file's rows again, changed in their text; fifty are new.
+    result = state["result"]
+    assert (result["added"], result["changed"], result["pending"]) == (50, 10, False)
+    page = client.get(f"/list/import/{token}/progress").get_data(as_text=True)
+    assert "Загрузка выполнена" in page and "новых строк: <b>50</b>" in page
+    assert "изменённых строк: <b>10</b>" in page
+    assert "Открыть перечень" in page
+    # The upload is done: the preview shows the result, fixes and a second confirm are refused.
+    assert client.get(f"/list/import/{token}").headers["Location"].endswith("/progress")
+    client.post(f"/list/import/{token}/confirm")
+    client.post(f"/list/import/{token}/rows/3/skip", data={"skip": "1"})
+    app.extensions["inprocess_jobs"].wait()
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Entry)) == 60
+        session = db.session.scalar(sa.select(ImportSession).where(ImportSession.token == token))
+        assert session.cells == [] and session.job_status == "done"
+        assert "skipped" not in session.state
+
+
+def test_a_failed_task_is_retried_then_shown_and_can_be_confirmed_again(
+    seeded, make_agency, make_user, login_as, client, monkeypatch
+):
+    app = seeded
+    app.config["IMPORT_BACKGROUND_ROWS"] = 5
+    agency_id = make_agency(template="kuzbass-3")
+    login_as(make_user(Role.REGISTRAR, agency_id=agency_id))
+    token = token_of(upload(client, kuzbass_file(30), "big.xlsx"))
+    real = apply._Writer.add
+    calls = {"n": 0}
+
+    def broken(self, rows):
+        calls["n"] += 1
+        real(self, rows)  # the rows are written, then the connection "drops"
+        raise sa.exc.OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(apply._Writer, "add", broken)
+    client.post(f"/list/import/{token}/confirm")
+    app.extensions["inprocess_jobs"].wait()
+    state, _ = _wait_json(client, token)
+    assert calls["n"] == 4, "tried once and retried three times"
+    assert state["status"] == "failed" and state["error"] == job.INTERNAL_ERROR
+    page = client.get(f"/list/import/{token}/progress").get_data(as_text=True)
+    assert "перечень не изменён" in page and "Попробовать ещё раз" in page
+    assert "Вернуться к проверке файла" in page
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Entry)) == 0
+    # The preview is open again; confirmed once more, it goes in.
+    assert client.get(f"/list/import/{token}").status_code == 200
+    monkeypatch.setattr(apply._Writer, "add", real)
+    client.post(f"/list/import/{token}/confirm")
+    app.extensions["inprocess_jobs"].wait()
+    state, _ = _wait_json(client, token)
+    assert state["status"] == "done" and state["result"]["added"] == 30
+
+
+def test_progress_is_visible_while_the_import_transaction_is_open(
+    seeded, make_agency, make_user, monkeypatch
+):
+    app = seeded
+    agency_id = make_agency(template="kuzbass-3")
+    registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        agency = db.session.get(Agency, agency_id)
+        session = imports.start_import(agency, kuzbass_file(1200), "big.xlsx", registrar)
+        # Queued as the confirm button queues it, without starting the task: run here below.
+        session.job_status = job.QUEUED
+        session.state = {**session.state, "job_user_id": registrar}
+        session_id = session.id
+        db.session.commit()
+    seen = []
+    real = job.Progress.__call__
+
+    def watch(self, done, total):
+        real(self, done, total)
+        # What the progress page reads, from another connection, while the import is open.
+        with db.engine.connect() as conn, conn.begin():
+            push_scope(conn, agency_scope(agency_id))
+            row = conn.execute(
+                sa.text(
+                    "SELECT job_status, job_done, job_total FROM import_session WHERE id = :id"
+                ),
+                {"id": session_id},
+            ).one()
+            seen.append(tuple(row))
+            count = conn.execute(sa.text("SELECT count(*) FROM entry")).scalar()
+            assert count == 0, "nothing of the import is visible before its commit"
+
+    monkeypatch.setattr(job.Progress, "__call__", watch)
+    monkeypatch.setattr(job.Progress, "INTERVAL", 0)  # every batch reports
+    with app.app_context():
+        assert job.run(agency_id, session_id) == "done"
+        assert job.run(agency_id, session_id) == "done", "a redelivered task does nothing"
+    assert seen == [("running", 500, 1200), ("running", 1000, 1200), ("running", 1200, 1200)]
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Entry)) == 1200
+
+
+def test_real_celery_worker_applies_a_large_import(app, migrated, seeded, make_agency, make_user):
+    """The web app enqueues on Redis; a worker process claims, applies and reports."""
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    celery_cfg = dict(build_config("test")["CELERY"])
+    celery_cfg.update(broker_url=REDIS_TEST_URL, result_backend=REDIS_TEST_URL,
+                      task_always_eager=False)  # fmt: skip
+    web = make_app(migrated, REDIS_URL=REDIS_TEST_URL, CELERY=celery_cfg,
+                   IMPORT_BACKGROUND_ROWS=50)  # fmt: skip
+    agency_id = make_agency(template="kuzbass-3")
+    registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
+    env = dict(os.environ, TOUCHPOINTS_ENV="test", TOUCHPOINTS_DATABASE_URL=migrated["app"],
+               TOUCHPOINTS_REDIS_URL=REDIS_TEST_URL,
+               PYTHONPATH=f"{ROOT_DIR / 'platform'}:{ROOT_DIR}")  # fmt: skip
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool=solo",
+         "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+        cwd=ROOT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        client = web.test_client()
+        from conftest import login
+
+        login(client, web, registrar)
+        token = token_of(upload(client, kuzbass_file(800), "big.xlsx"))
+        response = client.post(f"/list/import/{token}/confirm")
+        assert response.headers["Location"].endswith("/progress")
+        assert worker.poll() is None, worker.stdout.read().decode()[-3000:]
+        state, seen = _wait_json(client, token, timeout=90)
+        assert state["status"] == "done", state
+        assert state["result"]["added"] == 800
+        assert {s["status"] for s in seen} <= {"queued", "running", "done"}
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        with web.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        count = db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Entry.agency_id == agency_id, Entry.status == "included"
+            )
+        )
+    assert count == 800
