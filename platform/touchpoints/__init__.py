@@ -120,6 +120,9 @@ def _register_blueprints(app: Flask) -> None:
     from touchpoints.transfer.routes import bp as transfer_bp
 
     app.register_blueprint(transfer_bp)
+    from touchpoints.formeditor.routes import bp as formeditor_bp
+
+    app.register_blueprint(formeditor_bp)
     from touchpoints.publication.routes import bp as publication_bp
     from touchpoints.reports.routes import bp as reports_bp
 

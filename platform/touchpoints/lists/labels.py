@@ -84,6 +84,22 @@ AUDIT_LABELS = {
     "reason": "Причина",
 }
 
+#: The form editor's names of a procedure's hint clauses (lists.procedures.HINT_CODES) and of
+#: its reasons for actualisation (REASON_CODES).
+HINT_LABELS = {
+    "review": "Проверка сведений уполномоченным лицом",
+    "proposal": "Изменение включённой строки через предложение",
+    "channel_kind": "Виды точек: цифровые и офлайн",
+    "publication": "Срок размещения перечня на сайте",
+}
+REASON_LABELS = {
+    "added": "Новая точка взаимодействия",
+    "kind": "Изменён вид точки",
+    "needs": "Изменены потребности клиента",
+    "excluded": "Точка исключена",
+    "details": "Уточнены сведения",
+}
+
 #: Row kinds of an order's changes appendix (Murmansk 5.2, Kuzbass 5.3).
 CHANGE_KINDS = {"added": "Включена", "changed": "Изменена", "excluded": "Исключена"}
 NOT_PERFORMED = "Направление деятельности не осуществляется"

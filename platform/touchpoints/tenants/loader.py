@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from touchpoints.tenants.merge import merge
 from touchpoints.tenants.schema import (
     AgencyDefinition,
     FormDefinition,
@@ -104,7 +105,8 @@ def load(tenants_dir: Path) -> Definitions:
         if agency.form.template not in raw_forms:
             problems.append((str(path), "form.template", f"нет формы {agency.form.template!r}"))
             continue
-        merged = {**raw_forms[agency.form.template], **agency.form.overrides}
+        # Key by key onto the template as it resolves (its procedure code as a mapping).
+        merged = merge(jsonable(forms[agency.form.template]), agency.form.overrides)
         resolved = _validate(FormDefinition, merged, path, problems, "form.overrides.")
         if resolved is None:
             continue
