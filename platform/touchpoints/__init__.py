@@ -35,6 +35,10 @@ def create_app(profile: str | None = None, **overrides) -> Flask:
 
     # Templates ask the same predicates the services enforce (can_include(current_user, e)…).
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+    from touchpoints.lists.procedures import cited
+
+    # Pages cite the agency's own procedure (docs/forms.md), never both orders at once.
+    app.jinja_env.globals["cited"] = cited
     _register_cli(app)
     from touchpoints import webapp
     from touchpoints.core import text

@@ -20,7 +20,9 @@ Murmansk order has no waiting-time norm, so a Murmansk form neither checks nor h
 
 from __future__ import annotations
 
-from touchpoints.core.text import number, plural
+import datetime as dt
+
+from touchpoints.core.text import date_short, number, plural
 
 #: Rule codes of the compliance check (touchpoints.lists.compliance) a procedure maps.
 RULE_CODES = (
@@ -234,3 +236,30 @@ def order_reference(procedure: dict) -> str:
         return name
     title = order.get("title") or ""
     return f"{name} «{title}»" if title else name
+
+
+def approved_by(procedure: dict) -> str:
+    """«приказом от 28.02.2024 № 21»: how the order that set up the list is cited, or ""."""
+    order = procedure.get("order") or {}
+    if not order.get("number"):
+        return ""
+    when = f" от {date_short(dt.date.fromisoformat(order['date']))}" if order.get("date") else ""
+    return f"приказом{when} № {order['number']}"
+
+
+def basis(procedure: dict) -> str:
+    """The order's preamble cites the procedure the list is kept by, as the agency set it."""
+    by = approved_by(procedure)
+    if not by:
+        return ""
+    return (
+        f"на основании Порядка ведения перечня точек взаимодействия с клиентом, утверждённого {by}"
+    )
+
+
+def cited(agency, topic: str, wrap: str = " ({})") -> str:
+    """For pages (a Jinja global): the clause of the agency's own procedure on a topic (a hint
+    topic or a rule), wrapped for running text; "" when its procedure names none."""
+    proc = procedure_of(getattr(agency, "form", None) or {})
+    text = hint(proc, topic) or clause(proc, topic)
+    return wrap.format(text) if text else ""
