@@ -105,7 +105,7 @@ def test_registrar_edits_columns_and_catalogues(seeded, make_user, login_as):
     assert (process_col["label"], process_col["width"]) == ("Наименование услуги или функции", 25)
     assert form["touchpoints"][-1]["name"] == "Чат-бот Комитета"
     assert len(form["touchpoints"]) == n_points + 1
-    assert [n["code"] for n in form["client_needs"]][0] == "consultation"
+    assert form["client_needs"][0]["code"] == "consultation"
     assert len(form["client_needs"]) == n_needs - 1
     assert page_of(app, MURMANSK)[1] == revision + 1
     # The list page shows the agency's new column head.
