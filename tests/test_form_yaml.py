@@ -183,7 +183,7 @@ def test_export_of_an_unchanged_agency_and_of_a_form(seeded):
     data = yaml.safe_load(result.output)
     assert data["form"] == {"template": "kuzbass-3"}
     assert data["name_genitive"] == "Департамента по чрезвычайным ситуациям Кузбасса"
-    assert [s["code"] for s in data["subdivisions"]][0] == "civil-defence"
+    assert data["subdivisions"][0]["code"] == "civil-defence"
     form = yaml.safe_load(runner.invoke(args=["tenants", "export", "kuzbass-3"]).output)
     assert form["procedure"] == "kuzbass-134" and form["slug"] == "kuzbass-3"
     missing = runner.invoke(args=["tenants", "export", "nobody"])
