@@ -8,8 +8,8 @@ from types import SimpleNamespace
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from touchpoints.auth.access import get_agency_or_404
-from touchpoints.auth.roles import Role
+from touchpoints.auth.access import get_agency_or_404, permission_required
+from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, FormTemplate
 from touchpoints.formeditor import parsing, preview, services
@@ -38,14 +38,12 @@ _ANY_AGENCY = SimpleNamespace(
 
 
 @bp.route("/")
-@login_required
+@permission_required(Permission.EDIT_FORM)
 def index():
     """Where each role edits forms: the registrar goes straight to its agency's."""
     role = current_user.role_enum
     if role is Role.REGISTRAR:
         return redirect(url_for(".agency_form", slug=current_user.agency.slug))
-    if role not in (Role.ADMIN, Role.OFFICE):
-        abort(403)
     region_id = current_user.region_id if role is Role.OFFICE else None
     return render_template(
         "formeditor/index.html",

@@ -196,11 +196,11 @@ def can_edit_form(user: User, agency) -> Verdict:
     """Edit the agency's own form and procedure (issue 12): the administrator, the project office
     of the agency's region, the agency's registrar."""
     role = user.role_enum
-    if role is Role.ADMIN:
-        return ALLOWED
-    if role is Role.OFFICE and user.region_id == agency.region_id:
-        return ALLOWED
-    if role is Role.REGISTRAR and user.agency_id == agency.id:
+    if user.can(Permission.EDIT_FORM) and (
+        role is Role.ADMIN
+        or (role is Role.OFFICE and user.region_id == agency.region_id)
+        or (role is Role.REGISTRAR and user.agency_id == agency.id)
+    ):
         return ALLOWED
     return _deny(
         "Форму перечня изменяют уполномоченное лицо организации, проектный офис и администратор"
@@ -232,5 +232,6 @@ TEMPLATE_GLOBALS = {
         "can_return",
         "can_propose",
         "can_approve",
+        "can_edit_form",
     )
 }
