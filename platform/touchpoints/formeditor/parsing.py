@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import re
 
+from touchpoints.core.text import number
 from touchpoints.lists import procedures
 from touchpoints.lists.models import COMMON_FIELDS
 
@@ -94,7 +95,7 @@ def _text(value) -> str:
         return ""
     if isinstance(value, bool):
         return "1" if value else ""
-    return str(value)
+    return number(value)  # a norm of 4.0 reads «4», 1.5 «1,5» (parsed back with either mark)
 
 
 def _raw_procedure(proc: dict) -> dict:

@@ -14,14 +14,15 @@ from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, FormTemplate
 from touchpoints.formeditor import parsing, preview, services
 from touchpoints.lists import policy, procedures
-from touchpoints.lists.compliance import RULES
 from touchpoints.lists.form import Form
 from touchpoints.lists.labels import (
     CHANNEL_CHOICES,
     CLIENT_CHOICES,
     FIELD_LABELS,
     HINT_LABELS,
+    NORM_SHORT_LABELS,
     REASON_LABELS,
+    RULE_LABELS,
 )
 from touchpoints.lists.models import COMMON_FIELDS, Entry
 
@@ -190,8 +191,8 @@ def _choices() -> dict:
         ],
         "channel_choices": list(CHANNEL_CHOICES.items()),
         "client_choices": list(CLIENT_CHOICES.items()),
-        "norm_fields": [(f, FIELD_LABELS[f]) for f in parsing.NORM_FIELDS],
-        "rule_titles": RULES,
+        "norm_fields": list(NORM_SHORT_LABELS.items()),
+        "rule_titles": RULE_LABELS,
         "norm_rules": procedures.NORM_RULES,
         "hint_labels": HINT_LABELS,
         "reason_labels": REASON_LABELS,
