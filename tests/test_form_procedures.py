@@ -86,7 +86,7 @@ def test_a_check_cites_the_clause_the_agency_mapped(seeded, make_user, login_as)
         transfers = findings["norm_transfers"]
         assert transfers.clause == "п. 4.3 Порядка (ред. 2026)"
         assert "допускается не более 1" in transfers.message
-        assert transfers.title == "Не более 1 переключений при телефонном звонке"
+        assert transfers.title == "Не более 1 переключения при телефонном звонке"
         assert agency.form["procedure"]["order"] == {
             "number": "12",
             "date": "2026-03-01",

@@ -46,18 +46,18 @@ RULES: dict[str, str] = {
 
 #: Titles of the norm rules with the procedure's own limit (a procedure may set another one).
 _NORM_TITLES = {
-    "norm_mentions": ("Ответ на упоминания в соцсетях — не более {} ч"),
-    "norm_requests": ("Ответ на официальное обращение или комментарий — не более {} ч"),
-    "norm_transfers": ("Не более {} переключений при телефонном звонке"),
-    "norm_waiting": ("Ожидание при очном обслуживании — не более {} мин"),
+    "norm_mentions": "Ответ на упоминания в соцсетях — не более {}",
+    "norm_requests": "Ответ на официальное обращение или комментарий — не более {}",
+    "norm_transfers": "Не более {} при телефонном звонке",
+    "norm_waiting": "Ожидание при очном обслуживании — не более {}",
 }
 
 
 def rule_title(procedure: dict, rule: str) -> str:
-    """A rule's title; a norm's with the limit the procedure sets."""
+    """A rule's title; a norm's with the limit the procedure sets («не более 1 переключения»)."""
     value = procedures.limit(procedure, rule)
     if rule in _NORM_TITLES and value is not None:
-        return _NORM_TITLES[rule].format(number(value))
+        return _NORM_TITLES[rule].format(procedures.limit_text(rule, value))
     return RULES[rule]
 
 

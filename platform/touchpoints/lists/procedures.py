@@ -213,16 +213,22 @@ _NORM_WORDS = {
 }
 
 
+def limit_text(rule: str, value: float) -> str:
+    """A norm's limit with its unit as it reads after «не более»: «15 минут», «1 переключения»,
+    «1,5 часа»."""
+    _, singular, plural_ = _NORM_WORDS[rule]
+    whole = float(value).is_integer()
+    unit = plural(int(value), singular, plural_, plural_) if whole else singular
+    return f"{number(value)} {unit}"
+
+
 def norm_hint(procedure: dict, rule: str) -> str:
     """«Ожидание — не более 15 минут (п. 4.2.7 ж Порядка).» in the procedure's own terms, or ""
     when the procedure states no such norm."""
     value = limit(procedure, rule) if applies(procedure, rule) else None
     if value is None:
         return ""
-    prefix, singular, plural_ = _NORM_WORDS[rule]
-    whole = float(value).is_integer()
-    unit = plural(int(value), singular, plural_, plural_) if whole else singular
-    text = f"{prefix} {number(value)} {unit}"
+    text = f"{_NORM_WORDS[rule][0]} {limit_text(rule, value)}"
     cited = clause(procedure, rule)
     return f"{text} ({cited})." if cited else f"{text}."
 
