@@ -35,6 +35,10 @@ def create_app(profile: str | None = None, **overrides) -> Flask:
 
     # Templates ask the same predicates the services enforce (can_include(current_user, e)…).
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+    from touchpoints.lists.procedures import cited
+
+    # Pages cite the agency's own procedure (docs/forms.md), never both orders at once.
+    app.jinja_env.globals["cited"] = cited
     _register_cli(app)
     from touchpoints import webapp
     from touchpoints.core import text
@@ -121,6 +125,9 @@ def _register_blueprints(app: Flask) -> None:
     from touchpoints.transfer.routes import bp as transfer_bp
 
     app.register_blueprint(transfer_bp)
+    from touchpoints.formeditor.routes import bp as formeditor_bp
+
+    app.register_blueprint(formeditor_bp)
     from touchpoints.publication.routes import bp as publication_bp
     from touchpoints.reports.routes import bp as reports_bp
 

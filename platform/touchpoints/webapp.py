@@ -152,6 +152,7 @@ NAVIGATION = (
     ("reports.index", "Квартальный отчёт", Role.OFFICE),
     ("dashboard.regions", "Сравнение регионов", Permission.MANAGE_ALL),
     ("dashboard.peers", "Каналы коллег", Permission.READ_AGENCY),
+    ("formeditor.index", "Форма перечня", Permission.EDIT_FORM),
     ("users.index", "Пользователи", Permission.MANAGE_AGENCY_USERS),
     ("api_tokens.token_list", "Токены API", Permission.READ_REGION),
     ("mail.outbox", "Почта", Permission.VIEW_OUTBOX),

@@ -35,6 +35,7 @@ class Permission(enum.StrEnum):
     REVIEW_ENTRIES = "review_entries"  # include or return entries, edit directly (2.2 / 3.3)
     APPROVE_VERSIONS = "approve_versions"  # approve a version by an order, record publication
     MANAGE_AGENCY_USERS = "manage_agency_users"
+    EDIT_FORM = "edit_form"  # the agency's form and procedure (admin, office: its region's)
     READ_REGION = "read_region"  # all agencies of one region, read only
     CREATE_AGENCY = "create_agency"
     MANAGE_ALL = "manage_all"  # regions, agencies, every user, templates
@@ -49,9 +50,12 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_ALL,
             Permission.MANAGE_AGENCY_USERS,
             Permission.VIEW_OUTBOX,
+            Permission.EDIT_FORM,
         }
     ),
-    Role.OFFICE: frozenset({Permission.READ_REGION, Permission.CREATE_AGENCY}),
+    Role.OFFICE: frozenset(
+        {Permission.READ_REGION, Permission.CREATE_AGENCY, Permission.EDIT_FORM}
+    ),
     Role.REGISTRAR: frozenset(
         {
             Permission.READ_AGENCY,
@@ -59,6 +63,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.REVIEW_ENTRIES,
             Permission.APPROVE_VERSIONS,
             Permission.MANAGE_AGENCY_USERS,
+            Permission.EDIT_FORM,
         }
     ),
     Role.EDITOR: frozenset({Permission.READ_AGENCY, Permission.EDIT_ENTRIES}),

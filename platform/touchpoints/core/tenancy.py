@@ -72,6 +72,9 @@ class FormTemplate(db.Model):
     name: Mapped[str] = mapped_column(sa.String(255))
     #: The validated definition (see touchpoints.tenants.schema.FormDefinition).
     definition: Mapped[dict] = mapped_column(sa.JSON)
+    #: Bumped by every change of the definition: the form editor saves only over the revision
+    #: it was opened at (two people editing at once).
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @classmethod
@@ -93,6 +96,8 @@ class Agency(db.Model):
     form_template: Mapped[str] = mapped_column(sa.String(64))
     #: The agency's resolved form (template plus overrides), see FormDefinition.
     form: Mapped[dict] = mapped_column(sa.JSON)
+    #: Bumped by every change of ``form`` (editor or sync); the editor saves over the one it read.
+    form_revision: Mapped[int] = mapped_column(default=0, server_default="0")
     head_name: Mapped[str] = mapped_column(sa.String(255), default="")
     head_title: Mapped[str] = mapped_column(sa.String(500), default="")
     city: Mapped[str] = mapped_column(sa.String(255), default="")

@@ -44,6 +44,23 @@ RULES: dict[str, str] = {
     "norm_waiting": "Ожидание при очном обслуживании — не более 15 минут",
 }
 
+#: Titles of the norm rules with the procedure's own limit (a procedure may set another one).
+_NORM_TITLES = {
+    "norm_mentions": "Ответ на упоминания в соцсетях — не более {}",
+    "norm_requests": "Ответ на официальное обращение или комментарий — не более {}",
+    "norm_transfers": "Не более {} при телефонном звонке",
+    "norm_waiting": "Ожидание при очном обслуживании — не более {}",
+}
+
+
+def rule_title(procedure: dict, rule: str) -> str:
+    """A rule's title; a norm's with the limit the procedure sets («не более 1 переключения»)."""
+    value = procedures.limit(procedure, rule)
+    if rule in _NORM_TITLES and value is not None:
+        return _NORM_TITLES[rule].format(procedures.limit_text(rule, value))
+    return RULES[rule]
+
+
 #: Rules whose findings are warnings; the rest are errors. The norms for social networks hold
 #: «при максимальном уровне клиентоцентричности» (a target), the phone and waiting norms are
 #: stated as limits («не должно превышать», «не превышает»).
@@ -59,10 +76,12 @@ class Finding:
     entry_id: int | None = None
     #: Activity area code, for findings about an area or a process within one.
     area: str | None = None
+    #: The rule's title with the limit the agency's procedure sets (rule_title).
+    heading: str = ""
 
     @property
     def title(self) -> str:
-        return RULES[self.rule]
+        return self.heading or RULES[self.rule]
 
 
 @dataclasses.dataclass
@@ -86,9 +105,19 @@ class Report:
         return [f for f in self.findings if f.entry_id == entry_id]
 
     def add(self, rule: str, message: str, **where) -> None:
+        # A rule the agency's procedure does not state is not checked (docs/forms.md).
+        if not procedures.applies(self.procedure, rule):
+            return
         default = WARNING if rule in WARNING_RULES else ERROR
         level = procedures.level(self.procedure, rule, default)
-        finding = Finding(rule, level, procedures.clause(self.procedure, rule), message, **where)
+        finding = Finding(
+            rule,
+            level,
+            procedures.clause(self.procedure, rule),
+            message,
+            heading=rule_title(self.procedure, rule),
+            **where,
+        )
         (self.errors if level == ERROR else self.warnings).append(finding)
 
 

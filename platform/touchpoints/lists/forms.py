@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from touchpoints.core.forms import BaseForm, optional, required
+from touchpoints.lists import procedures
 from touchpoints.lists.form import Form
 from touchpoints.lists.labels import CHANNEL_CHOICES, CHANNEL_KINDS, CLIENT_CHOICES, FIELD_LABELS
 from touchpoints.lists.models import COMMON_FIELDS
@@ -32,14 +33,32 @@ TRANSFERS_MAX = 100
 HINTS = {
     "touchpoint_code": "Выберите точку из справочника или введите свою ниже.",
     "touchpoint": "Только если точки нет в справочнике; тогда укажите и её вид.",
-    "channel_kind": "Для точки из справочника вид определяется справочником (п. 3.1 / 4.1).",
-    "client_needs": "Цель обращения клиента в этой точке (п. 2.6 / 3.7 Порядка).",
     "organisation": "Если взаимодействие осуществляет подведомственная организация.",
-    "response_hours_mentions": "Порядок: не более 4 часов (п. 3.2.3 / 4.2.3 «в»).",
-    "response_hours_requests": "Порядок: не более 2 часов (п. 3.2.3 / 4.2.3 «в»).",
-    "max_transfers": "Порядок: не более двух переключений (п. 3.2.4 / 4.2.5 «а»).",
-    "waiting_minutes": "Не более 15 минут (Кузбасс, п. 4.2.7 «ж»).",
 }
+#: The norm each norm field is checked against (lists.compliance.NORMS, the other way round).
+NORM_RULE_OF = {
+    "response_hours_mentions": "norm_mentions",
+    "response_hours_requests": "norm_requests",
+    "max_transfers": "norm_transfers",
+    "waiting_minutes": "norm_waiting",
+}
+
+
+def hint(form: Form, field: str) -> str:
+    """A field's hint; what cites the procedure cites the agency's own (its form's), and a norm
+    the procedure does not state gets no hint (no Kuzbass norm on a Murmansk form)."""
+    procedure = form.procedure
+    if field in NORM_RULE_OF:
+        return procedures.norm_hint(procedure, NORM_RULE_OF[field])
+    if field == "channel_kind":
+        cited = procedures.hint(procedure, "channel_kind")
+        text = "Для точки из справочника вид определяется справочником"
+        return f"{text} ({cited})." if cited else f"{text}."
+    if field == "client_needs":
+        cited = procedures.clause(procedure, "needs")
+        text = "Цель обращения клиента в этой точке"
+        return f"{text} ({cited})." if cited else f"{text}."
+    return HINTS.get(field, "")
 
 
 #: Longest text a person may type in each field of an entry: a process name is a heading on
@@ -181,7 +200,7 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
         choices=list(CHANNEL_CHOICES.items()),
         default="digital",
         validators=[Optional()],
-        description=HINTS["channel_kind"],
+        description=hint(form, "channel_kind"),
     )
     attrs["client_kind"] = RadioField(
         labels["client_kind"],
@@ -193,7 +212,7 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
         labels["client_needs"],
         choices=[(n["code"], n["name"]) for n in form.client_needs],
         validators=[Optional()],
-        description=HINTS["client_needs"],
+        description=hint(form, "client_needs"),
     )
     attrs["interaction"] = TextAreaField(
         labels["interaction"], validators=text_validators("interaction")
@@ -225,22 +244,22 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
     attrs["response_hours_mentions"] = FloatField(
         labels["response_hours_mentions"],
         validators=number(HOURS_MAX, f"Не больше {HOURS_MAX} часов (это год)"),
-        description=HINTS["response_hours_mentions"],
+        description=hint(form, "response_hours_mentions"),
     )
     attrs["response_hours_requests"] = FloatField(
         labels["response_hours_requests"],
         validators=number(HOURS_MAX, f"Не больше {HOURS_MAX} часов (это год)"),
-        description=HINTS["response_hours_requests"],
+        description=hint(form, "response_hours_requests"),
     )
     attrs["max_transfers"] = IntegerField(
         labels["max_transfers"],
         validators=number(TRANSFERS_MAX, f"Не больше {TRANSFERS_MAX} переключений"),
-        description=HINTS["max_transfers"],
+        description=hint(form, "max_transfers"),
     )
     attrs["waiting_minutes"] = IntegerField(
         labels["waiting_minutes"],
         validators=number(MINUTES_MAX, f"Не больше {MINUTES_MAX} минут (это сутки)"),
-        description=HINTS["waiting_minutes"],
+        description=hint(form, "waiting_minutes"),
     )
     for column in form.extra_columns:
         attrs[f"extra__{column['key']}"] = TextAreaField(

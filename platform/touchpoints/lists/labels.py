@@ -84,6 +84,42 @@ AUDIT_LABELS = {
     "reason": "Причина",
 }
 
+#: The form editor's names of a procedure's hint clauses (lists.procedures.HINT_CODES) and of
+#: its reasons for actualisation (REASON_CODES).
+HINT_LABELS = {
+    "review": "Проверка сведений уполномоченным лицом",
+    "proposal": "Изменение включённой строки через предложение",
+    "channel_kind": "Виды точек: цифровые и офлайн",
+    "publication": "Срок размещения перечня на сайте",
+}
+#: The rules of the check (lists.compliance.RULE_CODES) as the form editor names them, without
+#: any order's numbers: the agency sets its own.
+RULE_LABELS = {
+    "required": "Обязательные сведения заполнены",
+    "needs": "Для каждой точки определены удовлетворяемые потребности",
+    "duplicate": "Точки в рамках одного процесса не дублируются",
+    "area": "Каждое направление деятельности заполнено или отмечено",
+    "offline_only": "Цифровые каналы — преимущественные",
+    "norm_mentions": "Время ответа на упоминания в соцсетях, ч",
+    "norm_requests": "Время ответа на официальное обращение или комментарий, ч",
+    "norm_transfers": "Число переключений при телефонном звонке",
+    "norm_waiting": "Время ожидания при очном обслуживании, мин",
+}
+#: The norms a catalogue touchpoint has, as the editor's check boxes name them.
+NORM_SHORT_LABELS = {
+    "response_hours_mentions": "ответ на упоминания",
+    "response_hours_requests": "ответ на обращения",
+    "max_transfers": "переключения при звонке",
+    "waiting_minutes": "время ожидания",
+}
+REASON_LABELS = {
+    "added": "Новая точка взаимодействия",
+    "kind": "Изменён вид точки",
+    "needs": "Изменены потребности клиента",
+    "excluded": "Точка исключена",
+    "details": "Уточнены сведения",
+}
+
 #: Row kinds of an order's changes appendix (Murmansk 5.2, Kuzbass 5.3).
 CHANGE_KINDS = {"added": "Включена", "changed": "Изменена", "excluded": "Исключена"}
 NOT_PERFORMED = "Направление деятельности не осуществляется"

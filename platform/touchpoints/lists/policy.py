@@ -192,6 +192,35 @@ def can_approve(user: User, agency_id: int) -> Verdict:
     return ALLOWED
 
 
+def can_edit_form(user: User, agency) -> Verdict:
+    """Edit the agency's own form and procedure (issue 12): the administrator, the project office
+    of the agency's region, the agency's registrar."""
+    role = user.role_enum
+    if user.can(Permission.EDIT_FORM) and (
+        role is Role.ADMIN
+        or (role is Role.OFFICE and user.region_id == agency.region_id)
+        or (role is Role.REGISTRAR and user.agency_id == agency.id)
+    ):
+        return ALLOWED
+    return _deny(
+        "Форму перечня изменяют уполномоченное лицо организации, проектный офис и администратор"
+    )
+
+
+def edits_within_region(user: User) -> bool:
+    """The registrar changes the form only within what the region's template sets (required
+    columns, rules and norms: touchpoints.tenants.checks); the office and the administrator set
+    it."""
+    return user.role_enum is Role.REGISTRAR
+
+
+def can_edit_templates(user: User) -> Verdict:
+    """Shared form templates are the administrator's."""
+    if user.role_enum is not Role.ADMIN:
+        return _deny("Общие шаблоны форм изменяет администратор")
+    return ALLOWED
+
+
 #: Registered as Jinja globals (see touchpoints.lists.init_app).
 TEMPLATE_GLOBALS = {
     name: globals()[name]
@@ -203,5 +232,6 @@ TEMPLATE_GLOBALS = {
         "can_return",
         "can_propose",
         "can_approve",
+        "can_edit_form",
     )
 }

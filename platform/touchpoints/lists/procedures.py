@@ -1,18 +1,28 @@
-"""Which order's clauses the checks and the change reasons cite, and the values of the norms.
+"""Which order's clauses the checks, hints and change reasons cite, and the values of the norms.
 
 A form declares its procedure (``procedure:`` in ``tenants/forms/*.yaml``, a code of
 :data:`PROCEDURES` or a mapping of the same shape); the tenants loader resolves it into the
-form's JSON, so the agency's form and every approved version carry the mapping they were
-checked with. Nothing is inferred from a slug.
+form's JSON, and the form editor (touchpoints.formeditor) edits it there, so the agency's form
+and every approved version carry the mapping they were checked with. Nothing is inferred from a
+slug. See docs/forms.md.
 
-Shape of a procedure (kept flat so an agency can later declare its own)::
+Shape of a procedure::
 
     {"code": ..., "name": ...,
+     "order": {"number": ..., "date": "YYYY-MM-DD", "title": ...},   # the agency's own order
      "rules": {rule: {"clause": text cited, "limit": number?, "level": "warning"?}},
+     "hints": {topic: clause},          # clauses the pages cite outside the check (HINT_CODES)
      "change_reasons": {"added" | "kind" | "needs" | "excluded" | "details": text}}
+
+A rule missing from ``rules`` does not apply: the check skips it and no page mentions it (the
+Murmansk order has no waiting-time norm, so a Murmansk form neither checks nor hints one).
 """
 
 from __future__ import annotations
+
+import datetime as dt
+
+from touchpoints.core.text import date_short, number, plural
 
 #: Rule codes of the compliance check (touchpoints.lists.compliance) a procedure maps.
 RULE_CODES = (
@@ -28,10 +38,15 @@ RULE_CODES = (
 )
 #: Reasons for actualisation a change of the list is classified by (lists.diff).
 REASON_CODES = ("added", "kind", "needs", "excluded", "details")
+#: Clauses pages cite outside the check: the review by the authorised person, a change proposed
+#: after inclusion, the channel kinds, the publication deadline.
+HINT_CODES = ("review", "proposal", "channel_kind", "publication")
+#: The norm rules: their limits are numbers a procedure sets.
+NORM_RULES = ("norm_mentions", "norm_requests", "norm_transfers", "norm_waiting")
 
 #: Limits of the service norms where an order states them (Murmansk 3.2.3-3.2.4, Kuzbass
-#: 4.2.3 в, 4.2.5 а, 4.2.7 ж). The Murmansk order has no waiting-time norm: the Kuzbass one
-#: is a guide there (a warning).
+#: 4.2.3 в, 4.2.5 а, 4.2.7 ж). The Murmansk order has no waiting-time norm, so its procedure
+#: has no such rule.
 _LIMITS = {"norm_mentions": 4, "norm_requests": 2, "norm_transfers": 2, "norm_waiting": 15}
 
 #: Murmansk 5.2.1-5.2.4.
@@ -72,6 +87,12 @@ PROCEDURES: dict[str, dict] = {
     "murmansk-21": {
         "code": "murmansk-21",
         "name": "Приказ Комитета по туризму Мурманской области от 28.02.2024 № 21",
+        "order": {
+            "number": "21",
+            "date": "2024-02-28",
+            "title": "Об утверждении порядка ведения перечня точек взаимодействия с клиентом "
+            "в Комитете по туризму Мурманской области",
+        },
         "rules": _rules(
             {
                 "required": "п. 2.2.2 Порядка",
@@ -82,15 +103,27 @@ PROCEDURES: dict[str, dict] = {
                 "norm_mentions": "п. 3.2.3 Порядка",
                 "norm_requests": "п. 3.2.3 Порядка",
                 "norm_transfers": "п. 3.2.4 Порядка",
-                "norm_waiting": "п. 4.2.7 ж (Кузбасс)",
             },
-            norm_waiting="warning",
         ),
+        "hints": {
+            "review": "п. 2.2.2 Порядка",
+            "proposal": "п. 2.2.4 Порядка",
+            "channel_kind": "п. 3.1 Порядка",
+            "publication": "п. 5.4 Порядка",
+        },
         "change_reasons": _MURMANSK_REASONS,
     },
     "kuzbass-134": {
         "code": "kuzbass-134",
         "name": "Приказ Департамента по чрезвычайным ситуациям Кузбасса от 08.12.2023 № 134",
+        # The order's own date; its appendices say 28.12.2029 and 08.12.2024 (docs/legal-sources.md).
+        "order": {
+            "number": "134",
+            "date": "2023-12-08",
+            "title": "Об утверждении порядка ведения перечня точек взаимодействия с клиентом "
+            "в рамках обеспечения доступа к информации о деятельности Департамента "
+            "по чрезвычайным ситуациям Кузбасса",
+        },
         "rules": _rules(
             {
                 "required": "п. 3.3 подп. 2 Порядка",
@@ -104,6 +137,12 @@ PROCEDURES: dict[str, dict] = {
                 "norm_waiting": "п. 4.2.7 ж Порядка",
             }
         ),
+        "hints": {
+            "review": "п. 3.3 Порядка",
+            "proposal": "п. 3.4 Порядка",
+            "channel_kind": "п. 4.1 Порядка",
+            "publication": "п. 5.5 Порядка",
+        },
         "change_reasons": _KUZBASS_REASONS,
     },
     # A form of neither order: both clauses are cited.
@@ -123,6 +162,12 @@ PROCEDURES: dict[str, dict] = {
                 "norm_waiting": "п. 4.2.7 ж (Кузбасс)",
             }
         ),
+        "hints": {
+            "review": "п. 2.2.2 (Мурманская обл.) / п. 3.3 (Кузбасс)",
+            "proposal": "п. 2.2.4 (Мурманская обл.) / п. 3.4 (Кузбасс)",
+            "channel_kind": "п. 3.1 (Мурманская обл.) / п. 4.1 (Кузбасс)",
+            "publication": "п. 5.4 (Мурманская обл.) / п. 5.5 (Кузбасс)",
+        },
         "change_reasons": _MURMANSK_REASONS,
     },
 }
@@ -146,3 +191,81 @@ def limit(procedure: dict, rule: str, default: float | None = None) -> float | N
 
 def level(procedure: dict, rule: str, default: str) -> str:
     return procedure["rules"].get(rule, {}).get("level", default)
+
+
+def applies(procedure: dict, rule: str) -> bool:
+    """Whether the procedure states the rule at all (a missing rule is not checked)."""
+    return rule in procedure["rules"]
+
+
+def hint(procedure: dict, topic: str) -> str:
+    """The clause a page cites on a topic of :data:`HINT_CODES`, or ""."""
+    return (procedure.get("hints") or {}).get(topic, "")
+
+
+#: How a norm's hint reads: its words and the unit in the genitive after «не более»
+#: (singular after 1, 21 … and fractions, plural otherwise).
+_NORM_WORDS = {
+    "norm_mentions": ("Ответ на упоминания в соцсетях — не более", "часа", "часов"),
+    "norm_requests": ("Ответ на официальное обращение — не более", "часа", "часов"),
+    "norm_transfers": ("Не более", "переключения", "переключений"),
+    "norm_waiting": ("Ожидание — не более", "минуты", "минут"),
+}
+
+
+def limit_text(rule: str, value: float) -> str:
+    """A norm's limit with its unit as it reads after «не более»: «15 минут», «1 переключения»,
+    «1,5 часа»."""
+    _, singular, plural_ = _NORM_WORDS[rule]
+    whole = float(value).is_integer()
+    unit = plural(int(value), singular, plural_, plural_) if whole else singular
+    return f"{number(value)} {unit}"
+
+
+def norm_hint(procedure: dict, rule: str) -> str:
+    """«Ожидание — не более 15 минут (п. 4.2.7 ж Порядка).» in the procedure's own terms, or ""
+    when the procedure states no such norm."""
+    value = limit(procedure, rule) if applies(procedure, rule) else None
+    if value is None:
+        return ""
+    text = f"{_NORM_WORDS[rule][0]} {limit_text(rule, value)}"
+    cited = clause(procedure, rule)
+    return f"{text} ({cited})." if cited else f"{text}."
+
+
+def order_reference(procedure: dict) -> str:
+    """The order that set up the agency's list, as a page or a PDF quotes it:
+    «Приказ … от 28.02.2024 № 21 «Об утверждении порядка …»», or "" when none is named."""
+    order = procedure.get("order") or {}
+    name = procedure.get("name") or ""
+    if not (order.get("number") or order.get("title")):
+        return name
+    title = order.get("title") or ""
+    return f"{name} «{title}»" if title else name
+
+
+def approved_by(procedure: dict) -> str:
+    """«приказом от 28.02.2024 № 21»: how the order that set up the list is cited, or ""."""
+    order = procedure.get("order") or {}
+    if not order.get("number"):
+        return ""
+    when = f" от {date_short(dt.date.fromisoformat(order['date']))}" if order.get("date") else ""
+    return f"приказом{when} № {order['number']}"
+
+
+def basis(procedure: dict) -> str:
+    """The order's preamble cites the procedure the list is kept by, as the agency set it."""
+    by = approved_by(procedure)
+    if not by:
+        return ""
+    return (
+        f"на основании Порядка ведения перечня точек взаимодействия с клиентом, утверждённого {by}"
+    )
+
+
+def cited(agency, topic: str, wrap: str = " ({})") -> str:
+    """For pages (a Jinja global): the clause of the agency's own procedure on a topic (a hint
+    topic or a rule), wrapped for running text; "" when its procedure names none."""
+    proc = procedure_of(getattr(agency, "form", None) or {})
+    text = hint(proc, topic) or clause(proc, topic)
+    return wrap.format(text) if text else ""

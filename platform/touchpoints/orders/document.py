@@ -18,6 +18,7 @@ from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency
 from touchpoints.core.text import date_long, date_short
 from touchpoints.lists import diff as list_diff
+from touchpoints.lists import procedures
 from touchpoints.lists import table as list_table
 from touchpoints.lists.form import Form
 from touchpoints.lists.labels import CHANGE_KINDS, label_for
@@ -205,6 +206,18 @@ def _area_code(form: Form, name: str) -> str:
     return next((a["code"] for a in form.activity_areas if a["name"] == name), "")
 
 
+def _preamble(legal_basis: str | None, form: Form) -> str:
+    """The agency's legal basis and the procedure its list is kept by, cited from the form the
+    list is approved in (its own order: docs/forms.md)."""
+    text = (legal_basis or "").strip()
+    cited = procedures.basis(form.procedure)
+    if not cited or cited in text:
+        return text
+    if not text:
+        return f"{cited[0].upper()}{cited[1:]},"
+    return f"{text.rstrip(' ,.')}, {cited},"
+
+
 def _order_settings(agency: Agency) -> dict:
     return (agency.settings or {}).get("order") or {}
 
@@ -300,7 +313,7 @@ def order_context(
         order_number=version.order_number if version else "",
         order_date=version.order_date if version else None,
         title=f"Об утверждении перечня точек взаимодействия с клиентом в {prepositional}",
-        preamble=(agency.legal_basis or "").strip(),
+        preamble=_preamble(agency.legal_basis, form),
         paragraphs=_paragraphs(agency, previous),
         signatory_title=(version.signatory_title if version else "") or agency.head_title,
         signatory_name=(version.signatory_name if version else "") or agency.head_name,

@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from touchpoints.tenants import checks
+from touchpoints.tenants.merge import merge
 from touchpoints.tenants.schema import (
     AgencyDefinition,
     FormDefinition,
@@ -85,6 +87,7 @@ def load(tenants_dir: Path) -> Definitions:
         if form.slug != path.stem:
             problems.append((str(path), "slug", f"должен совпадать с именем файла ({path.stem})"))
         _check_catalogue_refs(form, path, problems, common_areas, common_needs, taxonomy)
+        _check_rules(jsonable(form), catalogue, path, problems)
         forms[form.slug] = form
         raw_forms[form.slug] = raw
 
@@ -104,16 +107,28 @@ def load(tenants_dir: Path) -> Definitions:
         if agency.form.template not in raw_forms:
             problems.append((str(path), "form.template", f"нет формы {agency.form.template!r}"))
             continue
-        merged = {**raw_forms[agency.form.template], **agency.form.overrides}
+        # Key by key onto the template as it resolves (its procedure code as a mapping).
+        merged = merge(jsonable(forms[agency.form.template]), agency.form.overrides)
         resolved = _validate(FormDefinition, merged, path, problems, "form.overrides.")
         if resolved is None:
             continue
         _check_catalogue_refs(resolved, path, problems, common_areas, common_needs, taxonomy)
+        _check_rules(jsonable(resolved), catalogue, path, problems, "form.")
         agencies.append((agency, jsonable(resolved)))
 
     if problems:
         raise DefinitionError(problems)
     return Definitions(regions=regions, forms=forms, agencies=agencies, catalogue=catalogue)
+
+
+def _check_rules(form: dict, catalogue: dict, path: Path, problems: list, prefix="") -> None:
+    """The rules the form editor enforces (tenants/checks.py), so both paths accept the same
+    forms; catalogue references are reported above in the loader's own words."""
+    for (section, index, field), message in checks.problems(form, catalogue):
+        if field in ("common", "taxonomy"):
+            continue
+        where = ".".join(str(p) for p in (section, index, field) if p is not None)
+        problems.append((str(path), prefix + where, message))
 
 
 def _check_catalogue_refs(form, path, problems, areas, needs, taxonomy) -> None:

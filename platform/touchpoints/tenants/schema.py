@@ -8,7 +8,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from touchpoints.lists.models import COMMON_FIELDS
-from touchpoints.lists.procedures import DEFAULT, PROCEDURES, REASON_CODES, RULE_CODES
+from touchpoints.lists.procedures import (
+    DEFAULT,
+    HINT_CODES,
+    NORM_RULES,
+    PROCEDURES,
+    REASON_CODES,
+    RULE_CODES,
+)
 
 Slug = str
 NORM_FIELDS = (
@@ -86,20 +93,37 @@ class RuleCitation(Strict):
     level: Literal["error", "warning"] | None = None
 
 
+class OrderRef(Strict):
+    """The agency's own order that set up its list (its procedure): number, date, title."""
+
+    number: str = ""
+    date: dt.date | None = None
+    title: str = ""
+
+
 class Procedure(Strict):
-    """Which order's clauses the checks and change reasons cite (see lists.procedures)."""
+    """Which order's clauses the checks, hints and change reasons cite (see lists.procedures).
+
+    A rule left out of ``rules`` does not apply to the agency."""
 
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str = Field(min_length=1)
+    order: OrderRef | None = None
     rules: dict[str, RuleCitation]
+    hints: dict[str, str] = {}
     change_reasons: dict[str, str]
 
     @model_validator(mode="after")
     def _complete(self):
-        missing = [r for r in RULE_CODES if r not in self.rules]
         unknown = [r for r in self.rules if r not in RULE_CODES]
-        if missing or unknown:
-            raise ValueError(f"правила: нет {missing}, неизвестны {unknown}")
+        if unknown:
+            raise ValueError(f"правила: неизвестны {unknown}; известны: {', '.join(RULE_CODES)}")
+        unlimited = [r for r in NORM_RULES if r in self.rules and self.rules[r].limit is None]
+        if unlimited:
+            raise ValueError(f"правила: у норм {unlimited} не задано предельное значение")
+        unknown = [h for h in self.hints if h not in HINT_CODES]
+        if unknown:
+            raise ValueError(f"hints: неизвестны {unknown}; известны: {', '.join(HINT_CODES)}")
         missing = [r for r in REASON_CODES if r not in self.change_reasons]
         if missing:
             raise ValueError(f"change_reasons: нет {missing}")
@@ -156,7 +180,8 @@ class Policies(Strict):
 
 class FormRef(Strict):
     template: Slug
-    #: Replacements of top-level form keys (columns, catalogues, title) for this agency only.
+    #: This agency's changes to the template, merged key by key (tenants/merge.py,
+    #: docs/forms.md): lists by their items' keys, maps deeply, other values replaced.
     overrides: dict = {}
 
 

@@ -92,6 +92,8 @@ def _sync(defs: Definitions) -> SyncReport:
             tpl = FormTemplate(slug=slug)
             db.session.add(tpl)
         diff = _apply(tpl, {"name": fdef.name, "definition": jsonable(fdef)})
+        if "definition" in diff and not created:
+            tpl.revision += 1  # an editor open on the old definition must not save over it
         db.session.flush()
         _track(report, f"форма {slug}", tpl, created, diff)
 
@@ -126,6 +128,8 @@ def _sync(defs: Definitions) -> SyncReport:
                 "source": "tenants",
             },
         )
+        if "form" in diff and not created:
+            agency.form_revision += 1  # an editor open on the old form must not save over it
         db.session.flush()
         _track(report, f"организация {adef.slug}", agency, created, diff, agency_id=agency.id)
 
