@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "forms0000001"
-down_revision = "b1300000001"
+down_revision = "import0002"
 branch_labels = None
 depends_on = None
 
