@@ -26,6 +26,16 @@ ACTION_LABELS = {
     "report.assessment": "Проектный офис оценил ведение перечня за квартал",
     "subdivision.reconfirm": "Подразделение подтвердило актуальность сведений",
     "agency.create": "Добавлена организация",
+    "agency.update": "Изменена карточка организации",
+    "agency.form_checked": "Подтверждено, что форма перечня проверена",
+    "subdivision.create": "Добавлено подразделение",
+    "subdivision.rename": "Переименовано подразделение",
+    "subdivision.archive": "Подразделение перенесено в архив",
+    "subdivision.restore": "Подразделение возвращено из архива",
+    "invitation.create": "Отправлено приглашение",
+    "invitation.resend": "Приглашение отправлено повторно",
+    "invitation.revoke": "Приглашение отозвано",
+    "invitation.accept": "Приглашение принято, пароль задан",
     "tenant.create": "Создано из определения",
     "tenant.update": "Обновлено из определения",
     "user.create": "Добавлен пользователь",
@@ -52,6 +62,7 @@ OBJECT_LABELS = {
     "form_template": "форма перечня",
     "api_token": "токен API",
     "calendar_override": "календарь",
+    "invitation": "приглашение",
 }
 
 ACTOR_LABELS = {

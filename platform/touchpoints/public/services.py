@@ -405,7 +405,7 @@ def etag_of(*parts) -> str:
 def embed_snippets(agency: Agency) -> dict[str, str]:
     page = url_for("public.agency", slug=agency.slug, _external=True)
     embed = url_for("public.embed", slug=agency.slug, _external=True)
-    title = escape(f"Перечень точек взаимодействия с клиентом — {agency.short_name}")
+    title = escape(f"Перечень точек взаимодействия с клиентом {agency.name_in('genitive')}")
     iframe = (
         f'<iframe src="{embed}" title="{title}" width="100%" height="240" '
         'loading="lazy" style="border:1px solid #d9dee6;border-radius:6px;max-width:640px">'
