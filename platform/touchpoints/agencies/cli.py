@@ -48,7 +48,8 @@ def invite_command(slug, email, role, subdivision_name, name):
         except services.InvitationError as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from None
+        message = (
+            f"Приглашение отправлено на {inv.email} ({agency.short_name}); ссылка действует 7 дней."
+        )
         db.session.commit()
-    click.echo(
-        f"Приглашение отправлено на {inv.email} ({agency.short_name}); ссылка действует 7 дней."
-    )
+    click.echo(message)

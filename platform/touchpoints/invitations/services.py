@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import current_app
 
 from touchpoints.audit import service as audit
 from touchpoints.auth.models import User
@@ -179,7 +179,9 @@ def _send(agency: Agency, inv: Invitation, raw: str, actor: User | None) -> None
     queue_mail(
         inv.email,
         f"Приглашение в реестр перечней: {agency.short_name}",
-        render_template("email/invitation.txt", **context),
+        # The environment itself, not render_template: the command line has no request, so no
+        # signed-in user for the page context processors.
+        current_app.jinja_env.get_template("email/invitation.txt").render(**context),
         agency_id=agency.id,
     )
 
