@@ -34,6 +34,7 @@ from touchpoints.core.db import (
     utcnow,
 )
 from touchpoints.core.tenancy import Agency, Region, Subdivision
+from touchpoints.invitations.models import VALID_FOR, Invitation, hash_token
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry, ListVersion
 from touchpoints.mail.models import MailMessage
@@ -66,8 +67,18 @@ def two_agencies(seeded):
             )
             approve_list(kuz, registrar, order_number="200", order_date=dt.date(2025, 6, 2))
             queue_mail(registrar.email, "Напоминание", "Текст", agency_id=kuz.id)
-            # An upload waiting for confirmation in each agency (opaque token in the URL).
+            # An upload waiting for confirmation in each agency (opaque token in the URL), and
+            # an invitation (issue 12).
             for agency in db.session.scalars(sa.select(Agency)):
+                db.session.add(
+                    Invitation(
+                        agency_id=agency.id,
+                        email=f"invited@{agency.slug}.example.org",
+                        role="viewer",
+                        token_hash=hash_token(f"invite-{agency.slug}"),
+                        expires_at=utcnow() + VALID_FOR,
+                    )
+                )
                 db.session.add(
                     ImportSession(
                         agency_id=agency.id,
@@ -117,6 +128,9 @@ def _ids(app, slug: str) -> dict[str, list]:
         messages = db.session.scalars(
             sa.select(MailMessage.id).where(MailMessage.agency_id == agency.id)
         ).all()
+        invitations = db.session.scalars(
+            sa.select(Invitation.id).where(Invitation.agency_id == agency.id)
+        ).all()
         return {
             "slug": [slug],
             "entry_id": entries,
@@ -125,6 +139,7 @@ def _ids(app, slug: str) -> dict[str, list]:
             "subdivision_id": subdivisions,
             "agency_id": [agency.id],
             "message_id": messages,
+            "invitation_id": invitations,
             "token_id": tokens,
             "override_id": overrides,
             # A row of an upload's preview: only meaningful with the upload's own token.

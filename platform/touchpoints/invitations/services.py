@@ -253,7 +253,8 @@ def accept(inv: Invitation, name: str, password: str) -> User:
             db.session.flush()
     except sa.exc.IntegrityError:
         # The address got an account elsewhere meanwhile (the unique login).
-        db.session.expunge(user)
+        if user in db.session:
+            db.session.expunge(user)
         raise InvitationError("password", EMAIL_REFUSED) from None
     inv.accepted_at = utcnow()
     inv.user_id = user.id
