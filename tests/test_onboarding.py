@@ -560,3 +560,119 @@ def test_first_steps_checklist_follows_what_exists(seeded, make_agency, make_use
     )
     assert r.status_code == 302, text_of(r)[:500]
     assert states() == {}  # everything done: the list is gone
+
+
+def test_invitation_on_the_sqlite_demo(tmp_path):
+    """`make demo`'s path: no row-level security, the outbox instead of SMTP."""
+    from flask_migrate import upgrade
+
+    from touchpoints import create_app
+    from touchpoints.config import ROOT_DIR
+    from touchpoints.demo.data import load_demo
+    from touchpoints.mail.models import MailMessage
+
+    app = create_app(
+        "demo",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/demo.sqlite3",
+        INSTANCE_DIR=tmp_path,
+        WTF_CSRF_ENABLED=False,
+        INPROCESS_BEAT=False,
+    )
+    with app.app_context():
+        upgrade(directory=str(ROOT_DIR / "migrations"))
+        load_demo()
+        with scoped(SYSTEM_SCOPE):
+            agency = db.session.scalar(sa.select(Agency).where(Agency.slug == "murmansk-tourism"))
+            # The seed's cases moved from the settings into the columns.
+            assert agency.name_in("genitive") == "Комитета по туризму Мурманской области"
+            assert "name_genitive" not in (agency.settings or {})
+    result = app.test_cli_runner().invoke(
+        args=["agencies", "invite", "murmansk-tourism", "new@demo.example", "--role", "viewer"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        app.extensions["inprocess_jobs"].wait(timeout=30)
+        with scoped(SYSTEM_SCOPE):
+            body = db.session.scalar(
+                sa.select(MailMessage.body_text).where(MailMessage.recipient == "new@demo.example")
+            )
+    path = re.search(r"/invite/[A-Za-z0-9_-]+", body).group(0)
+    client = app.test_client()
+    assert client.get(path).status_code == 200
+    r = client.post(path, data={"name": "Новый", "new": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert r.status_code == 302
+    assert "Комитет по туризму" in client.get("/").get_data(as_text=True)
+    assert client.get("/invite/forged").status_code == 404
+
+
+def _migration():
+    import importlib.util
+
+    from touchpoints.config import ROOT_DIR
+
+    path = ROOT_DIR / "migrations" / "versions" / "onboard0001_agency_card_and_invitations.py"
+    spec = importlib.util.spec_from_file_location("migration_onboard0001", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_migration_moves_the_cases_out_of_the_settings(migrated):
+    """onboard0001 on PostgreSQL: the cases kept in the settings become columns. Under forced RLS
+    the owner sees rows only in a verified scope, so the step signs the system scope itself."""
+    import os
+
+    from flask_migrate import downgrade, upgrade
+
+    from tests.conftest import PG_ADMIN_URL
+    from touchpoints.config import ROOT_DIR
+    from touchpoints.core.cli import grant_app_role
+
+    name = f"touchpoints_test_{os.environ.get('TEST_DB_PREFIX', '')}onb_migr"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    app = make_app({"app": url, "owner": url})
+    directory = str(ROOT_DIR / "migrations")
+    engine = sa.create_engine(url)
+    try:
+        with app.app_context():
+            upgrade(directory=directory, revision="b1300000001")
+            grant_app_role(engine, "touchpoints_app_test", scope_key=app.config["SCOPE_KEY"])
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO region (slug, name, timezone, created_at) "
+                        "VALUES ('r', 'Регион', 'Europe/Moscow', now())"
+                    )
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO agency (slug, region_id, full_name, short_name, "
+                        "form_template, form, head_name, head_title, city, legal_basis, "
+                        "settings, source, created_at) VALUES ('a', 1, 'Комитет', 'К', 't', "
+                        "'{}', '', '', '', '', :s, 'ui', now())"
+                    ),
+                    {
+                        "s": '{"name_genitive": "Комитета", "name_prepositional": "Комитете", "x": 1}'
+                    },
+                )
+            upgrade(directory=directory)
+            with engine.begin() as conn:
+                row = conn.execute(
+                    sa.text("SELECT name_genitive, name_prepositional, settings FROM agency")
+                ).one()
+                conn.execute(sa.text(_migration().SIGNED_SYSTEM_SCOPE))
+                assert conn.scalar(sa.text("SELECT app_scope()")) == "all"
+            assert row[:2] == ("Комитета", "Комитете") and row[2] == {"x": 1}
+            downgrade(directory=directory, revision="b1300000001")
+            with engine.begin() as conn:
+                settings = conn.scalar(sa.text("SELECT settings FROM agency"))
+            assert settings["name_genitive"] == "Комитета"
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
