@@ -676,3 +676,22 @@ def test_migration_moves_the_cases_out_of_the_settings(migrated):
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_public_page_follows_a_corrected_case(seeded):
+    """The public page is served with a validator (ETag): a corrected case is a new page."""
+    app = seeded
+    client = app.test_client()
+    first = client.get("/p/murmansk-tourism/embed")
+    etag = first.headers["ETag"]
+    assert "Комитета по туризму Мурманской области" in first.get_data(as_text=True)
+    page_etag = client.get("/p/murmansk-tourism/").headers["ETag"]
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        agency = db.session.scalar(sa.select(Agency).where(Agency.slug == "murmansk-tourism"))
+        agency.name_genitive = "Комитета по туризму и отдыху Мурманской области"
+        db.session.commit()
+    again = client.get("/p/murmansk-tourism/embed", headers={"If-None-Match": etag})
+    assert again.status_code == 200
+    assert "Комитета по туризму и отдыху" in again.get_data(as_text=True)
+    page = client.get("/p/murmansk-tourism/", headers={"If-None-Match": page_etag})
+    assert page.status_code == 200

@@ -138,6 +138,10 @@ def page_tag(slug: str, number: int | None = None) -> PageTag | None:
             .where(sa.not_(d.draft))
             .correlate(a)
             .scalar_subquery(),
+            # The list's title reads the name in its cases (Agency.name_in).
+            a.name_genitive,
+            a.name_dative,
+            a.name_prepositional,
         )
         .join(r, r.id == a.region_id)
         .where(a.slug == slug)
