@@ -13,7 +13,7 @@ from flask import url_for
 from flask_login import current_user
 
 from touchpoints.auth.models import User
-from touchpoints.auth.roles import Role
+from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.deadlines.models import Publication
@@ -32,6 +32,10 @@ class Step:
 
 def first_steps(agency: Agency) -> list[Step]:
     own = current_user.agency_id == agency.id
+    # Links lead where the viewer can act; elsewhere to what they may read.
+    lists_page = (
+        url_for("lists.working_list") if own else url_for("lists.agency_list", slug=agency.slug)
+    )
     home = url_for("home.index") if own else url_for("agencies.view", slug=agency.slug)
     units = [s for s in Subdivision.of_agency(agency.id) if s.active]
     registrar = User.count_in_agency(agency.id, Role.REGISTRAR) > 0 or (
@@ -65,21 +69,25 @@ def first_steps(agency: Agency) -> list[Step]:
             "rows",
             "Загрузить перечень из файла или внести строки",
             has_rows,
-            url_for("transfer.upload") if own else url_for("lists.agency_list", slug=agency.slug),
+            url_for("transfer.upload") if _may(own, Permission.EDIT_ENTRIES) else lists_page,
         ),
         Step(
             "version",
             "Утвердить первую редакцию приказом",
             version is not None,
-            url_for("lists.approve") if own else url_for("lists.agency_list", slug=agency.slug),
+            url_for("lists.approve") if _may(own, Permission.APPROVE_VERSIONS) else lists_page,
         ),
         Step(
             "published",
             "Разместить перечень на сайте и отметить размещение",
             published,
-            url_for("deadlines.publication") if own else home,
+            url_for("deadlines.publication") if _may(own, Permission.APPROVE_VERSIONS) else home,
         ),
     ]
+
+
+def _may(own: bool, permission: Permission) -> bool:
+    return own and current_user.can(permission)
 
 
 def pending(steps: list[Step]) -> bool:
