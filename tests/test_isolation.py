@@ -67,18 +67,8 @@ def two_agencies(seeded):
             )
             approve_list(kuz, registrar, order_number="200", order_date=dt.date(2025, 6, 2))
             queue_mail(registrar.email, "Напоминание", "Текст", agency_id=kuz.id)
-            # An upload waiting for confirmation in each agency (opaque token in the URL), and
-            # an invitation (issue 12).
+            # An upload waiting for confirmation in each agency (opaque token in the URL).
             for agency in db.session.scalars(sa.select(Agency)):
-                db.session.add(
-                    Invitation(
-                        agency_id=agency.id,
-                        email=f"invited@{agency.slug}.example.org",
-                        role="viewer",
-                        token_hash=hash_token(f"invite-{agency.slug}"),
-                        expires_at=utcnow() + VALID_FOR,
-                    )
-                )
                 db.session.add(
                     ImportSession(
                         agency_id=agency.id,
@@ -148,6 +138,22 @@ def _ids(app, slug: str) -> dict[str, list]:
         }
 
 
+def _invite_each_agency(app) -> None:
+    """A pending invitation in each agency (issue 12): its id is a URL argument too."""
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        for agency in db.session.scalars(sa.select(Agency)):
+            db.session.add(
+                Invitation(
+                    agency_id=agency.id,
+                    email=f"invited@{agency.slug}.example.org",
+                    role="viewer",
+                    token_hash=hash_token(f"invite-{agency.slug}"),
+                    expires_at=utcnow() + VALID_FOR,
+                )
+            )
+        db.session.commit()
+
+
 def _feature_ids(agency_id: int) -> dict[str, list]:
     """Opaque tokens and other ids of later features, found through tenant tables' columns."""
     out: dict[str, list] = {}
@@ -212,6 +218,7 @@ def _check_routes(app, client, own: dict, foreign: dict) -> list[str]:
 )
 def test_every_route_hides_other_agencys_objects(two_agencies, email):
     app = two_agencies
+    _invite_each_agency(app)
     app.config["ALLOW_DEMO_PASSWORDS"] = True
     client = app.test_client()
     assert client.post("/login", data={"email": email, "password": "demo"}).status_code == 302
