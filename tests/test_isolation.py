@@ -34,6 +34,7 @@ from touchpoints.core.db import (
     utcnow,
 )
 from touchpoints.core.tenancy import Agency, Region, Subdivision
+from touchpoints.invitations.models import VALID_FOR, Invitation, hash_token
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry, ListVersion
 from touchpoints.mail.models import MailMessage
@@ -112,6 +113,9 @@ def _ids(app, slug: str) -> dict[str, list]:
         messages = db.session.scalars(
             sa.select(MailMessage.id).where(MailMessage.agency_id == agency.id)
         ).all()
+        invitations = db.session.scalars(
+            sa.select(Invitation.id).where(Invitation.agency_id == agency.id)
+        ).all()
         return {
             "slug": [slug],
             "entry_id": entries,
@@ -120,6 +124,7 @@ def _ids(app, slug: str) -> dict[str, list]:
             "subdivision_id": subdivisions,
             "agency_id": [agency.id],
             "message_id": messages,
+            "invitation_id": invitations,
             "token_id": tokens,
             "override_id": overrides,
             "job_id": _job_ids(agency),
@@ -127,6 +132,22 @@ def _ids(app, slug: str) -> dict[str, list]:
             "index": [0],
             **extra,
         }
+
+
+def _invite_each_agency(app) -> None:
+    """A pending invitation in each agency (issue 12): its id is a URL argument too."""
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        for agency in db.session.scalars(sa.select(Agency)):
+            db.session.add(
+                Invitation(
+                    agency_id=agency.id,
+                    email=f"invited@{agency.slug}.example.org",
+                    role="viewer",
+                    token_hash=hash_token(f"invite-{agency.slug}"),
+                    expires_at=utcnow() + VALID_FOR,
+                )
+            )
+        db.session.commit()
 
 
 def _feature_ids(agency_id: int) -> dict[str, list]:
@@ -219,6 +240,7 @@ def _check_routes(app, client, own: dict, foreign: dict) -> list[str]:
 )
 def test_every_route_hides_other_agencys_objects(two_agencies, email):
     app = two_agencies
+    _invite_each_agency(app)
     app.config["ALLOW_DEMO_PASSWORDS"] = True
     client = app.test_client()
     assert client.post("/login", data={"email": email, "password": "demo"}).status_code == 302

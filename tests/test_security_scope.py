@@ -21,7 +21,8 @@ from touchpoints.core.db import (
     scoped,
 )
 from touchpoints.core.tenancy import Agency
-from touchpoints.users.services import EMAIL_REFUSED
+from touchpoints.invitations.models import Invitation
+from touchpoints.invitations.services import EMAIL_REFUSED
 
 
 @pytest.fixture
@@ -231,24 +232,41 @@ def test_per_account_lockout_with_backoff(migrated):
         assert lockout.delay_after(50) == app.config["LOGIN_LOCKOUT_MAX_SECONDS"]
 
 
-def test_creating_a_user_with_another_agencys_address_reveals_nothing(
-    app, make_agency, make_user, login_as
-):
-    mine, theirs = make_agency(), make_agency()
+def test_inviting_another_agencys_address_reveals_nothing(app, make_agency, make_user, login_as):
+    """A registrar cannot see other agencies' people, so inviting a foreign address answers as
+    for a free one; the clash shows only to the person who opens the link, as the one answer
+    that reveals nothing (docs/security.md, "Account enumeration")."""
+    from touchpoints.invitations import services as invitations
+    from touchpoints.invitations.models import hash_token
+
+    mine, theirs = make_agency("mine-enum"), make_agency("theirs-enum")
     foreign = make_user(Role.VIEWER, agency_id=theirs, email="taken@example.org")
     local = make_user(Role.VIEWER, agency_id=mine, email="colleague@example.org")
     client = login_as(make_user(Role.REGISTRAR, agency_id=mine))
     answers = []
-    for email in ("taken@example.org", "colleague@example.org"):
+    for email in ("taken@example.org", "free@example.org", "colleague@example.org"):
         r = client.post(
-            "/users/new",
-            data={"email": email, "name": "Новый", "role": "viewer", "password": "x" * 12},
+            "/agencies/mine-enum/people/", data={"email": email, "name": "Новый", "role": "viewer"}
         )
-        assert r.status_code == 200
         body = r.get_data(as_text=True)
         assert "уже есть" not in body and "существует" not in body
-        answers.append(EMAIL_REFUSED in body)
-    assert answers == [True, True]  # the same answer for a foreign and a local address
+        answers.append(r.status_code)
+    # A foreign address reads as a free one; one's own colleague is refused with EMAIL_REFUSED.
+    assert answers == [302, 302, 200]
+    assert EMAIL_REFUSED in body
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        inv = db.session.scalar(
+            sa.select(Invitation).where(Invitation.email == "taken@example.org")
+        )
+        inv.token_hash = hash_token("known-token-for-the-test")
+        db.session.commit()
+    r = app.test_client().post(
+        "/invite/known-token-for-the-test",
+        data={"name": "Чужой", "new": "long enough pw", "confirm": "long enough pw"},
+    )
+    assert r.status_code == 200 and EMAIL_REFUSED in r.get_data(as_text=True)
+    assert invitations.EMAIL_REFUSED == EMAIL_REFUSED
     with app.app_context(), scoped(SYSTEM_SCOPE):
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == 3
         assert {foreign, local} <= set(db.session.scalars(sa.select(User.id)))
+        assert db.session.get(User, foreign).agency_id == theirs

@@ -133,6 +133,11 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (publication_bp, reports_bp):
         app.register_blueprint(bp)
+    from touchpoints.agencies.card_routes import bp as agency_card_bp
+    from touchpoints.invitations.routes import bp as invitations_bp
+
+    for bp in (agency_card_bp, invitations_bp):
+        app.register_blueprint(bp)
 
 
 def _register_cli(app: Flask) -> None:
@@ -157,3 +162,6 @@ def _register_cli(app: Flask) -> None:
 
     for group in (publication_cli, reports_cli):
         app.cli.add_command(group)
+    from touchpoints.agencies.cli import agencies_cli
+
+    app.cli.add_command(agencies_cli)

@@ -16,6 +16,7 @@ from touchpoints.deadlines.models import (  # noqa: F401
     ReminderOptOut,
     ReminderPolicy,
 )
+from touchpoints.invitations.models import Invitation  # noqa: F401
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
 from touchpoints.mail.models import MailMessage
 from touchpoints.notifications.models import Notification, NotificationPreference  # noqa: F401

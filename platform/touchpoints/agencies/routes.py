@@ -1,6 +1,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from touchpoints.agencies import onboarding
 from touchpoints.agencies.forms import AgencyForm
 from touchpoints.agencies.services import AgencyError, create_agency
 from touchpoints.audit import labels as audit_labels
@@ -33,11 +34,14 @@ def index():
 def overview_context(agency: Agency) -> dict:
     people = db.session.scalars(User.of_agency(agency.id)).all()
     subdivisions = Subdivision.of_agency(agency.id)
+    steps = onboarding.first_steps(agency)
     return {
         "agency": agency,
         "form": Form(agency.form),
         "people": people,
         "subdivisions": subdivisions,
+        "first_steps": steps,
+        "first_steps_pending": onboarding.pending(steps),
     }
 
 
@@ -68,7 +72,10 @@ def create():
             form.slug.errors.append(str(exc))
         else:
             db.session.commit()
-            flash(f"Организация «{agency.short_name}» создана.", "success")
+            flash(
+                f"Организация «{agency.short_name}» создана. Дальше — первые шаги ниже.",
+                "success",
+            )
             return redirect(url_for("agencies.view", slug=agency.slug))
     return render_template("agencies/new.html", form=form)
 

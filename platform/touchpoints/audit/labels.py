@@ -28,6 +28,16 @@ ACTION_LABELS = {
     "agency.create": "Добавлена организация",
     "form.update": "Изменена форма перечня",
     "form_template.update": "Изменён общий шаблон формы",
+    "agency.update": "Изменена карточка организации",
+    "agency.form_checked": "Подтверждено, что форма перечня проверена",
+    "subdivision.create": "Добавлено подразделение",
+    "subdivision.rename": "Переименовано подразделение",
+    "subdivision.archive": "Подразделение перенесено в архив",
+    "subdivision.restore": "Подразделение возвращено из архива",
+    "invitation.create": "Отправлено приглашение",
+    "invitation.resend": "Приглашение отправлено повторно",
+    "invitation.revoke": "Приглашение отозвано",
+    "invitation.accept": "Приглашение принято, пароль задан",
     "tenant.create": "Создано из определения",
     "tenant.update": "Обновлено из определения",
     "user.create": "Добавлен пользователь",
@@ -54,6 +64,7 @@ OBJECT_LABELS = {
     "form_template": "форма перечня",
     "api_token": "токен API",
     "calendar_override": "календарь",
+    "invitation": "приглашение",
 }
 
 ACTOR_LABELS = {

@@ -13,8 +13,9 @@ class LoginForm(BaseForm):
     next = StringField()
 
 
-class ChangePasswordForm(BaseForm):
-    current = PasswordField("Текущий пароль", validators=[DataRequired("Введите текущий пароль")])
+class NewPasswordForm(BaseForm):
+    """A password a person chooses for themselves (changing it, or from an invitation)."""
+
     new = PasswordField(
         "Новый пароль",
         validators=[
@@ -25,3 +26,7 @@ class ChangePasswordForm(BaseForm):
     confirm = PasswordField(
         "Повторите новый пароль", validators=[EqualTo("new", message="Пароли не совпадают")]
     )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField("Текущий пароль", validators=[DataRequired("Введите текущий пароль")])

@@ -82,6 +82,10 @@ class FormTemplate(db.Model):
         return list(db.session.scalars(sa.select(cls).order_by(cls.name)))
 
 
+#: Grammatical cases of an agency's name that titles and documents use.
+NAME_CASES = ("nominative", "genitive", "dative", "prepositional")
+
+
 class Agency(db.Model):
     """The tenant: one executive agency (орган власти) with its one touchpoint list."""
 
@@ -90,7 +94,13 @@ class Agency(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("region.id"), index=True)
+    #: The full name in the nominative («Комитет по туризму Мурманской области»).
     full_name: Mapped[str] = mapped_column(sa.String(500))
+    #: The full name in the other cases titles and documents need (empty: not yet given, the
+    #: nominative stands in); always read through :meth:`name_in`.
+    name_genitive: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    name_dative: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    name_prepositional: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
     short_name: Mapped[str] = mapped_column(sa.String(255))
     #: Slug of the form template the agency's form was made from.
     form_template: Mapped[str] = mapped_column(sa.String(64))
@@ -115,6 +125,20 @@ class Agency(db.Model):
         back_populates="agency", order_by="Subdivision.name"
     )
 
+    def name_in(self, case: str = "nominative") -> str:
+        """The full name in a grammatical case: «Перечень … {genitive}», «в {prepositional}»,
+        «подведомственные {dative}». The one place titles and documents take the name from."""
+        if case not in NAME_CASES:
+            raise ValueError(f"unknown case {case!r}")
+        if case == "nominative":
+            return self.full_name
+        return getattr(self, f"name_{case}") or self.full_name
+
+    @property
+    def cases_missing(self) -> list[str]:
+        """Cases not given yet (titles fall back to the nominative and read wrong)."""
+        return [c for c in NAME_CASES[1:] if not getattr(self, f"name_{c}")]
+
     @classmethod
     def listed(cls, region_id: int | None = None) -> sa.Select:
         """Agencies by region and short name (of one region when given)."""
@@ -134,8 +158,18 @@ class Agency(db.Model):
         return f"<Agency {self.slug}>"
 
 
+class UnitKind:
+    """What a unit of an agency is: its own structural subdivision, or a subordinate
+    organisation (подведомственная организация) that keeps its touchpoints in the agency's
+    list (Murmansk 1.1, Kuzbass 1.1 and 3.2)."""
+
+    SUBDIVISION = "subdivision"
+    SUBORDINATE = "subordinate"
+
+
 class Subdivision(TenantMixin, db.Model):
-    """A structural subdivision of an agency; editors belong to one (seeds 2.2.4 / 3.4)."""
+    """A structural subdivision of an agency, or a subordinate organisation; editors belong to
+    one (seeds 2.2.4 / 3.4). Archived (``active`` false), never deleted while referenced."""
 
     __tablename__ = "subdivision"
     __table_args__ = (sa.UniqueConstraint("agency_id", "code"),)
@@ -145,8 +179,16 @@ class Subdivision(TenantMixin, db.Model):
     code: Mapped[str] = mapped_column(sa.String(64))
     name: Mapped[str] = mapped_column(sa.String(500))
     active: Mapped[bool] = mapped_column(default=True)
+    #: UnitKind: a subdivision of the agency or a subordinate organisation.
+    kind: Mapped[str] = mapped_column(
+        sa.String(16), default=UnitKind.SUBDIVISION, server_default=UnitKind.SUBDIVISION
+    )
 
     agency: Mapped[Agency] = relationship(back_populates="subdivisions")
+
+    @property
+    def is_subordinate(self) -> bool:
+        return self.kind == UnitKind.SUBORDINATE
 
     @classmethod
     def of_agency(cls, agency_id: int | None = None) -> list[Subdivision]:

@@ -76,9 +76,9 @@ class Form:
         return [c for c in self.columns if c["field"] == "extra"]
 
     def title(self, agency) -> str:
-        settings = agency.settings or {}
         return self.d["title"].format(
-            agency_genitive=settings.get("name_genitive") or agency.full_name,
-            agency_prepositional=settings.get("name_prepositional") or agency.full_name,
+            agency_genitive=agency.name_in("genitive"),
+            agency_dative=agency.name_in("dative"),
+            agency_prepositional=agency.name_in("prepositional"),
             agency=agency.full_name,
         )

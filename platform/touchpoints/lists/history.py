@@ -48,6 +48,10 @@ KEY_LABELS = {
     "agency_id": "Организация",
     "region_id": "Регион",
     "full_name": "Полное наименование",
+    "name_genitive": "Наименование в родительном падеже",
+    "name_dative": "Наименование в дательном падеже",
+    "name_prepositional": "Наименование в предложном падеже",
+    "unit_kind": "Вид",
     "short_name": "Краткое наименование",
     "head_name": "Руководитель",
     "head_title": "Должность руководителя",
@@ -65,6 +69,10 @@ KEY_LABELS = {
     "comment": "Комментарий",
     "scopes": "Права",
     "label": "Название",
+}
+UNIT_KINDS = {
+    "subdivision": "структурное подразделение",
+    "subordinate": "подведомственная организация",
 }
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
@@ -91,6 +99,8 @@ def value_text(key: str, value, ctx: Context) -> str:
         return CHANNEL_KINDS.get(value, str(value))
     if key == "client_kind":
         return CLIENT_KINDS.get(value, str(value))
+    if key == "unit_kind":
+        return UNIT_KINDS.get(value, str(value))
     if key == "role":
         return ROLE_LABELS.get(value, "другая")
     if key == "activity_area" and form is not None:

@@ -195,12 +195,7 @@ def can_approve(user: User, agency_id: int) -> Verdict:
 def can_edit_form(user: User, agency) -> Verdict:
     """Edit the agency's own form and procedure (issue 12): the administrator, the project office
     of the agency's region, the agency's registrar."""
-    role = user.role_enum
-    if user.can(Permission.EDIT_FORM) and (
-        role is Role.ADMIN
-        or (role is Role.OFFICE and user.region_id == agency.region_id)
-        or (role is Role.REGISTRAR and user.agency_id == agency.id)
-    ):
+    if user.can(Permission.EDIT_FORM) and _manages_agency(user, agency):
         return ALLOWED
     return _deny(
         "Форму перечня изменяют уполномоченное лицо организации, проектный офис и администратор"
@@ -221,6 +216,54 @@ def can_edit_templates(user: User) -> Verdict:
     return ALLOWED
 
 
+# --------------------------------------------------------------------------- the agency itself
+
+#: Roles a registrar may invite into their agency: registrars are appointed by the head
+#: (Murmansk 2.2, Kuzbass 3.2), so one registrar never mints another.
+REGISTRAR_INVITES = frozenset({Role.EDITOR, Role.VIEWER})
+#: Roles anyone may be invited with: the agency's own people.
+INVITABLE = (Role.REGISTRAR, Role.EDITOR, Role.VIEWER)
+
+
+def _manages_agency(user: User, agency) -> bool:
+    """The operator; the project office of the agency's region; the agency's registrar."""
+    role = user.role_enum
+    if role is Role.ADMIN:
+        return True
+    if role is Role.OFFICE:
+        return agency.region_id == user.region_id
+    return role is Role.REGISTRAR and user.agency_id == agency.id
+
+
+def can_edit_agency(user: User, agency) -> Verdict:
+    """Change the agency's card (names in their cases, head, city, site, legal basis) and its
+    subdivisions and subordinate organisations."""
+    if not _manages_agency(user, agency):
+        return _deny(
+            "Карточку организации меняют администратор, проектный офис региона и её уполномоченное лицо"
+        )
+    return ALLOWED
+
+
+def invitable_roles(user: User, agency) -> list[Role]:
+    """The roles ``user`` may invite people into ``agency`` with (empty: none)."""
+    if not _manages_agency(user, agency):
+        return []
+    if user.role_enum is Role.REGISTRAR:
+        return [r for r in INVITABLE if r in REGISTRAR_INVITES]
+    return list(INVITABLE)
+
+
+def can_invite(user: User, agency, role: Role | str) -> Verdict:
+    """Invite a person into ``agency`` with ``role``: the operator and the region's project
+    office any of the agency's roles, the agency's registrar editors and viewers."""
+    if not _manages_agency(user, agency):
+        return _deny("Приглашать в эту организацию вы не можете")
+    if Role(role) not in invitable_roles(user, agency):
+        return _deny("Эту роль может назначить только администратор или проектный офис")
+    return ALLOWED
+
+
 #: Registered as Jinja globals (see touchpoints.lists.init_app).
 TEMPLATE_GLOBALS = {
     name: globals()[name]
@@ -233,5 +276,8 @@ TEMPLATE_GLOBALS = {
         "can_propose",
         "can_approve",
         "can_edit_form",
+        "can_edit_agency",
+        "can_invite",
+        "invitable_roles",
     )
 }

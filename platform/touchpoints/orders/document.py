@@ -223,11 +223,7 @@ def _order_settings(agency: Agency) -> dict:
 
 
 def _names(agency: Agency) -> tuple[str, str]:
-    s = agency.settings or {}
-    return (
-        s.get("name_genitive") or agency.full_name,
-        s.get("name_prepositional") or agency.full_name,
-    )
+    return agency.name_in("genitive"), agency.name_in("prepositional")
 
 
 def _quoted(text: str) -> str:

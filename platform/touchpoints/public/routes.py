@@ -217,6 +217,7 @@ def embed(slug):
         PAGE_REVISION,
         agency.id,
         agency.full_name,
+        agency.name_genitive,
         getattr(current, "id", 0),
         services.pdf_available(),
         services.available_formats(),

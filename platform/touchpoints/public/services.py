@@ -138,6 +138,10 @@ def page_tag(slug: str, number: int | None = None) -> PageTag | None:
             .where(sa.not_(d.draft))
             .correlate(a)
             .scalar_subquery(),
+            # The list's title reads the name in its cases (Agency.name_in).
+            a.name_genitive,
+            a.name_dative,
+            a.name_prepositional,
         )
         .join(r, r.id == a.region_id)
         .where(a.slug == slug)
@@ -405,7 +409,7 @@ def etag_of(*parts) -> str:
 def embed_snippets(agency: Agency) -> dict[str, str]:
     page = url_for("public.agency", slug=agency.slug, _external=True)
     embed = url_for("public.embed", slug=agency.slug, _external=True)
-    title = escape(f"Перечень точек взаимодействия с клиентом — {agency.short_name}")
+    title = escape(f"Перечень точек взаимодействия с клиентом {agency.name_in('genitive')}")
     iframe = (
         f'<iframe src="{embed}" title="{title}" width="100%" height="240" '
         'loading="lazy" style="border:1px solid #d9dee6;border-radius:6px;max-width:640px">'

@@ -196,6 +196,7 @@ class AgencyDefinition(Strict):
     full_name: str = Field(min_length=1)
     short_name: str = Field(min_length=1)
     name_genitive: str | None = None
+    name_dative: str | None = None
     name_prepositional: str | None = None
     form: FormRef
     head_title: str = ""

@@ -105,8 +105,6 @@ def _sync(defs: Definitions) -> SyncReport:
             agency = Agency(slug=adef.slug)
             db.session.add(agency)
         settings = {
-            "name_genitive": adef.name_genitive,
-            "name_prepositional": adef.name_prepositional,
             "order": adef.order.model_dump(mode="json"),
             "policies": adef.policies.model_dump(mode="json"),
             "notes": adef.notes,
@@ -116,6 +114,9 @@ def _sync(defs: Definitions) -> SyncReport:
             {
                 "region_id": regions[adef.region].id,
                 "full_name": adef.full_name,
+                "name_genitive": adef.name_genitive or "",
+                "name_dative": adef.name_dative or "",
+                "name_prepositional": adef.name_prepositional or "",
                 "short_name": adef.short_name,
                 "form_template": adef.form.template,
                 "form": form,

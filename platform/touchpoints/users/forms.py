@@ -1,11 +1,13 @@
-from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length
 
-from touchpoints.auth.forms import MIN_PASSWORD
 from touchpoints.core.forms import BaseForm
 
 
 class UserForm(BaseForm):
+    """Changing a person's data. No password here: people set their own, from an invitation
+    (touchpoints.invitations) or on «Сменить пароль»."""
+
     email = EmailField(
         "Электронная почта", validators=[DataRequired("Укажите почту"), Email("Неверный адрес")]
     )
@@ -21,12 +23,4 @@ class UserForm(BaseForm):
     region_id = SelectField("Регион (для проектного офиса)", coerce=int, validate_choice=False)
     subdivision_id = SelectField(
         "Подразделение (для сотрудника подразделения)", coerce=int, validate_choice=False
-    )
-    password = PasswordField(
-        "Пароль",
-        validators=[
-            Optional(),
-            Length(min=MIN_PASSWORD, message=f"Не короче {MIN_PASSWORD} символов"),
-        ],
-        description="Оставьте пустым, чтобы не менять.",
     )

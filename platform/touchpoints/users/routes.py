@@ -76,12 +76,15 @@ def export_csv():
     return csvfile.attachment(data, name, ascii_name)
 
 
-@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/new")
 @permission_required(Permission.MANAGE_AGENCY_USERS)
 def create():
-    form = UserForm()
-    _prepare(form)
-    return _save(form, None)
+    """New people come by invitation: a registrar invites into their agency; the operator
+    picks the agency first (its page has «Пригласить»)."""
+    if current_user.agency_id is not None:
+        return redirect(url_for("invitations.index", slug=current_user.agency.slug))
+    flash("Выберите организацию и пригласите человека на её странице.", "info")
+    return redirect(url_for("agencies.index"))
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
@@ -97,9 +100,9 @@ def edit(user_id):
     return _save(form, user)
 
 
-def _save(form: UserForm, user: User | None):
+def _save(form: UserForm, user: User):
     if form.validate_on_submit():
-        if user is not None and user.id == current_user.id and form.role.data != user.role:
+        if user.id == current_user.id and form.role.data != user.role:
             form.role.errors.append("Свою роль изменить нельзя")
         else:
             try:

@@ -10,9 +10,10 @@ from touchpoints.auth.models import User
 from touchpoints.auth.roles import AGENCY_ROLES, Role
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Subdivision
+from touchpoints.lists.policy import REGISTRAR_INVITES
 
-#: Roles a registrar may give and manage within their agency.
-REGISTRAR_MANAGED = frozenset({Role.EDITOR, Role.VIEWER})
+#: Roles a registrar may give and manage within their agency (the same as they may invite).
+REGISTRAR_MANAGED = REGISTRAR_INVITES
 
 
 #: The one answer to an address that cannot be used, whoever (if anyone) has it.
@@ -40,7 +41,9 @@ def snapshot(user: User) -> dict:
     }
 
 
-def save_user(user: User | None, data: dict, *, actor: User) -> User:
+def save_user(user: User, data: dict, *, actor: User) -> User:
+    """Change an existing person's data. New people come by invitation, and nobody sets
+    another person's password (touchpoints.invitations)."""
     role = Role(data["role"])
     if actor.role_enum is not Role.ADMIN:
         # A registrar manages the editors and viewers of their own agency. Registrars are
@@ -49,7 +52,7 @@ def save_user(user: User | None, data: dict, *, actor: User) -> User:
         # their own submissions.
         if role not in REGISTRAR_MANAGED:
             raise UserError("role", "Эту роль может назначить только администратор")
-        if user is not None and Role(user.role) not in REGISTRAR_MANAGED:
+        if Role(user.role) not in REGISTRAR_MANAGED:
             raise UserError("role", "Данные этого пользователя меняет администратор")
         data["agency_id"] = actor.agency_id
     agency_id = data.get("agency_id") or None
@@ -77,39 +80,22 @@ def save_user(user: User | None, data: dict, *, actor: User) -> User:
     # shows up as the unique constraint. Both get the same answer, which never says that an
     # account exists, where or whose (docs/security.md, "Account enumeration").
     clash = db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email))
-    if clash and (user is None or clash != user.id):
+    if clash and clash != user.id:
         raise UserError("email", EMAIL_REFUSED)
 
-    before = snapshot(user) if user else None
-    if user is None:
-        user = User(email=email, name=data["name"], role=role.value)
-        db.session.add(user)
-        if not data.get("password"):
-            raise UserError("password", "Задайте начальный пароль")
+    before = snapshot(user)
     user.email = email
     user.name = data["name"].strip()
     user.role = role.value
     user.agency_id, user.region_id, user.subdivision_id = agency_id, region_id, subdivision_id
-    if data.get("password"):
-        user.set_password(data["password"])
-        user.is_demo = False
-        if user.id is not None:
-            # A password set by someone else ends the person's sessions.
-            sessions.end_all(user)
     try:
         with db.session.begin_nested():
             db.session.flush()
     except sa.exc.IntegrityError:
-        if user in db.session.new:
-            db.session.expunge(user)
         raise UserError("email", EMAIL_REFUSED) from None
-    after = snapshot(user)
-    if before is None:
-        audit.record("user.create", user, agency_id=agency_id, after=after)
-    else:
-        b, a = audit.changes(before, after)
-        if b or data.get("password"):
-            audit.record("user.update", user, agency_id=agency_id, before=b, after=a)
+    b, a = audit.changes(before, snapshot(user))
+    if b:
+        audit.record("user.update", user, agency_id=agency_id, before=b, after=a)
     return user
 
 
