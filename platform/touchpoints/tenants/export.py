@@ -57,9 +57,10 @@ def agency_definition(agency: Agency, template: FormTemplate) -> dict:
         "full_name": agency.full_name,
         "short_name": agency.short_name,
     }
-    for key in ("name_genitive", "name_prepositional"):
-        if settings.get(key):
-            out[key] = settings[key]
+    # The name's cases are columns of the agency card (onboarding), not settings.
+    for key in ("name_genitive", "name_dative", "name_prepositional"):
+        if getattr(agency, key, None):
+            out[key] = getattr(agency, key)
     out["form"] = {"template": template.slug}
     if changes:
         out["form"]["overrides"] = changes
