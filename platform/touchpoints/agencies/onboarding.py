@@ -18,6 +18,7 @@ from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.deadlines.models import Publication
 from touchpoints.invitations.models import Invitation
+from touchpoints.lists import policy
 from touchpoints.lists.models import Entry, ListVersion
 
 
@@ -49,8 +50,10 @@ def first_steps(agency: Agency) -> list[Step]:
             "form",
             "Проверить форму перечня: графы и справочники",
             bool((agency.settings or {}).get("form_checked")),
-            home + "#form",
-            "Посмотрите графы и справочники ниже и подтвердите, что форма верна.",
+            url_for("formeditor.agency_form", slug=agency.slug)
+            if policy.can_edit_form(current_user, agency)
+            else home + "#form",
+            "Посмотрите графы и справочники формы и подтвердите, что форма верна.",
         ),
         Step(
             "units",
