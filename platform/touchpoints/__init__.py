@@ -125,6 +125,12 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (publication_bp, reports_bp):
         app.register_blueprint(bp)
+    from touchpoints.registry.passport_routes import bp as passports_bp
+    from touchpoints.registry.routes import bp as registry_bp
+    from touchpoints.registry.shared_routes import bp as shared_bp
+
+    for bp in (registry_bp, passports_bp, shared_bp):
+        app.register_blueprint(bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -151,6 +151,7 @@ def navigation() -> list[tuple[str, str]]:
     if current_user.can(Permission.EDIT_ENTRIES):
         items.append(("lists.review", "Черновики и проверка"))
     if current_user.can(Permission.READ_AGENCY):
+        items.append(("registry.index", "Реестр процессов"))
         items.append(("deadlines.index", "Сроки"))
     if current_user.can(Permission.READ_AGENCY):
         items.append(("agencies.audit_log", "Журнал изменений"))
@@ -158,6 +159,7 @@ def navigation() -> list[tuple[str, str]]:
         items.append(("agencies.index", "Органы власти"))
     if current_user.role_enum is Role.OFFICE:
         items.append(("reports.index", "Квартальный отчёт"))
+        items.append(("shared.index", "Общие точки"))
     if current_user.can(Permission.MANAGE_ALL):
         items.append(("dashboard.regions", "Сравнение регионов"))
     if current_user.can(Permission.READ_AGENCY):
