@@ -36,6 +36,8 @@ from touchpoints.core.db import (
 from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry, ListVersion
+from touchpoints.lists.passports import SharedTouchpoint, TouchpointPassport
+from touchpoints.lists.processes import RegistryProcess
 from touchpoints.mail.models import MailMessage
 from touchpoints.mail.service import queue_mail
 from touchpoints.transfer.models import ImportSession
@@ -85,6 +87,19 @@ def two_agencies(seeded):
                 )
                 api_tokens.issue(office, f"Токен {region.slug}", region.id)
                 add_override(region.id, dt.date(2026, 12, 30), False, "Региональный выходной")
+            # A registry process, a touchpoint passport and a shared touchpoint of each agency
+            # and region (docs/registry.md).
+            for agency in db.session.scalars(sa.select(Agency)):
+                process = RegistryProcess(
+                    agency_id=agency.id, kind="service", name="Услуга", name_key="услуга"
+                )
+                passport = TouchpointPassport(
+                    agency_id=agency.id, touchpoint_key="name:точка", touchpoint_name="Точка"
+                )
+                shared = SharedTouchpoint(
+                    region_id=agency.region_id, name=f"МФЦ {agency.slug}", channel_kind="offline"
+                )
+                db.session.add_all([process, passport, shared])
             mur_id = db.session.scalar(
                 sa.select(Agency.id).where(Agency.slug == "murmansk-tourism")
             )
@@ -117,6 +132,9 @@ def _ids(app, slug: str) -> dict[str, list]:
         messages = db.session.scalars(
             sa.select(MailMessage.id).where(MailMessage.agency_id == agency.id)
         ).all()
+        shared = db.session.scalars(
+            sa.select(SharedTouchpoint.id).where(SharedTouchpoint.region_id == agency.region_id)
+        ).all()
         return {
             "slug": [slug],
             "entry_id": entries,
@@ -127,6 +145,13 @@ def _ids(app, slug: str) -> dict[str, list]:
             "message_id": messages,
             "token_id": tokens,
             "override_id": overrides,
+            "shared_touchpoint_id": shared,
+            "registry_process_id": db.session.scalars(
+                sa.select(RegistryProcess.id).where(RegistryProcess.agency_id == agency.id)
+            ).all(),
+            "touchpoint_passport_id": db.session.scalars(
+                sa.select(TouchpointPassport.id).where(TouchpointPassport.agency_id == agency.id)
+            ).all(),
             # A row of an upload's preview: only meaningful with the upload's own token.
             "index": [0],
             **extra,
