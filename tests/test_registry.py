@@ -354,3 +354,39 @@ def test_quarterly_indicator_counts_processes_without_touchpoints(kuz):
             )
         )
     assert rows[aid]["uncovered_processes"] == len([p for p in processes if p.id not in named]) == 2
+
+
+def test_the_updated_and_published_list_meets_the_clock(kuz):
+    # The registry change blocks approval until the list follows it (3.5), and publishing the
+    # version approved after it closes the deadline it started (5.5).
+    from datetime import date
+
+    from lists_support import approve_list
+
+    from touchpoints.deadlines.services import record_publication
+    from touchpoints.lists.errors import ReviewError
+
+    app, aid, user, form = kuz
+    add_included(
+        app, aid, user, [data(form, process="Старый процесс", code=form["touchpoints"][0]["code"])]
+    )
+    pid = add_process(app, aid, user, "Новая функция", kind="function")
+    (deadline,) = _open_publication(app, aid)
+    with in_agency(app, aid) as agency, pytest.raises(ReviewError, match="ошибок"):
+        approve_list(agency, db.session.get(User, user), order_number="1", order_date=date.today())
+    add_included(
+        app,
+        aid,
+        user,
+        [data(form, process="Новая функция", process_id=pid, code=form["touchpoints"][0]["code"])],
+    )
+    with in_agency(app, aid) as agency:
+        person = db.session.get(User, user)
+        approve_list(agency, person, order_number="2", order_date=date.today())
+        db.session.commit()
+        record_publication(agency, person, date.today(), "https://example.org/list")
+        db.session.commit()
+    assert _open_publication(app, aid) == []
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        closed = db.session.get(Deadline, deadline.id)
+        assert closed.status == "closed" and closed.outcome == "on_time"

@@ -272,5 +272,7 @@ def uncovered_counts(agency_ids: list[int]) -> dict[int, int]:
         refs[agency_id].update((process_id, normalized(name)))
     out: dict[int, int] = defaultdict(int)
     for r in processes:
-        out[r.agency_id] += 0 if (r.id in refs[r.agency_id] or r.name_key in refs[r.agency_id]) else 1
+        out[r.agency_id] += (
+            0 if (r.id in refs[r.agency_id] or r.name_key in refs[r.agency_id]) else 1
+        )
     return dict(out)

@@ -25,7 +25,6 @@ KIND_CHOICES = [(k.value, label) for k, label in PROCESS_KIND_LABELS.items()]
 
 
 class ProcessForm(BaseForm):
-    revision = HiddenField()
     kind = RadioField("Вид", choices=KIND_CHOICES, default="service", validators=[DataRequired()])
     name = TextAreaField(
         "Наименование услуги, функции или сервиса",
