@@ -167,6 +167,17 @@ def test_duplicate_names_refused(kuz):
         )
 
 
+def bomb() -> bytes:
+    """A workbook whose sheet inflates a thousandfold: refused before it is inflated."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b" " * 5_000_000)
+    return out.getvalue()
+
+
 GOOD = [
     ["Реестр процессов департамента"],
     [],
@@ -250,6 +261,7 @@ def test_xlsx_import_preview_then_confirm(kuz, client):
         ),
         (xlsx([["Что-то"], ["без заголовков"]]), "Не найдена строка заголовков"),
         (b"PK\x03\x04 not really a workbook", "не читается как книга Excel"),
+        (bomb(), "слишком большой"),
     ],
 )
 def test_a_broken_file_writes_nothing(kuz, client, content, message):

@@ -25,6 +25,7 @@ from touchpoints.deadlines.compute import sync
 from touchpoints.lists.processes import ProcessKind, RegistryProcess, normalized
 from touchpoints.registry import services
 from touchpoints.registry.services import RegistryError
+from touchpoints.transfer.reader import MAX_RATIO, MAX_UNPACKED_BYTES
 
 #: Rows searched for the header, rows read at most.
 HEADER_ROWS = 15
@@ -99,10 +100,25 @@ def _area(agency: Agency, text: str) -> str | None:
 
 def read(agency: Agency, data: bytes) -> Plan:
     """The file's rows as registry values, each with what it would do, or the problems."""
+    unreadable = Plan(
+        [], ["Файл не читается как книга Excel (.xlsx). Сохраните его в формате XLSX."]
+    )
+    try:
+        # The unpacked sizes the archive declares, checked before anything is inflated
+        # (docs/office-files.md: a zip bomb is refused, with the list importer's bounds).
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return unreadable
+    unpacked = sum(i.file_size for i in infos)
+    ratio = max((i.file_size / max(i.compress_size, 1) for i in infos), default=0)
+    if unpacked > MAX_UNPACKED_BYTES or ratio > MAX_RATIO:
+        return Plan(
+            [], ["Файл после распаковки слишком большой для реестра: проверьте, что это тот файл."]
+        )
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return Plan([], ["Файл не читается как книга Excel (.xlsx). Сохраните его в формате XLSX."])
+        return unreadable
     try:
         sheet = book.worksheets[0]
         rows = sheet.iter_rows(values_only=True, max_row=MAX_ROWS + HEADER_ROWS + 1)
