@@ -402,3 +402,21 @@ def test_the_updated_and_published_list_meets_the_clock(kuz):
     with app.app_context(), scoped(SYSTEM_SCOPE):
         closed = db.session.get(Deadline, deadline.id)
         assert closed.status == "closed" and closed.outcome == "on_time"
+
+
+def test_the_office_reads_an_agencys_registry(kuz, client, make_user, make_region):
+    app, aid, user, _form = kuz
+    add_process(app, aid, user, "Услуга для офиса")
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        agency = db.session.get(Agency, aid)
+        slug, region_id = agency.slug, agency.region_id
+    office = make_user(Role.OFFICE, region_id=region_id)
+    login(client, app, office)
+    page = client.get(f"/registry/agencies/{slug}").get_data(as_text=True)
+    assert "Услуга для офиса" in page and "Перечень требует актуализации" in page
+    assert "Добавить процесс" not in page
+    assert client.get("/registry/").status_code in (403, 404)  # not an agency of its own
+    other = make_user(Role.OFFICE, region_id=make_region())
+    client.post("/logout")
+    login(client, app, other)
+    assert client.get(f"/registry/agencies/{slug}").status_code == 404

@@ -5,7 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from touchpoints.auth.access import current_agency, get_tenant_object_or_404, permission_required
+from touchpoints.auth.access import (
+    current_agency,
+    get_agency_or_404,
+    get_tenant_object_or_404,
+    permission_required,
+)
 from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
 from touchpoints.core.web import Page
@@ -31,6 +36,25 @@ def index():
         areas={a["code"]: a["name"] for a in agency.form.get("activity_areas", [])},
         pending=services.pending_changes(agency.id),
         can_edit=current_user.can(Permission.REVIEW_ENTRIES),
+    )
+
+
+@bp.route("/agencies/<slug>")
+@permission_required(Permission.READ_REGION)
+def agency_registry(slug):
+    """The project office's read-only view of an agency's registry (its region only)."""
+    agency = get_agency_or_404(slug)
+    query, filters = filtered(agency.id, request.args)
+    return render_template(
+        "registry/index.html",
+        agency=agency,
+        page=Page(query),
+        filters=filters,
+        kinds=PROCESS_KIND_LABELS,
+        areas={a["code"]: a["name"] for a in agency.form.get("activity_areas", [])},
+        pending=services.pending_changes(agency.id),
+        can_edit=False,
+        readonly=True,
     )
 
 
