@@ -87,19 +87,7 @@ def two_agencies(seeded):
                 )
                 api_tokens.issue(office, f"Токен {region.slug}", region.id)
                 add_override(region.id, dt.date(2026, 12, 30), False, "Региональный выходной")
-            # A registry process, a touchpoint passport and a shared touchpoint of each agency
-            # and region (docs/registry.md).
-            for agency in db.session.scalars(sa.select(Agency)):
-                process = RegistryProcess(
-                    agency_id=agency.id, kind="service", name="Услуга", name_key="услуга"
-                )
-                passport = TouchpointPassport(
-                    agency_id=agency.id, touchpoint_key="name:точка", touchpoint_name="Точка"
-                )
-                shared = SharedTouchpoint(
-                    region_id=agency.region_id, name=f"МФЦ {agency.slug}", channel_kind="offline"
-                )
-                db.session.add_all([process, passport, shared])
+            _registry_objects()
             mur_id = db.session.scalar(
                 sa.select(Agency.id).where(Agency.slug == "murmansk-tourism")
             )
@@ -108,6 +96,22 @@ def two_agencies(seeded):
             )
             db.session.commit()
     return app
+
+
+def _registry_objects() -> None:
+    """A registry process, a touchpoint passport and a shared touchpoint of each agency and
+    region (docs/registry.md)."""
+    for agency in db.session.scalars(sa.select(Agency)):
+        process = RegistryProcess(
+            agency_id=agency.id, kind="service", name="Услуга", name_key="услуга"
+        )
+        passport = TouchpointPassport(
+            agency_id=agency.id, touchpoint_key="name:точка", touchpoint_name="Точка"
+        )
+        shared = SharedTouchpoint(
+            region_id=agency.region_id, name=f"МФЦ {agency.slug}", channel_kind="offline"
+        )
+        db.session.add_all([process, passport, shared])
 
 
 def _ids(app, slug: str) -> dict[str, list]:
