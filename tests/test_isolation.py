@@ -37,6 +37,8 @@ from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.invitations.models import VALID_FOR, Invitation, hash_token
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry, ListVersion
+from touchpoints.lists.passports import SharedTouchpoint, TouchpointPassport
+from touchpoints.lists.processes import RegistryProcess
 from touchpoints.mail.models import MailMessage
 from touchpoints.mail.service import queue_mail
 from touchpoints.transfer.models import ImportSession
@@ -83,12 +85,29 @@ def two_agencies(seeded):
             )
             api_tokens.issue(office, f"Токен {region.slug}", region.id)
             add_override(region.id, dt.date(2026, 12, 30), False, "Региональный выходной")
+        _registry_objects()
         mur_id = db.session.scalar(sa.select(Agency.id).where(Agency.slug == "murmansk-tourism"))
         queue_mail(
             "registrar@murmansk-tourism.example.org", "Напоминание", "Текст", agency_id=mur_id
         )
         db.session.commit()
     return app
+
+
+def _registry_objects() -> None:
+    """A registry process, a touchpoint passport and a shared touchpoint of each agency and
+    region (docs/registry.md)."""
+    for agency in db.session.scalars(sa.select(Agency)):
+        process = RegistryProcess(
+            agency_id=agency.id, kind="service", name="Услуга", name_key="услуга"
+        )
+        passport = TouchpointPassport(
+            agency_id=agency.id, touchpoint_key="name:точка", touchpoint_name="Точка"
+        )
+        shared = SharedTouchpoint(
+            region_id=agency.region_id, name=f"МФЦ {agency.slug}", channel_kind="offline"
+        )
+        db.session.add_all([process, passport, shared])
 
 
 def _ids(app, slug: str) -> dict[str, list]:
@@ -116,6 +135,9 @@ def _ids(app, slug: str) -> dict[str, list]:
         invitations = db.session.scalars(
             sa.select(Invitation.id).where(Invitation.agency_id == agency.id)
         ).all()
+        shared = db.session.scalars(
+            sa.select(SharedTouchpoint.id).where(SharedTouchpoint.region_id == agency.region_id)
+        ).all()
         return {
             "slug": [slug],
             "entry_id": entries,
@@ -128,6 +150,13 @@ def _ids(app, slug: str) -> dict[str, list]:
             "token_id": tokens,
             "override_id": overrides,
             "job_id": _job_ids(agency),
+            "shared_touchpoint_id": shared,
+            "registry_process_id": db.session.scalars(
+                sa.select(RegistryProcess.id).where(RegistryProcess.agency_id == agency.id)
+            ).all(),
+            "touchpoint_passport_id": db.session.scalars(
+                sa.select(TouchpointPassport.id).where(TouchpointPassport.agency_id == agency.id)
+            ).all(),
             # A row of an upload's preview: only meaningful with the upload's own token.
             "index": [0],
             **extra,

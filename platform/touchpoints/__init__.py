@@ -135,8 +135,11 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     from touchpoints.agencies.card_routes import bp as agency_card_bp
     from touchpoints.invitations.routes import bp as invitations_bp
+    from touchpoints.registry.passport_routes import bp as passports_bp
+    from touchpoints.registry.routes import bp as registry_bp
+    from touchpoints.registry.shared_routes import bp as shared_bp
 
-    for bp in (agency_card_bp, invitations_bp):
+    for bp in (agency_card_bp, invitations_bp, registry_bp, passports_bp, shared_bp):
         app.register_blueprint(bp)
 
 

@@ -18,6 +18,8 @@ from touchpoints.deadlines.models import (  # noqa: F401
 )
 from touchpoints.invitations.models import Invitation  # noqa: F401
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
+from touchpoints.lists.passports import SharedTouchpoint, TouchpointPassport  # noqa: F401
+from touchpoints.lists.processes import RegistryChange, RegistryProcess  # noqa: F401
 from touchpoints.mail.models import MailMessage
 from touchpoints.notifications.models import Notification, NotificationPreference  # noqa: F401
 from touchpoints.orders.models import OrderDocument

@@ -49,6 +49,14 @@ ACTION_LABELS = {
     "api_token.revoke": "Отозван токен API",
     "calendar.override": "Изменён производственный календарь региона",
     "calendar.override.delete": "Удалено исключение производственного календаря",
+    "registry.add": "Процесс включён в реестр процессов",
+    "registry.update": "Изменены сведения о процессе реестра",
+    "registry.archive": "Процесс исключён из реестра процессов",
+    "registry.restore": "Процесс снова включён в реестр процессов",
+    "registry.import": "Реестр процессов загружен из файла",
+    "passport.update": "Изменён паспорт точки взаимодействия",
+    "shared.create": "Добавлена общая точка взаимодействия региона",
+    "shared.update": "Изменена общая точка взаимодействия региона",
 }
 
 OBJECT_LABELS = {
@@ -65,6 +73,9 @@ OBJECT_LABELS = {
     "api_token": "токен API",
     "calendar_override": "календарь",
     "invitation": "приглашение",
+    "registry_process": "процесс реестра",
+    "touchpoint_passport": "паспорт точки взаимодействия",
+    "shared_touchpoint": "общая точка взаимодействия",
 }
 
 ACTOR_LABELS = {

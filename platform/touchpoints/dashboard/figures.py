@@ -35,12 +35,26 @@ from touchpoints.dashboard.models import AgencyFigures
 from touchpoints.deadlines.models import Deadline, Publication, Reconfirmation, Reminder
 from touchpoints.jobs import enqueue
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion
+from touchpoints.lists.passports import TouchpointPassport
+from touchpoints.lists.processes import RegistryChange, RegistryProcess
 
 log = logging.getLogger(__name__)
 
 TASK = "workers.tasks.dashboard.refresh_agency"
 #: Rows of these classes carry the agency whose figures they change.
-TRACKED = (Entry, ListVersion, AreaStatus, Deadline, Publication, Reconfirmation, Reminder)
+TRACKED = (
+    Entry,
+    ListVersion,
+    AreaStatus,
+    Deadline,
+    Publication,
+    Reconfirmation,
+    Reminder,
+    # The registry and the passports feed the compliance check (lists.coverage).
+    RegistryProcess,
+    RegistryChange,
+    TouchpointPassport,
+)
 _MARKED = "touchpoints_dashboard_marked"
 #: Agencies recomputed per batch by the refresh command.
 BATCH = 100

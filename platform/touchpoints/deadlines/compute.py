@@ -2,7 +2,8 @@
 
 Publication (Murmansk 5.4, Kuzbass 5.5: «в течение 10 рабочих дней со дня внесения изменений»):
 the clock starts at the first change since the latest *published* version — an approved version
-not yet published, or an entry included, changed or excluded in the working list — and runs N
+not yet published, an entry included, changed or excluded in the working list, or a process
+included in or excluded from the registry (Kuzbass 5.3 подп. 1, lists.processes) — and runs N
 working days (policy ``publication_working_days``) from the day after, in the region's calendar.
 Recording the publication of the latest version closes it, on time or late.
 
@@ -34,6 +35,7 @@ from touchpoints.deadlines.models import (
     Reconfirmation,
 )
 from touchpoints.lists.models import Entry, EntryStatus, ListVersion
+from touchpoints.lists.processes import RegistryChange
 
 DEFAULT_POLICIES = {
     "publication_working_days": 10,  # seeds 5.4 / 5.5
@@ -152,6 +154,10 @@ def _publication_triggers(ids: list[int]) -> dict[int, datetime]:
             # … and pages found no longer showing the current version (publication/).
             sa.select(Publication.agency_id, Publication.withdrawn_at).where(
                 Publication.agency_id.in_(ids), Publication.withdrawn_at.is_not(None)
+            ),
+            # … and processes included in or excluded from the registry (Kuzbass 5.3 подп. 1).
+            sa.select(RegistryChange.agency_id, RegistryChange.occurred_at).where(
+                RegistryChange.agency_id.in_(ids), RegistryChange.calls_for_update
             ),
         )
         .subquery()

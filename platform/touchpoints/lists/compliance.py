@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from touchpoints.core.db import current_scope, db
 from touchpoints.core.tenancy import Agency
 from touchpoints.core.text import number
-from touchpoints.lists import procedures
+from touchpoints.lists import coverage, procedures
 from touchpoints.lists.form import Form
 from touchpoints.lists.labels import label_for
 from touchpoints.lists.models import AreaStatus, Entry, EntryKind, EntryStatus
@@ -42,6 +42,8 @@ RULES: dict[str, str] = {
     "norm_requests": "Ответ на официальное обращение или комментарий — не более 2 часов",
     "norm_transfers": "Не более двух переключений при телефонном звонке",
     "norm_waiting": "Ожидание при очном обслуживании — не более 15 минут",
+    # The registry of processes and the touchpoint passports (lists.coverage).
+    **coverage.TITLES,
 }
 
 #: Titles of the norm rules with the procedure's own limit (a procedure may set another one).
@@ -120,6 +122,12 @@ class Report:
         )
         (self.errors if level == ERROR else self.warnings).append(finding)
 
+    def extend(self, items) -> None:
+        """Findings of the registry and passport rules (lists.coverage), clauses their own."""
+        for i in items:
+            finding = Finding(i.rule, i.level, i.clause, i.message, i.entry_id, i.area)
+            (self.errors if i.level == ERROR else self.warnings).append(finding)
+
 
 # --------------------------------------------------------------------------- reading
 
@@ -142,6 +150,8 @@ _ENTRY_FIELDS = (
     "max_transfers",
     "waiting_minutes",
     "position",
+    "process_id",
+    "shared_touchpoint_id",
 )
 #: What check_many hands to the rules: attribute access on a named tuple costs a fraction of
 #: that on an SQLAlchemy Row, and the rules read a dozen attributes of every entry.
@@ -200,9 +210,14 @@ def check_many(agency_ids: list[int]) -> dict[int, Report]:
         )
     ):
         not_performed[agency_id].add(code)
+    sources = coverage.load(visible)
     return {
         agency_id: evaluate(
-            agency_id, Form(forms[agency_id]), entries[agency_id], not_performed[agency_id]
+            agency_id,
+            Form(forms[agency_id]),
+            entries[agency_id],
+            not_performed[agency_id],
+            sources.get(agency_id),
         )
         for agency_id in visible
     }
@@ -310,7 +325,13 @@ def _exceeds_a_norm(e, limits) -> bool:
     return False
 
 
-def evaluate(agency_id: int, form: Form, entries: list, not_performed: set[str]) -> Report:
+def evaluate(
+    agency_id: int,
+    form: Form,
+    entries: list,
+    not_performed: set[str],
+    sources: coverage.Sources | None = None,
+) -> Report:
     """Apply every rule to the included entries of one agency (rows or Entry objects).
 
     One pass over the entries; findings are added in the order of the rules (per-entry rules,
@@ -422,6 +443,8 @@ def evaluate(agency_id: int, form: Form, entries: list, not_performed: set[str])
                 "сведения или отметьте, что направление не осуществляется.",
                 area=area["code"],
             )
+    if sources is not None:
+        report.extend(coverage.evaluate(procedure, form, entries, sources))
     return report
 
 

@@ -25,6 +25,7 @@ from touchpoints.lists.models import COMMON_FIELDS
 from touchpoints.lists.services import NORM_FIELDS
 
 CUSTOM = ""  # the "typed by hand" choice of the touchpoint select
+SHARED = "shared:"  # prefix of a region's shared touchpoint in the same select
 #: Upper bounds of the norms (the columns hold up to 9999.99 hours and any integer).
 HOURS_MAX = 8760
 MINUTES_MAX = 1440
@@ -88,9 +89,14 @@ class EntryFormBase(BaseForm):
     norms_by_touchpoint: dict = {}
     #: activity area -> what its process column holds (Murmansk Appendix 2, column 3).
     process_hints: dict = {}
+    #: registry process id -> its name; "shared:<id>" -> the region's shared touchpoint.
+    process_names: dict = {}
+    shared_touchpoints: dict = {}
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
+        if (self.touchpoint_code.data or CUSTOM) in self.shared_touchpoints:
+            return ok
         if (self.touchpoint_code.data or CUSTOM) == CUSTOM:
             if not (self.touchpoint.data or "").strip():
                 self.touchpoint.errors = [
@@ -118,9 +124,18 @@ class EntryFormBase(BaseForm):
             "specifics": (self.specifics.data or "").strip(),
             "organisation": (self.organisation.data or "").strip(),
         }
+        data["process_id"] = self.process_id.data or None
+        if data["process_id"] in self.process_names:
+            data["process_name"] = self.process_names[data["process_id"]]
         code = self.touchpoint_code.data or CUSTOM
         item = form.touchpoint_by_code.get(code)
-        if item:
+        shared = self.shared_touchpoints.get(code)
+        data["shared_touchpoint_id"] = shared.id if shared is not None else None
+        if shared is not None:
+            data["touchpoint_code"] = None
+            data["touchpoint"] = shared.name
+            data["channel_kind"] = shared.channel_kind
+        elif item:
             data["touchpoint_code"] = code
             data["touchpoint"] = item["name"]
             data["channel_kind"] = item["channel_kind"]
@@ -147,7 +162,14 @@ def _labels(form: Form) -> dict[str, str]:
     return labels
 
 
-def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool):
+def entry_form_class(
+    form: Form,
+    subdivisions: list,
+    *,
+    fixed_subdivision: bool,
+    processes: list = (),
+    shared: list = (),
+):
     """A FlaskForm class for entries of this form. Columns come first, in the form's order."""
     labels = _labels(form)
     required = form.required_fields
@@ -172,6 +194,18 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
         validators=text_validators("process_name"),
         description="Услуга, функция или сервис, в рамках которых происходит взаимодействие.",
     )
+    # The agency's registry of processes (Kuzbass 3.1): a row names one of them, or types its
+    # process in (allowed, with a warning of the check).
+    attrs["process_id"] = SelectField(
+        "Процесс из реестра процессов",
+        coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+        choices=[("", "— нет в реестре (введите ниже) —")]
+        + [(p.id, f"{p.kind_label}: {p.name}") for p in processes],
+        validators=[Optional()],
+        description="Выбранный процесс заменяет введённое наименование.",
+    )
+    attrs["process_names"] = {p.id: p.name for p in processes}
+    attrs["shared_touchpoints"] = {f"{SHARED}{t.id}": t for t in shared}
     digital = [(t["code"], t["name"]) for t in form.touchpoints if t["channel_kind"] == "digital"]
     offline = [(t["code"], t["name"]) for t in form.touchpoints if t["channel_kind"] == "offline"]
     attrs["touchpoint_code"] = SelectField(
@@ -180,6 +214,13 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
             (CUSTOM, "— нет в справочнике (введите ниже) —"),
             *[(c, f"{n} · {CHANNEL_KINDS['digital']}") for c, n in digital],
             *[(c, f"{n} · {CHANNEL_KINDS['offline']}") for c, n in offline],
+            *[
+                (
+                    f"{SHARED}{t.id}",
+                    f"{t.name} · общая точка региона · {CHANNEL_KINDS[t.channel_kind]}",
+                )
+                for t in shared
+            ],
         ],
         validators=[Optional()],
         description=HINTS["touchpoint_code"],
@@ -286,6 +327,8 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
                 in_form.append("subdivision_id")
         elif field in NORM_FIELDS:
             continue
+        elif field == "process_name":
+            in_form += ["process_id", "process_name"]
         elif field in COMMON_FIELDS:
             in_form.append(field)
     if "activity_area" not in in_form:
@@ -295,6 +338,7 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
         f
         for f in (
             "activity_area",
+            "process_id",
             "process_name",
             "touchpoint_code",
             "touchpoint",
@@ -306,7 +350,7 @@ def entry_form_class(form: Form, subdivisions: list, *, fixed_subdivision: bool)
             "organisation",
             *([] if fixed_subdivision else ["subdivision_id"]),
         )
-        if f not in in_form
+        if f not in in_form and (f != "process_id" or processes)
     ]
     attrs["layout"] = [
         ("Графы формы перечня", in_form),
@@ -339,6 +383,10 @@ def initial_values(entry, form: Form) -> dict:
     }
     data["touchpoint_code"] = entry.touchpoint_code or CUSTOM
     if entry.touchpoint_code:
+        data["touchpoint"] = ""
+    data["process_id"] = getattr(entry, "process_id", None)
+    if getattr(entry, "shared_touchpoint_id", None):
+        data["touchpoint_code"] = f"{SHARED}{entry.shared_touchpoint_id}"
         data["touchpoint"] = ""
     data["subdivision_id"] = entry.subdivision_id
     data["revision"] = entry.revision

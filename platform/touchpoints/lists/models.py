@@ -127,6 +127,12 @@ class Entry(EntryFieldsMixin, TenantMixin, db.Model):
     reviewed_at: Mapped[datetime | None]
     #: Optimistic lock: a save based on an older revision is refused, never merged silently.
     revision: Mapped[int] = mapped_column(default=1)
+    #: The registry process the row is about (lists.processes); None: ``process_name`` typed in.
+    process_id: Mapped[int | None] = mapped_column(sa.ForeignKey("registry_process.id"), index=True)
+    #: A region's shared touchpoint the row uses (lists.passports), instead of a catalogue item.
+    shared_touchpoint_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("shared_touchpoint.id"), index=True
+    )
 
     __mapper_args__ = {"version_id_col": revision}
     # The project office reads the working list, not drafts, returns or pending proposals
@@ -142,6 +148,7 @@ class Entry(EntryFieldsMixin, TenantMixin, db.Model):
     created_by = relationship("User", foreign_keys=[created_by_id])
     submitted_by = relationship("User", foreign_keys=[submitted_by_id])
     reviewed_by = relationship("User", foreign_keys=[reviewed_by_id])
+    process = relationship("RegistryProcess")
 
     # Queries asked in more than one place (Redash's org-scoped getters).
 

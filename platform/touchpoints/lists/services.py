@@ -25,6 +25,8 @@ from touchpoints.lists.models import (
     EntryKind,
     EntryStatus,
 )
+from touchpoints.lists.passports import SharedTouchpoint
+from touchpoints.lists.processes import RegistryProcess
 from touchpoints.notifications import events as notify
 
 NORM_FIELDS = (
@@ -50,6 +52,11 @@ def _assign(entry: Entry, data: dict, form: Form) -> None:
             setattr(entry, field, data[field])
     if "subdivision_id" in data:
         entry.subdivision_id = data["subdivision_id"] or None
+    # The registry process and the region's shared touchpoint a row names (docs/registry.md).
+    if "process_id" in data:
+        entry.process_id = data["process_id"] or None
+    if "shared_touchpoint_id" in data:
+        entry.shared_touchpoint_id = data["shared_touchpoint_id"] or None
     # A touchpoint picked from the catalogue carries its name and channel kind (seeds 3.1 / 4.1).
     item = form.touchpoint_by_code.get(entry.touchpoint_code or "")
     if item:
@@ -70,12 +77,26 @@ def _assign(entry: Entry, data: dict, form: Form) -> None:
     entry.extra = dict(entry.extra or {})
 
 
+def _require_references(agency: Agency, data: dict) -> None:
+    """A row names only its own agency's registry process and its own region's shared
+    touchpoint (the entry form offers nothing else; an importer or a crafted post might)."""
+    process_id = data.get("process_id")
+    if process_id:
+        process = db.session.get(RegistryProcess, process_id)
+        if process is None or process.agency_id != agency.id:
+            raise ReviewError("Такого процесса нет в реестре процессов организации")
+    shared_id = data.get("shared_touchpoint_id")
+    if shared_id and SharedTouchpoint.in_region(shared_id, agency.region_id) is None:
+        raise ReviewError("Такой общей точки взаимодействия нет в регионе")
+
+
 def create_entry(agency: Agency, user: User, data: dict) -> Entry:
     """A new draft of the user's own agency; the registrar may then include it at once."""
     data = dict(data)
     if user.role_enum is Role.EDITOR:
         data["subdivision_id"] = user.subdivision_id
     policy.require(policy.can_create(user, agency.id, data.get("subdivision_id")))
+    _require_references(agency, data)
     entry = Entry(
         agency_id=agency.id,
         created_by_id=user.id,
@@ -97,7 +118,9 @@ def update_entry(entry: Entry, user: User, data: dict, expected_revision: int) -
     before = values_of(entry)
     if user.role_enum is Role.EDITOR:
         data = {**data, "subdivision_id": user.subdivision_id}
-    _assign(entry, data, Form(entry_agency(entry).form))
+    agency = entry_agency(entry)
+    _require_references(agency, data)
+    _assign(entry, data, Form(agency.form))
     entry.updated_at = utcnow()
     if entry.status == EntryStatus.INCLUDED.value and values_of(entry) != before:
         # The registrar's direct edit of the working list is a reviewed change like an included

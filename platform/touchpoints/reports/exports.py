@@ -88,6 +88,7 @@ def region_lines(t: Totals) -> list[tuple[str, str]]:
         ),
         ("Нарушений (ошибок проверки перечней)", str(t.errors)),
         ("Сведений, ждущих проверки", str(t.pending)),
+        ("Процессов реестра без точек взаимодействия", str(t.uncovered_processes)),
         (
             "Последнее подтверждение актуальности",
             _reconfirmed(t),

@@ -54,6 +54,9 @@ class QuarterSnapshot(TenantMixin, db.Model):
     warnings: Mapped[int | None]
     #: Entries submitted and waiting for the registrar.
     pending: Mapped[int] = mapped_column(default=0)
+    #: Active processes of the agency's registry with no touchpoint in the working list
+    #: (Kuzbass 3.5; None: taken before the registry of processes existed).
+    uncovered_processes: Mapped[int | None]
     #: The latest re-confirmation by any subdivision (Murmansk 5.3, Kuzbass 5.4).
     last_reconfirmed_on: Mapped[date | None]
     #: The project office's assessment: green / amber / red (None: not assessed yet).

@@ -10,8 +10,8 @@ current quarter's may be taken again until it ends.
 The project office reads its region (row-level security, ``__region_read__``) but writes no
 tenant rows; snapshots and assessments are written here in the system scope, only for agencies
 of the region the caller was allowed into (the route checks it with :func:`can_assess`).
-Registry processes without touchpoints are not reported: the registry of processes does not
-exist yet (see docs/quarterly-report.md).
+Registry processes without touchpoints (Kuzbass 3.5) come from the kernel's registry rule
+(lists.coverage.uncovered_counts); an agency without a registry has none to report.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from touchpoints.core.db import SYSTEM_SCOPE, db, scoped, utcnow
 from touchpoints.core.tenancy import Agency, Region
 from touchpoints.dashboard import services as dashboard
 from touchpoints.deadlines.models import Publication, Reconfirmation
+from touchpoints.lists.coverage import uncovered_counts
 from touchpoints.lists.models import ListVersion
 from touchpoints.publication.services import latest_checks
 from touchpoints.reports.models import ASSESSMENTS, QuarterSnapshot
@@ -141,6 +142,7 @@ def indicators(region: Region) -> list[dict]:
         ).all()
     )
     checks = latest_checks(ids)
+    uncovered = uncovered_counts(ids)
     order_numbers = _order_numbers(board)
     cal = calendars_for_regions([region.id])[region.id]
     out = []
@@ -172,6 +174,7 @@ def indicators(region: Region) -> list[dict]:
                 "warnings": r.warnings,
                 "pending": r.pending,
                 "last_reconfirmed_on": reconfirmed.get(r.agency_id),
+                "uncovered_processes": uncovered.get(r.agency_id, 0),
             }
         )
     return out
@@ -315,6 +318,8 @@ class Totals:
     errors: int = 0
     errors_known: int = 0
     pending: int = 0
+    #: Registry processes without touchpoints, summed over the agencies (Kuzbass 3.5).
+    uncovered_processes: int = 0
     page_shown: int = 0
     page_checked: int = 0
     never_reconfirmed: int = 0
@@ -355,6 +360,7 @@ def totals(snaps: list[QuarterSnapshot]) -> Totals:
             t.errors += s.errors
             t.errors_known += 1
         t.pending += s.pending
+        t.uncovered_processes += s.uncovered_processes or 0
         if s.page_check is not None:
             t.page_checked += 1
             t.page_shown += s.page_check == "shown"

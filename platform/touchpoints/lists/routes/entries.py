@@ -26,12 +26,20 @@ from touchpoints.lists.forms import (
     initial_values,
 )
 from touchpoints.lists.models import OPEN_PROPOSAL, Entry, EntryKind, EntryStatus
+from touchpoints.lists.passports import SharedTouchpoint
+from touchpoints.lists.processes import RegistryProcess
 from touchpoints.lists.routes.common import as_int, audit_items, bp, flash_error
 
 
 def _entry_form(agency: Agency, form: Form, formdata=None, data=None):
     fixed = not current_user.can(Permission.REVIEW_ENTRIES)
-    cls = entry_form_class(form, Subdivision.of_agency(agency.id), fixed_subdivision=fixed)
+    cls = entry_form_class(
+        form,
+        Subdivision.of_agency(agency.id),
+        fixed_subdivision=fixed,
+        processes=RegistryProcess.active_of(agency.id),
+        shared=SharedTouchpoint.of_region(agency.region_id),
+    )
     if formdata is not None:
         return cls(formdata=formdata)
     return cls(data=data or {})

@@ -19,6 +19,7 @@ from touchpoints.lists.form import Form
 from touchpoints.lists.forms import AreaStatusForm
 from touchpoints.lists.listing import STATUS_FILTERS, filtered
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion
+from touchpoints.lists.processes import RegistryChange
 from touchpoints.lists.routes.common import bp, flash_error
 
 
@@ -50,6 +51,11 @@ def _list_context(agency: Agency, *, readonly: bool) -> dict:
         "changed": changed,
         "readonly": readonly,
         "entry_link": lambda e: url_for("lists.entry", entry_id=e.id),
+        # Processes included in or excluded from the registry since the latest approval
+        # (Kuzbass 5.3 подп. 1): the list «требует актуализации».
+        "registry_pending": RegistryChange.pending(
+            agency.id, last.approved_at if last is not None else None
+        ),
     }
 
 

@@ -1,0 +1,159 @@
+"""Forms of the registry of processes, the touchpoint passports and the shared touchpoints."""
+
+from __future__ import annotations
+
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from touchpoints.core.forms import BaseForm
+from touchpoints.lists.forms import MultiCheckboxField
+from touchpoints.lists.labels import CHANNEL_CHOICES
+from touchpoints.lists.passports import BASIS_KINDS, CLIENT_GROUPS, FEEDBACK_KINDS
+from touchpoints.lists.processes import PROCESS_KIND_LABELS
+
+KIND_CHOICES = [(k.value, label) for k, label in PROCESS_KIND_LABELS.items()]
+
+
+class ProcessForm(BaseForm):
+    kind = RadioField("Вид", choices=KIND_CHOICES, default="service", validators=[DataRequired()])
+    name = TextAreaField(
+        "Наименование услуги, функции или сервиса",
+        validators=[
+            DataRequired("Укажите наименование"),
+            Length(max=2000, message="Не длиннее 2000 символов"),
+        ],
+    )
+    code = StringField(
+        "Номер в реестре (необязательно)",
+        validators=[Optional(), Length(max=64, message="Не длиннее 64 символов")],
+    )
+    activity_area = SelectField("Направление деятельности (необязательно)", choices=[])
+    life_situations = TextAreaField(
+        "Жизненные ситуации (необязательно)",
+        validators=[Optional(), Length(max=4000, message="Не длиннее 4000 символов")],
+        description="Каждая с новой строки или через точку с запятой.",
+    )
+
+    def with_areas(self, agency) -> ProcessForm:
+        areas = (agency.form or {}).get("activity_areas", [])
+        self.activity_area.choices = [("", "—")] + [(a["code"], a["name"]) for a in areas]
+        return self
+
+    def values(self) -> dict:
+        return {
+            "kind": self.kind.data,
+            "name": self.name.data,
+            "code": self.code.data,
+            "activity_area": self.activity_area.data or "",
+            "life_situations": self.life_situations.data or "",
+        }
+
+
+class ArchiveForm(BaseForm):
+    reason = TextAreaField(
+        "Почему процесс исключается из реестра",
+        validators=[
+            DataRequired("Укажите причину исключения"),
+            Length(max=4000, message="Не длиннее 4000 символов"),
+        ],
+    )
+
+
+class ImportForm(BaseForm):
+    file = FileField(
+        "Файл реестра (.xlsx)",
+        validators=[FileRequired("Выберите файл реестра в формате Excel (.xlsx)")],
+        description=(
+            "Первый лист книги: строка заголовков с графами «Наименование» и «Вид» (услуга, "
+            "функция, сервис); по желанию — «Номер в реестре», «Направление деятельности», "
+            "«Жизненные ситуации». Графы могут идти в любом порядке."
+        ),
+    )
+
+
+class ConfirmImportForm(BaseForm):
+    token = HiddenField(validators=[DataRequired()])
+
+
+def _number(most: float):
+    return [
+        Optional(),
+        NumberRange(min=0, message="Не может быть отрицательным"),
+        NumberRange(max=most, message=f"Не больше {most:g}"),
+    ]
+
+
+class PassportForm(BaseForm):
+    basis_kind = RadioField(
+        "Правовое основание",
+        choices=[("", "не указано"), *BASIS_KINDS.items()],
+        default="",
+        validators=[Optional()],
+    )
+    basis_title = TextAreaField(
+        "Документ или распорядительное действие",
+        validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")],
+        description="Название, номер и дата акта или контракта; что и кем поручено.",
+    )
+    basis_url = StringField(
+        "Ссылка на документ",
+        validators=[Optional(), Length(max=1000, message="Не длиннее 1000 символов")],
+    )
+    feedback = MultiCheckboxField(
+        "Обратная связь собирается", choices=list(FEEDBACK_KINDS.items()), validators=[Optional()]
+    )
+    feedback_note = TextAreaField(
+        "Как ещё собирается обратная связь",
+        validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")],
+    )
+    measured_mentions_hours = FloatField(
+        "Время ответа на упоминания в соцсетях, ч", validators=_number(8760)
+    )
+    measured_requests_hours = FloatField(
+        "Время ответа на официальные обращения и комментарии, ч", validators=_number(8760)
+    )
+    measured_transfers = IntegerField(
+        "Переключений на других сотрудников при звонке", validators=_number(100)
+    )
+    measured_waiting_minutes = IntegerField(
+        "Время ожидания при очном обслуживании, мин", validators=_number(1440)
+    )
+    measured_on = DateField("Дата замера", validators=[Optional()], format="%Y-%m-%d")
+
+
+# One text area per client group and one checkbox value per feedback kind, named by their keys.
+for _key, _label in CLIENT_GROUPS.items():
+    setattr(
+        PassportForm,
+        f"offer__{_key}",
+        TextAreaField(
+            _label,
+            validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")],
+        ),
+    )
+
+
+class SharedForm(BaseForm):
+    name = StringField(
+        "Наименование",
+        validators=[
+            DataRequired("Укажите наименование"),
+            Length(max=500, message="Не длиннее 500 символов"),
+        ],
+        description="Например: МФЦ «Мои документы», региональная горячая линия 122.",
+    )
+    channel_kind = RadioField("Вид точки", choices=list(CHANNEL_CHOICES.items()), default="offline")
+    description = TextAreaField(
+        "Кто её ведёт и как к ней обратиться",
+        validators=[Optional(), Length(max=4000, message="Не длиннее 4000 символов")],
+    )

@@ -1,0 +1,210 @@
+"""The registry of processes: the list with search, adding, editing, archiving, the XLSX import."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from touchpoints.auth.access import (
+    current_agency,
+    get_agency_or_404,
+    get_tenant_object_or_404,
+    permission_required,
+)
+from touchpoints.auth.roles import Permission
+from touchpoints.core.db import db
+from touchpoints.core.web import Page
+from touchpoints.lists.processes import PROCESS_KIND_LABELS, RegistryProcess
+from touchpoints.registry import importer, services
+from touchpoints.registry.forms import ArchiveForm, ConfirmImportForm, ImportForm, ProcessForm
+from touchpoints.registry.listing import filtered
+
+bp = Blueprint("registry", __name__, url_prefix="/registry")
+
+
+@bp.route("/")
+@permission_required(Permission.READ_AGENCY)
+def index():
+    agency = current_agency()
+    query, filters = filtered(agency.id, request.args)
+    return render_template(
+        "registry/index.html",
+        agency=agency,
+        page=Page(query),
+        filters=filters,
+        kinds=PROCESS_KIND_LABELS,
+        areas={a["code"]: a["name"] for a in agency.form.get("activity_areas", [])},
+        pending=services.pending_changes(agency.id),
+        can_edit=current_user.can(Permission.REVIEW_ENTRIES),
+    )
+
+
+@bp.route("/agencies/<slug>")
+@permission_required(Permission.READ_REGION)
+def agency_registry(slug):
+    """The project office's read-only view of an agency's registry (its region only)."""
+    agency = get_agency_or_404(slug)
+    query, filters = filtered(agency.id, request.args)
+    return render_template(
+        "registry/index.html",
+        agency=agency,
+        page=Page(query),
+        filters=filters,
+        kinds=PROCESS_KIND_LABELS,
+        areas={a["code"]: a["name"] for a in agency.form.get("activity_areas", [])},
+        pending=services.pending_changes(agency.id),
+        can_edit=False,
+        readonly=True,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required(Permission.REVIEW_ENTRIES)
+def new_process():
+    agency = current_agency()
+    form = ProcessForm().with_areas(agency)
+    if form.validate_on_submit():
+        try:
+            process = services.add_process(agency, current_user, form.values())
+        except services.RegistryError as exc:
+            db.session.rollback()
+            form.name.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"«{process.name}» включён в реестр процессов.", "success")
+            return redirect(url_for("registry.index"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("registry/process_form.html", form=form, process=None), status
+
+
+@bp.route("/<int:registry_process_id>", methods=["GET", "POST"])
+@permission_required(Permission.READ_AGENCY)
+def process(registry_process_id):
+    agency = current_agency()
+    item = get_tenant_object_or_404(RegistryProcess, registry_process_id, agency.id)
+    form = ProcessForm(obj=None if request.method == "POST" else _form_data(item))
+    form.with_areas(agency)
+    if request.method == "POST":
+        if not current_user.can(Permission.REVIEW_ENTRIES):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                services.update_process(item, current_user, form.values())
+            except services.RegistryError as exc:
+                db.session.rollback()
+                form.name.errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash("Сведения о процессе сохранены.", "success")
+                return redirect(url_for("registry.index"))
+    status = 400 if form.is_submitted() and form.errors else 200
+    return render_template(
+        "registry/process_form.html",
+        form=form,
+        process=item,
+        archive_form=ArchiveForm(),
+        can_edit=current_user.can(Permission.REVIEW_ENTRIES),
+    ), status
+
+
+def _form_data(item: RegistryProcess):
+    class Data:
+        kind = item.kind
+        name = item.name
+        code = item.code
+        activity_area = item.activity_area
+        life_situations = "\n".join(item.life_situations or [])
+
+    return Data
+
+
+@bp.route("/<int:registry_process_id>/archive", methods=["POST"])
+@permission_required(Permission.REVIEW_ENTRIES)
+def archive(registry_process_id):
+    agency = current_agency()
+    item = get_tenant_object_or_404(RegistryProcess, registry_process_id, agency.id)
+    form = ArchiveForm()
+    if not form.validate_on_submit():
+        flash("Укажите, почему процесс исключается из реестра.", "error")
+        return redirect(url_for("registry.process", registry_process_id=item.id))
+    try:
+        calls = services.archive_process(item, current_user, form.reason.data)
+    except services.RegistryError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("registry.process", registry_process_id=item.id))
+    db.session.commit()
+    flash(
+        f"«{item.name}» исключён из реестра. "
+        + (
+            "Перечень требует актуализации: исключите или измените строки с этим процессом."
+            if calls
+            else "В перечне нет строк с этим процессом."
+        ),
+        "warning" if calls else "success",
+    )
+    return redirect(url_for("registry.index"))
+
+
+@bp.route("/<int:registry_process_id>/restore", methods=["POST"])
+@permission_required(Permission.REVIEW_ENTRIES)
+def restore(registry_process_id):
+    agency = current_agency()
+    item = get_tenant_object_or_404(RegistryProcess, registry_process_id, agency.id)
+    try:
+        services.restore_process(item, current_user)
+    except services.RegistryError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"«{item.name}» снова в реестре процессов.", "success")
+    return redirect(url_for("registry.index"))
+
+
+# --------------------------------------------------------------------------- import
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@permission_required(Permission.REVIEW_ENTRIES)
+def import_file():
+    agency = current_agency()
+    form = ImportForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("registry/import.html", form=form, plan=None), status
+    plan = importer.read(agency, form.file.data.read())
+    token = None
+    if plan.ok:
+        token = importer.to_token(agency, plan, current_app.config["SECRET_KEY"])
+    return render_template(
+        "registry/import.html",
+        form=form,
+        plan=plan,
+        confirm=ConfirmImportForm(token=token),
+        kinds=PROCESS_KIND_LABELS,
+    ), (200 if plan.ok else 400)
+
+
+@bp.route("/import/confirm", methods=["POST"])
+@permission_required(Permission.REVIEW_ENTRIES)
+def import_confirm():
+    agency = current_agency()
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        flash("Подтверждение устарело: загрузите файл заново.", "error")
+        return redirect(url_for("registry.import_file"))
+    try:
+        plan = importer.from_token(agency, form.token.data, current_app.config["SECRET_KEY"])
+        counts = importer.apply(agency, current_user, plan)
+    except services.RegistryError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("registry.import_file"))
+    db.session.commit()
+    flash(
+        f"Реестр загружен: добавлено {counts['add']}, изменено {counts['update']}, "
+        f"возвращено {counts['restore']}, без изменений {counts['same']}.",
+        "success",
+    )
+    return redirect(url_for("registry.index"))

@@ -1,0 +1,36 @@
+"""Shared helpers of the registry, passport and shared-touchpoint tests."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import Workbook
+
+from touchpoints.auth.models import User
+from touchpoints.core.db import db
+from touchpoints.core.tenancy import Agency
+from touchpoints.registry import services
+
+
+def add_process(app, agency_id, user_id, name, kind="service", **more):
+    from lists_support import in_agency
+
+    with in_agency(app, agency_id) as agency:
+        user = db.session.get(User, user_id)
+        process = services.add_process(agency, user, {"name": name, "kind": kind, **more})
+        db.session.commit()
+        return process.id
+
+
+def xlsx(rows) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def agency(agency_id) -> Agency:
+    return db.session.get(Agency, agency_id)
