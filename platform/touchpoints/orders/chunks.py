@@ -40,11 +40,11 @@ def part_count(rows: int, part_rows: int, processes: int) -> int:
 
 
 def split_appendix(appendix: ListAppendix, count: int) -> list[ListAppendix]:
-    """``count`` appendices of consecutive rows (as equal as rows allow). An area or process
+    """``count`` appendices of consecutive rows, their sizes at most one row apart. An area or process
     continued from the part before has no heading of its own; the row that starts a part
     writes out the cells that continue the row above (None in :class:`AppendixGroup`)."""
     total = sum(len(rows) for g in appendix.groups for _, rows in g.subgroups)
-    size = max(1, math.ceil(total / max(count, 1)))
+    count = max(1, min(count, total))
     out: list[ListAppendix] = []
     seen = 0
     for g in appendix.groups:
@@ -53,7 +53,7 @@ def split_appendix(appendix: ListAppendix, count: int) -> list[ListAppendix]:
         for process, rows in g.subgroups:
             subgroup: list | None = None
             for j, cells in enumerate(rows):
-                if min(seen // size, count - 1) >= len(out):
+                if seen * count // total >= len(out):
                     out.append(dataclasses.replace(appendix, groups=[], row_count=0))
                     group = subgroup = None
                     if values:
