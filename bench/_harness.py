@@ -145,7 +145,7 @@ class Database:
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
         engine = sa.create_engine(self.owner_url)
-        grant_app_role(engine, APP_ROLE)
+        grant_app_role(engine, APP_ROLE, scope_key=app.config["SCOPE_KEY"])
         engine.dispose()
         return self
 

@@ -106,14 +106,14 @@ def render_parts(htmls: list[str], processes: int) -> parts.Part:
         initializer=parts.start_worker,
     ) as pool:
         try:
-            rendered = _all(pool, [pool.submit(parts.render_part, html) for html in htmls])
+            rendered = _all([pool.submit(parts.render_part, html) for html in htmls])
             total = sum(len(p.page_names) for p in rendered)
             head = htmls[0].split("<body", 1)[0]
             first, jobs = 1, []
             for p in rendered:
                 jobs.append(pool.submit(parts.stamp_part, p.pdf, head, p.page_names, first, total))
                 first += len(p.page_names)
-            stamped = _all(pool, jobs)
+            stamped = _all(jobs)
         except BaseException:
             _stop(pool)
             raise
@@ -125,7 +125,7 @@ def render_parts(htmls: list[str], processes: int) -> parts.Part:
     )
 
 
-def _all(pool: ProcessPoolExecutor, futures: list) -> list:
+def _all(futures: list) -> list:
     done, _ = wait(futures, return_when=FIRST_EXCEPTION)
     for future in futures:
         if future in done and future.exception() is not None:
