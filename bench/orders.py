@@ -176,7 +176,16 @@ def child(kind: str, url: str, n: int) -> dict:
                 doc_id = doc.id
                 db.session.expunge_all()
         started, cpu_started = time.perf_counter(), time.process_time()
+        part_cpu: list[float] = []
         if kind in ("single", "parts"):
+            render_order = claim.render_order
+
+            def render_and_keep(*args, **kwargs):
+                rendered = render_order(*args, **kwargs)
+                part_cpu.extend(rendered.part_cpu)
+                return rendered
+
+            claim.render_order = render_and_keep
             # The task's body: claim, lease, render (in parts or not), store.
             result = claim.render_document(agency_id, doc_id)
             seconds = time.perf_counter() - started
@@ -219,6 +228,9 @@ def child(kind: str, url: str, n: int) -> dict:
         "seconds": seconds,
         "cpu": cpu,
         "children_cpu": children.ru_utime + children.ru_stime,
+        # What the wall time would be on free cores: this process's own CPU, then the busiest
+        # part process's (the parts run side by side while this process waits).
+        "critical_cpu": cpu + max(part_cpu, default=0.0),
         "pages": pages,
         "bytes": size,
         "peak_mb": me.ru_maxrss / 1024,
@@ -286,8 +298,8 @@ def _layout(url: str) -> list[Figure]:
 def _parts(url: str) -> list[Figure]:
     runs: dict[str, list[dict]] = {"single": [], "parts": []}
     print(
-        f"{'rows':>6} {'kind':<7} {'wall s':>7} {'cpu s':>7} {'parts cpu s':>11} {'pages':>6} "
-        f"{'KB':>6} {'peak MB':>8} {'part peak MB':>12}"
+        f"{'rows':>6} {'kind':<7} {'wall s':>7} {'cpu s':>7} {'parts cpu s':>11} "
+        f"{'critical s':>10} {'pages':>6} {'KB':>6} {'peak MB':>8} {'part peak MB':>12}"
     )
     for _ in range(RUNS):
         # Interleaved, so that a neighbour's burst of load does not fall on one side only.
@@ -296,14 +308,29 @@ def _parts(url: str) -> list[Figure]:
             runs[kind].append(r)
             print(
                 f"{LARGE:>6} {kind:<7} {r['seconds']:>7.2f} {r['cpu']:>7.2f} "
-                f"{r['children_cpu']:>11.2f} {r['pages']:>6} {r['bytes'] // 1024:>6} "
+                f"{r['children_cpu']:>11.2f} {r['critical_cpu']:>10.2f} {r['pages']:>6} "
+                f"{r['bytes'] // 1024:>6} "
                 f"{r['peak_mb']:>8.0f} {r['children_peak_mb']:>12.0f}",
                 flush=True,
             )
     single = min(runs["single"], key=lambda x: x["seconds"])
     parts = min(runs["parts"], key=lambda x: x["seconds"])
     peak = max(max(r["peak_mb"], r["children_peak_mb"]) for r in runs["parts"])
+    single_cpu = min(r["critical_cpu"] for r in runs["single"])
+    parts_cpu = min(r["critical_cpu"] for r in runs["parts"])
     return [
+        # The CPU seconds on the critical path: on a machine shared with other sessions the
+        # scheduler gives this session its share whatever its processes, so the wall time of
+        # the parts can only show two free cores when there are two.
+        Figure(
+            NAME,
+            f"order PDF {LARGE} rows in parts, CPU crit. path",
+            parts_cpu,
+            "s",
+            "one process, CPU",
+            single_cpu,
+            threshold=PARTS_TARGET,
+        ),
         Figure(
             NAME,
             f"order PDF {LARGE} rows in parts, wall",

@@ -184,6 +184,7 @@ def test_large_order_in_parts_reads_as_one_document(in_parts, large_list):
     before = rendering.render_count()
     rendered = _render(app, agency_id)
     assert rendering.render_count() == before + 1
+    assert len(rendered.part_cpu) == 2 and all(c > 0 for c in rendered.part_cpu)
     reader, pages = pages_of(rendered.pdf)
     total = len(pages)
     assert rendered.pages == total >= 5  # the order's page, then four parts of the appendix

@@ -96,9 +96,10 @@ def split_order(data: OrderData, count: int) -> list[OrderData]:
     ]
 
 
-def render_parts(htmls: list[str], processes: int) -> parts.Part:
+def render_parts(htmls: list[str], processes: int) -> tuple[parts.Part, list[float]]:
     """Render the parts in ``processes`` fresh processes, number the pages across them and
-    merge. A part that fails or whose process dies fails the whole order (:class:`PartLost`)."""
+    merge; the merged document and the CPU seconds of each process. A part that fails or whose
+    process dies fails the whole order (:class:`PartLost`)."""
     context = multiprocessing.get_context("spawn")  # never fork a process with threads and sockets
     with ProcessPoolExecutor(
         max_workers=max(1, min(processes, len(htmls))),
@@ -122,7 +123,15 @@ def render_parts(htmls: list[str], processes: int) -> parts.Part:
         _merge([p.pdf for p in stamped]),
         [n for p in rendered for n in p.page_names],
         list(dict.fromkeys(refused)),
-    )
+    ), process_cpu(rendered + stamped)
+
+
+def process_cpu(done: list[parts.Part]) -> list[float]:
+    """CPU seconds of each part process (the last figure each reported), largest first."""
+    cpu: dict[int, float] = {}
+    for p in done:
+        cpu[p.pid] = max(cpu.get(p.pid, 0.0), p.cpu)
+    return sorted(cpu.values(), reverse=True)
 
 
 def _all(futures: list) -> list:

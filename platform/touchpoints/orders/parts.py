@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import signal
+import time
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,9 @@ class Part:
     pdf: bytes
     page_names: list[str]
     refused_urls: list[str] = field(default_factory=list)
+    #: The rendering process and its CPU seconds so far (the log and the benchmark add them up).
+    pid: int = field(default_factory=os.getpid)
+    cpu: float = field(default_factory=time.process_time)
 
 
 def render(html: str) -> Part:

@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -118,6 +118,8 @@ class Rendered:
     pages: int
     seconds: float
     refused_urls: list[str]
+    #: CPU seconds of each process that rendered parts (none for an order rendered whole).
+    part_cpu: list[float] = field(default_factory=list)
 
 
 def html_to_pdf(html: str) -> Rendered:
@@ -162,15 +164,15 @@ def render_order(
         return html_to_pdf(render_html(agency, data, tenants_dir))
     started = time.perf_counter()
     htmls = [render_html(agency, d, tenants_dir) for d in chunks.split_order(data, count)]
-    merged = chunks.render_parts(htmls, processes)
+    merged, cpu = chunks.render_parts(htmls, processes)
     _count()
     log.info(
-        "order PDF of %s: %s rows in %s parts by %s processes",
+        "order PDF of %s: %s rows in %s parts by %s processes (CPU %s s)",
         agency.slug,
         data.appendix.row_count,
         len(htmls),
         processes,
+        " + ".join(f"{c:.1f}" for c in cpu),
     )
-    return Rendered(
-        merged.pdf, len(merged.page_names), time.perf_counter() - started, merged.refused_urls
-    )
+    seconds = time.perf_counter() - started
+    return Rendered(merged.pdf, len(merged.page_names), seconds, merged.refused_urls, cpu)
