@@ -154,8 +154,9 @@ def child(kind: str, url: str, n: int) -> dict:
 
     # Warm up fontconfig and Pango in both cases: a worker renders many documents.
     weasyprint.HTML(string="<p>Прогрев</p>").write_pdf()
-    # "single": one process whatever the size; "parts": the defaults of the configuration.
-    config = {"ORDER_PDF_PARALLEL_ROWS": 0} if kind == "single" else {}
+    # "parts": the defaults of the configuration; everything else in one process whatever the
+    # size (the layout figures compare one document with a bare table in the same process).
+    config = {} if kind == "parts" else {"ORDER_PDF_PARALLEL_ROWS": 0}
     app = _app(url, **config)
     with app.app_context():
         with scoped(SYSTEM_SCOPE):
