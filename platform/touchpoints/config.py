@@ -140,6 +140,14 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "PUBLICATION_MAX_BYTES": env_int("PUBLICATION_MAX_BYTES", 2 * 1024 * 1024),
         #: Days an approving order's date may lie ahead of today (an order signed for tomorrow).
         "ORDER_DATE_ALLOWANCE_DAYS": env_int("ORDER_DATE_ALLOWANCE_DAYS", 0),
+        #: An order PDF whose appendix has at least this many rows is rendered in parts by
+        #: parallel processes and merged (docs/pdf.md); 0 renders every order in one process.
+        "ORDER_PDF_PARALLEL_ROWS": env_int("ORDER_PDF_PARALLEL_ROWS", 1000),
+        #: At most this many appendix rows per part: WeasyPrint's peak memory grows with rows
+        #: (about 220 MB for 1,250 rows, 690 MB for 5,000).
+        "ORDER_PDF_PART_ROWS": env_int("ORDER_PDF_PART_ROWS", 1250),
+        #: Processes rendering the parts of one order (at most the number of CPUs).
+        "ORDER_PDF_PROCESSES": env_int("ORDER_PDF_PROCESSES", 2),
         #: Demo accounts log in with password "demo"; refused anywhere else.
         "ALLOW_DEMO_PASSWORDS": demo,
         "CELERY": {

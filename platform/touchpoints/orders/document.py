@@ -86,6 +86,12 @@ class OrderData:
     signatory_name: str
     appendix: ListAppendix
     changes: ChangesAppendix | None = None
+    #: What this document prints; a large order is rendered in parts (orders/chunks.py) and
+    #: prints the order itself and the appendix's heading in its first part, the changes in its
+    #: last.
+    prints_order: bool = True
+    prints_appendix_opening: bool = True
+    prints_changes: bool = True
 
     @property
     def date_long(self) -> str:

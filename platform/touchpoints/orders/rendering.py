@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -26,6 +27,7 @@ from touchpoints.core import text
 from touchpoints.core.safety import neutralise_bidi
 from touchpoints.core.tenancy import Agency
 from touchpoints.lists.models import ListVersion
+from touchpoints.orders import chunks, parts
 from touchpoints.orders.document import OrderData, OrderError, order_context
 
 log = logging.getLogger(__name__)
@@ -110,46 +112,42 @@ def template_sources_digest(slug: str, tenants_dir: Path | None = None) -> str:
 # --------------------------------------------------------------------------- WeasyPrint
 
 
-def _weasyprint():
-    # Imported lazily: it loads Pango and fontconfig, which web requests that never render need not.
-    import weasyprint
-    from weasyprint.urls import URLFetcher
-
-    class RefusingURLFetcher(URLFetcher):
-        """Only inline ``data:`` URIs; no file://, no network (untrusted templates)."""
-
-        def __init__(self):
-            super().__init__(allowed_protocols={"data"}, allow_redirects=False)
-            self.refused: list[str] = []
-
-        def fetch(self, url, headers=None):
-            if not url.lower().startswith("data:"):
-                self.refused.append(url)
-                log.warning("order template asked for %s: refused", url[:200])
-                raise ValueError("Шаблоны приказов не могут обращаться к файлам и сети")
-            return super().fetch(url, headers)
-
-    return weasyprint, RefusingURLFetcher
-
-
 @dataclass
 class Rendered:
     pdf: bytes
     pages: int
     seconds: float
     refused_urls: list[str]
+    #: CPU seconds of each process that rendered parts (none for an order rendered whole).
+    part_cpu: list[float] = field(default_factory=list)
 
 
 def html_to_pdf(html: str) -> Rendered:
-    global _rendered
-    weasyprint, fetcher_cls = _weasyprint()
-    fetcher = fetcher_cls()
+    """The whole document in this process."""
     started = time.perf_counter()
-    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None).render()
-    pdf = document.write_pdf()
+    part = parts.render(html)
+    _count()
+    return Rendered(
+        part.pdf, len(part.page_names), time.perf_counter() - started, part.refused_urls
+    )
+
+
+def _count() -> None:
+    global _rendered
     with _count_lock:
         _rendered += 1
-    return Rendered(pdf, len(document.pages), time.perf_counter() - started, fetcher.refused)
+
+
+def parallel_parts(rows: int) -> tuple[int, int]:
+    """(parts, processes) for an appendix of ``rows`` rows: (1, 0) below the configured
+    threshold, where one process renders the order (docs/pdf.md)."""
+    cfg = current_app.config
+    threshold = cfg.get("ORDER_PDF_PARALLEL_ROWS", 0)
+    processes = min(cfg.get("ORDER_PDF_PROCESSES", 2), os.cpu_count() or 1)
+    if not threshold or rows < threshold or processes < 1:
+        return 1, 0
+    count = chunks.part_count(rows, cfg.get("ORDER_PDF_PART_ROWS", 1250), processes)
+    return (count, processes) if count > 1 else (1, 0)
 
 
 def render_order(
@@ -158,6 +156,23 @@ def render_order(
     with_changes: bool | None = None,
     tenants_dir: Path | None = None,
 ) -> Rendered:
-    """Render now, in this process (the task, the CLI and the benchmark call this)."""
+    """Render now (the task, the CLI and the benchmark call this): in this process, or a large
+    appendix in parts by parallel processes (orders/chunks.py)."""
     data = order_context(agency, version, with_changes)
-    return html_to_pdf(render_html(agency, data, tenants_dir))
+    count, processes = parallel_parts(data.appendix.row_count)
+    if count == 1:
+        return html_to_pdf(render_html(agency, data, tenants_dir))
+    started = time.perf_counter()
+    htmls = [render_html(agency, d, tenants_dir) for d in chunks.split_order(data, count)]
+    merged, cpu = chunks.render_parts(htmls, processes)
+    _count()
+    log.info(
+        "order PDF of %s: %s rows in %s parts by %s processes (CPU %s s)",
+        agency.slug,
+        data.appendix.row_count,
+        len(htmls),
+        processes,
+        " + ".join(f"{c:.1f}" for c in cpu),
+    )
+    seconds = time.perf_counter() - started
+    return Rendered(merged.pdf, len(merged.page_names), seconds, merged.refused_urls, cpu)
