@@ -35,6 +35,10 @@ APP_ROLE = "touchpoints_bench_app"
 PASSWORD = "bench-password-not-for-production"
 #: Gunicorn as the Dockerfile's CMD runs it.
 GUNICORN_ARGS = ["--workers", "3"]
+#: The key that signs tenant scopes (docs/security.md): one per bench process, stored by
+#: ``grant_app_role`` and read by every application of the run — the in-process ones through the
+#: environment, gunicorn and the worker through theirs (production refuses the demo key).
+SCOPE_KEY = os.environ.setdefault("TOUCHPOINTS_SCOPE_KEY", secrets.token_hex(32))
 
 
 @dataclasses.dataclass
@@ -145,7 +149,7 @@ class Database:
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
         engine = sa.create_engine(self.owner_url)
-        grant_app_role(engine, APP_ROLE)
+        grant_app_role(engine, APP_ROLE, scope_key=SCOPE_KEY)
         engine.dispose()
         return self
 
