@@ -4,24 +4,31 @@ for other reasons than the scan's rules and its cost."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from touchpoints.auth.models import User
+from touchpoints.auth.roles import Role
+from touchpoints.calendar.services import WorkCalendar, calendars_for_regions
 from touchpoints.core.db import db, utcnow
+from touchpoints.core.tenancy import Agency, Region
 from touchpoints.dashboard import figures
 from touchpoints.deadlines import compute as deadlines
-from touchpoints.deadlines.models import Deadline, Reminder, ReminderDigest, ReminderOptOut
-from touchpoints.jobs import enqueue
-from touchpoints.notifications import service as notices
-from touchpoints.reminders.services import (
-    SEND_TASK,
-    _people,
-    at_local,
-    policies_for,
-    recipients,
+from touchpoints.deadlines.models import (
+    Deadline,
+    DeadlineKind,
+    Reminder,
+    ReminderDigest,
+    ReminderOptOut,
+    ReminderPolicy,
 )
+from touchpoints.jobs import enqueue
+from touchpoints.notifications.models import Notification
+from touchpoints.reminders.services import SEND_TASK, Policy, at_local
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +47,7 @@ def scan(now: datetime | None = None) -> dict:
     agencies = deadlines.load_agencies(None)
     deadlines.apply_dues(agencies, deadlines.compute(agencies), now)
     db.session.commit()
-    claimed = claim_due(agencies, now)
+    claimed = claim_due(now)
     if claimed:
         # The dashboard shows each agency's last reminder; the claims are bulk inserts the
         # ORM does not see, so the agencies that got one are named here.
@@ -52,7 +59,7 @@ def scan(now: datetime | None = None) -> dict:
             )
         )
     db.session.commit()
-    digests = ensure_digests(agencies, now)
+    digests = ensure_digests(now)
     db.session.commit()
     due = due_digest_ids(now)
     # End the read transaction: enqueue() defers to the commit of an open one.
@@ -75,145 +82,354 @@ def due_digest_ids(now: datetime) -> list[int]:
     )
 
 
-def claim_due(agencies: dict[int, deadlines.AgencyInfo], now: datetime) -> int:
-    open_deadlines = db.session.execute(
+# --------------------------------------------------------------------------- the step table
+# Working days come from the ``holidays`` library and the regions' overrides, in Python. They are
+# never worked out per deadline: the scan asks which (region, policy, due date) combinations the
+# open deadlines have — a few hundred, whatever the number of agencies — works out each step's
+# day once per combination, and hands that small table (a VALUES list) to the one statement
+# that selects and claims the reminders (docs/jobs.md, "The reminder scan").
+
+
+@dataclasses.dataclass(frozen=True)
+class _Regions:
+    """Policies by key (0: the built-in one), calendars and time zones of the regions asked for."""
+
+    policies: dict[int, Policy]
+    calendars: dict[int, WorkCalendar]
+    zones: dict[int, ZoneInfo]
+
+    @classmethod
+    def load(cls, region_ids: set[int]) -> _Regions:
+        ids = sorted(region_ids)
+        policies = {0: Policy()}
+        for row in db.session.scalars(sa.select(ReminderPolicy)):
+            policies[row.id] = Policy.from_row(row)
+        zones = {
+            region_id: ZoneInfo(tz)
+            for region_id, tz in db.session.execute(
+                sa.select(Region.id, Region.timezone).where(Region.id.in_(ids))
+            )
+        }
+        return cls(policies, calendars_for_regions(ids), zones)
+
+    def policy(self, key: int) -> Policy:
+        # A policy removed since the agency's key was read: the built-in one, as for no row.
+        return self.policies.get(key) or self.policies[0]
+
+
+def _agency_policy():
+    """Each agency's region and policy key: its own policy row, else its region's, else 0."""
+    own, regional = sa.orm.aliased(ReminderPolicy), sa.orm.aliased(ReminderPolicy)
+    return (
         sa.select(
-            Deadline.id,
-            Deadline.agency_id,
-            Deadline.kind,
-            Deadline.subdivision_id,
-            Deadline.started_on,
-            Deadline.due_on,
-        ).where(Deadline.status == "open")
-    ).all()
-    if not open_deadlines:
-        return 0
-    taken = {
-        (r.deadline_id, r.step, r.recipient)
-        for r in db.session.execute(
-            sa.select(Reminder.deadline_id, Reminder.step, Reminder.recipient)
-            .join(Deadline, Deadline.id == Reminder.deadline_id)
-            .where(Deadline.status == "open")
+            Agency.id.label("agency_id"),
+            Agency.region_id.label("region_id"),
+            sa.func.coalesce(own.id, regional.id, 0).label("policy_key"),
         )
-    }
-    pols = policies_for(agencies)
-    by_agency, office = _people(list(agencies), sorted({a.region_id for a in agencies.values()}))
-    muted = {
-        (u, k)
-        for u, k in db.session.execute(sa.select(ReminderOptOut.user_id, ReminderOptOut.kind))
-    }
+        .select_from(Agency)
+        .outerjoin(own, own.agency_id == Agency.id)
+        .outerjoin(regional, regional.region_id == Agency.region_id)
+        .cte("agency_policy")
+    )
+
+
+def _values(name: str, columns: list[sa.ColumnClause], rows: list[tuple]):
+    """A small table of parameters as a CTE (``WITH name(cols) AS (VALUES …)``): PostgreSQL and
+    SQLite (the demo) both read it."""
+    return sa.values(*columns, name=name).data(rows).cte(name)
+
+
+def step_table(now: datetime):
+    """Every step due by ``now`` of every open deadline's (region, policy, due date), as a CTE of
+    (region_id, policy_key, due_on, step, step_offset, send_on); None when nothing is due."""
+    ap = _agency_policy()
+    combos = db.session.execute(
+        sa.select(ap.c.region_id, ap.c.policy_key, Deadline.due_on)
+        .distinct()
+        .join(ap, ap.c.agency_id == Deadline.agency_id)
+        .where(Deadline.status == "open")
+    ).all()
+    if not combos:
+        return None
+    regions = _Regions.load({c.region_id for c in combos})
     rows = []
-    for d in open_deadlines:
-        a = agencies.get(d.agency_id)
-        if a is None:
-            continue
-        policy = pols[a.id]
+    for region_id, key, due_on in combos:
+        policy, cal, tz = (
+            regions.policy(key),
+            regions.calendars[region_id],
+            regions.zones[region_id],
+        )
         for step, offset in policy.steps():
-            day = a.calendar.add_working_days(d.due_on, offset) if offset else d.due_on
-            if day < d.started_on or at_local(day, policy.send_hour, a.tz) > now:
-                continue
-            for person, escalation in recipients(
-                d.kind, offset, d.subdivision_id, by_agency[a.id], office[a.region_id]
-            ):
-                if (d.id, step, person.email) in taken:
-                    continue
-                optional = offset < 0
-                rows.append(
-                    {
-                        "agency_id": a.id,
-                        "deadline_id": d.id,
-                        "kind": d.kind,
-                        "step": step,
-                        "recipient": person.email,
-                        "user_id": person.user_id,
-                        "send_on": day,
-                        "escalation": escalation,
-                        "optional": optional,
-                        "status": "muted"
-                        if optional and (person.user_id, d.kind) in muted
-                        else "claimed",
-                        "created_at": now,
-                    }
-                )
+            day = cal.add_working_days(due_on, offset) if offset else due_on
+            # The step's moment: the set local hour of its day in the region.
+            if at_local(day, policy.send_hour, tz) <= now:
+                rows.append((region_id, key, due_on, step, offset, day))
     if not rows:
-        return 0
-    # One statement with many parameter sets, compiled once; a row another scanner claimed
-    # first is skipped by the database, and only what this scanner inserted counts.
-    db.session.connection().execute(
-        _insert(Reminder).on_conflict_do_nothing(
-            index_elements=["deadline_id", "step", "recipient"]
-        ),
+        return None
+    return ap, _values(
+        "due_steps",
+        [
+            sa.column("region_id", sa.Integer),
+            sa.column("policy_key", sa.Integer),
+            sa.column("due_on", sa.Date),
+            sa.column("step", sa.String),
+            sa.column("step_offset", sa.Integer),
+            sa.column("send_on", sa.Date),
+        ],
         rows,
     )
-    # Drivers report no reliable row count for a batched insert: count this run's own rows
-    # (for the log and the operator's command; correctness rests on the unique key alone).
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Reminder).where(Reminder.created_at == now)
+
+
+# --------------------------------------------------------------------------- claiming
+
+
+def _recipients(cand):
+    """(candidate, person) rows with a rank: who acts, and after the deadline who answers for it
+    (services.recipients says the same for one step, in words). Publication and review: the
+    registrars. Re-confirmation: the subdivision's editors, and the registrars from the due day
+    or when the subdivision has no editor. After the deadline: the agency's viewers (the head)
+    and the region's project office — its people, then its shared address (escalation)."""
+    editor = sa.orm.aliased(User)
+    reconfirm = cand.c.kind == DeadlineKind.RECONFIRM.value
+    no_editor = ~sa.exists().where(
+        editor.agency_id == cand.c.agency_id,
+        editor.active,
+        editor.role == Role.EDITOR.value,
+        editor.subdivision_id == cand.c.subdivision_id,
     )
+    acts = sa.or_(
+        sa.and_(~reconfirm, User.role == Role.REGISTRAR.value),
+        sa.and_(
+            reconfirm,
+            User.role == Role.EDITOR.value,
+            User.subdivision_id == cand.c.subdivision_id,
+        ),
+        sa.and_(
+            reconfirm,
+            User.role == Role.REGISTRAR.value,
+            sa.or_(cand.c.step_offset >= 0, no_editor),
+        ),
+    )
+    late = cand.c.step_offset > 0
 
+    def person(recipient, user_id, escalation, rank):
+        return (
+            *cand.c,
+            recipient.label("recipient"),
+            user_id.label("user_id"),
+            escalation.label("escalation"),
+            sa.literal_column(str(rank), sa.Integer).label("rank"),
+        )
 
-def ensure_digests(agencies: dict[int, deadlines.AgencyInfo], now: datetime) -> int:
-    """A pending digest for everyone with claimed reminders: today's, or if today's is already
-    out, the next working day's (one e-mail per person per day)."""
-    waiting = db.session.execute(
-        sa.select(Reminder.recipient, sa.func.min(Reminder.agency_id))
-        .where(Reminder.status == "claimed")
-        .group_by(Reminder.recipient)
-    ).all()
-    # Notices a person chose to get in the digest ride in the same daily e-mail.
-    waiting = list(dict([*notices.pending_recipients(), *waiting]).items())
-    if not waiting:
-        return 0
-    pols = policies_for(agencies)
-    plans = {}
-    for recipient, agency_id in waiting:
-        a = agencies[agency_id]
-        plans[recipient] = (a, pols[a.id], now.astimezone(a.tz).date())
-    existing = {
-        (r.recipient, r.local_date): r.status
-        for r in db.session.execute(
-            sa.select(
-                ReminderDigest.recipient, ReminderDigest.local_date, ReminderDigest.status
-            ).where(
-                ReminderDigest.recipient.in_(list(plans)),
-                ReminderDigest.local_date.in_({p[2] for p in plans.values()}),
+    email = sa.func.lower(User.email)
+    staff = sa.and_(User.agency_id == cand.c.agency_id, User.active)
+    return sa.union_all(
+        sa.select(*person(email, User.id, sa.false(), 1)).join(User, staff).where(acts),
+        sa.select(*person(email, User.id, sa.false(), 2))
+        .join(User, staff)
+        .where(late, User.role == Role.VIEWER.value),
+        sa.select(*person(email, User.id, sa.true(), 3))
+        .join(
+            User,
+            sa.and_(
+                User.region_id == cand.c.region_id, User.active, User.role == Role.OFFICE.value
+            ),
+        )
+        .where(late),
+        sa.select(
+            *person(
+                sa.func.lower(Region.office_email), sa.cast(sa.null(), sa.Integer), sa.true(), 4
             )
         )
-    }
-    rows, revived = [], []
-    for recipient, (a, policy, today) in plans.items():
-        status = existing.get((recipient, today))
-        if status == "pending":
-            continue
-        if status == "empty":
-            # Nothing was said today yet: today's digest can still carry the news.
-            revived.append(recipient)
-            continue
-        day = today if status is None else a.calendar.next_working_day(today)
-        rows.append(
-            {
-                "recipient": recipient,
-                "local_date": day,
-                "send_after": at_local(day, policy.send_hour, a.tz),
-                "status": "pending",
-                "created_at": now,
-            }
+        .join(Region, Region.id == cand.c.region_id)
+        .where(late, Region.office_email.is_not(None), Region.office_email != ""),
+    ).subquery("people")
+
+
+def claim_due(now: datetime) -> int:
+    """Claim every reminder due by ``now`` and not claimed yet, in one INSERT … SELECT: the due
+    steps of open deadlines, their recipients (one row per address, the first by rank), muted
+    where the person turned that kind off. A row another scanner claimed first is skipped by the
+    unique key; returns how many this scanner inserted."""
+    found = step_table(now)
+    if found is None:
+        return 0
+    ap, steps = found
+    d = Deadline
+    cand = (
+        sa.select(
+            d.id.label("deadline_id"),
+            d.agency_id,
+            ap.c.region_id,
+            d.kind,
+            d.subdivision_id,
+            steps.c.step,
+            steps.c.step_offset,
+            steps.c.send_on,
         )
-    for recipient in revived:
+        .join(ap, ap.c.agency_id == d.agency_id)
+        .join(
+            steps,
+            sa.and_(
+                steps.c.region_id == ap.c.region_id,
+                steps.c.policy_key == ap.c.policy_key,
+                steps.c.due_on == d.due_on,
+            ),
+        )
+        # Early steps that would fall before the deadline even started are not sent.
+        .where(d.status == "open", steps.c.send_on >= d.started_on)
+        .cte("candidate")
+    )
+    people = _recipients(cand)
+    first = sa.func.row_number().over(
+        partition_by=(people.c.deadline_id, people.c.step, people.c.recipient),
+        order_by=(people.c.rank, people.c.user_id),
+    )
+    ranked = sa.select(people, first.label("nth")).subquery("ranked")
+    taken = sa.exists().where(
+        Reminder.deadline_id == ranked.c.deadline_id,
+        Reminder.step == ranked.c.step,
+        Reminder.recipient == ranked.c.recipient,
+    )
+    muted = sa.exists().where(
+        ReminderOptOut.user_id == ranked.c.user_id, ReminderOptOut.kind == ranked.c.kind
+    )
+    optional = ranked.c.step_offset < 0
+    rows = sa.select(
+        ranked.c.agency_id,
+        ranked.c.deadline_id,
+        ranked.c.kind,
+        ranked.c.step,
+        ranked.c.recipient,
+        ranked.c.user_id,
+        ranked.c.send_on,
+        ranked.c.escalation,
+        optional,
+        # Early reminders may be turned off by the person; deadline-day and later ones may not.
+        sa.case((sa.and_(optional, muted), "muted"), else_="claimed"),
+        sa.literal(now, Reminder.created_at.type),
+    ).where(ranked.c.nth == 1, ~taken)
+    columns = [
+        "agency_id",
+        "deadline_id",
+        "kind",
+        "step",
+        "recipient",
+        "user_id",
+        "send_on",
+        "escalation",
+        "optional",
+        "status",
+        "created_at",
+    ]
+    result = db.session.connection().execute(
+        _insert(Reminder)
+        .from_select(columns, rows)
+        .on_conflict_do_nothing(index_elements=["deadline_id", "step", "recipient"])
+        # Only what this scanner inserted counts (a row count SQLAlchemy keeps on request).
+        .execution_options(preserve_rowcount=True)
+    )
+    return max(result.rowcount or 0, 0)
+
+
+# --------------------------------------------------------------------------- digests
+
+
+def ensure_digests(now: datetime) -> int:
+    """A pending digest for everyone with claimed reminders or notices waiting for the digest:
+    today's (in the region of their agency), or if today's is already out, the next working
+    day's (one e-mail per person per day). A set-based INSERT; returns the digests made or
+    revived."""
+    claimed = Reminder.status == "claimed"
+    waiting = sa.union_all(
+        sa.select(Reminder.recipient, sa.func.min(Reminder.agency_id).label("agency_id"))
+        .where(claimed)
+        .group_by(Reminder.recipient),
+        # Notices a person chose to get in the digest ride in the same daily e-mail; a person
+        # with reminders as well is dated by the reminders' agency.
+        sa.select(Notification.recipient, sa.func.min(Notification.agency_id))
+        .where(
+            Notification.status == "pending",
+            Notification.recipient.not_in(sa.select(Reminder.recipient).where(claimed)),
+        )
+        .group_by(Notification.recipient),
+    ).cte("waiting")
+    ap = _agency_policy()
+    combos = db.session.execute(
+        sa.select(ap.c.region_id, ap.c.policy_key)
+        .distinct()
+        .join(waiting, waiting.c.agency_id == ap.c.agency_id)
+    ).all()
+    if not combos:
+        return 0
+    regions = _Regions.load({c.region_id for c in combos})
+    rows = []
+    for region_id, key in combos:
+        policy, cal, tz = (
+            regions.policy(key),
+            regions.calendars[region_id],
+            regions.zones[region_id],
+        )
+        today = now.astimezone(tz).date()
+        later = cal.next_working_day(today)
+        rows.append(
+            (
+                region_id,
+                key,
+                today,
+                at_local(today, policy.send_hour, tz),
+                later,
+                at_local(later, policy.send_hour, tz),
+            )
+        )
+    plan = _values(
+        "digest_plan",
+        [
+            sa.column("region_id", sa.Integer),
+            sa.column("policy_key", sa.Integer),
+            sa.column("today", sa.Date),
+            sa.column("today_at", ReminderDigest.send_after.type),
+            sa.column("next_day", sa.Date),
+            sa.column("next_at", ReminderDigest.send_after.type),
+        ],
+        rows,
+    )
+    dg = ReminderDigest
+    base = (
+        sa.select(waiting.c.recipient, plan.c.today, plan.c.today_at, plan.c.next_day)
+        .add_columns(plan.c.next_at, dg.id.label("digest_id"), dg.status)
+        .select_from(waiting)
+        .join(ap, ap.c.agency_id == waiting.c.agency_id)
+        .join(
+            plan,
+            sa.and_(plan.c.region_id == ap.c.region_id, plan.c.policy_key == ap.c.policy_key),
+        )
+        .outerjoin(dg, sa.and_(dg.recipient == waiting.c.recipient, dg.local_date == plan.c.today))
+    )
+    # Nothing was said today yet (an empty digest): today's digest can still carry the news.
+    empty = [
+        row.digest_id for row in db.session.connection().execute(base.where(dg.status == "empty"))
+    ]
+    if empty:
         db.session.execute(
             sa.update(ReminderDigest)
-            .where(
-                ReminderDigest.recipient == recipient,
-                ReminderDigest.local_date == plans[recipient][2],
-                ReminderDigest.status == "empty",
-            )
+            .where(ReminderDigest.id.in_(empty), ReminderDigest.status == "empty")
             .values(status="pending")
             .execution_options(synchronize_session=False)
         )
-    if not rows:
-        return len(revived)
-    db.session.connection().execute(
-        _insert(ReminderDigest).on_conflict_do_nothing(index_elements=["recipient", "local_date"]),
-        rows,
+    fresh = base.subquery("fresh")
+    none_today = fresh.c.status.is_(None)
+    new = sa.select(
+        fresh.c.recipient,
+        sa.case((none_today, fresh.c.today), else_=fresh.c.next_day),
+        sa.case((none_today, fresh.c.today_at), else_=fresh.c.next_at),
+        sa.literal("pending"),
+        sa.literal(now, ReminderDigest.created_at.type),
+    ).where(sa.or_(none_today, fresh.c.status.not_in(("pending", "empty"))))
+    result = db.session.connection().execute(
+        _insert(ReminderDigest)
+        .from_select(["recipient", "local_date", "send_after", "status", "created_at"], new)
+        .on_conflict_do_nothing(index_elements=["recipient", "local_date"])
+        .execution_options(preserve_rowcount=True)
     )
-    return len(rows)
+    return len(empty) + max(result.rowcount or 0, 0)
