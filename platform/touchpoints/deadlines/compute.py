@@ -119,7 +119,7 @@ def load_agencies(agency_ids: list[int] | None) -> dict[int, AgencyInfo]:
     }
 
 
-def _published_until(ids: list[int]):
+def _published_until(ids: list[int] | None):
     """Per agency: approval time of the latest version that has a recorded publication."""
     return (
         sa.select(
@@ -127,7 +127,7 @@ def _published_until(ids: list[int]):
             sa.func.max(ListVersion.approved_at).label("published_until"),
         )
         .join(Publication, Publication.version_id == ListVersion.id)
-        .where(ListVersion.agency_id.in_(ids))
+        .where(*([ListVersion.agency_id.in_(ids)] if ids is not None else []))
         .group_by(ListVersion.agency_id)
         .subquery()
     )
@@ -135,29 +135,36 @@ def _published_until(ids: list[int]):
 
 def _publication_triggers(ids: list[int]) -> dict[int, datetime]:
     """Per agency: the first change not yet on the site (None when the site is current)."""
+    q = _triggers_query(ids)
+    return {agency_id: as_utc(t) for agency_id, t in db.session.execute(q) if t is not None}
+
+
+def _triggers_query(ids: list[int] | None):
+    """(agency_id, t): per agency the first change not yet on the site, as a subquery."""
     published = _published_until(ids)
-    # Changes included into the working list (their review time) …
+
+    def only(column):
+        return [column.in_(ids)] if ids is not None else []
+
     changes = (
         sa.select(Entry.agency_id.label("agency_id"), Entry.reviewed_at.label("t"))
         .where(
-            Entry.agency_id.in_(ids),
+            *only(Entry.agency_id),
             Entry.status.in_(_CHANGED_LIST),
             Entry.reviewed_at.is_not(None),
         )
-        # … and approved versions.
         .union_all(
             sa.select(ListVersion.agency_id, ListVersion.approved_at).where(
-                ListVersion.agency_id.in_(ids)
+                *only(ListVersion.agency_id)
             ),
-            # … and pages found no longer showing the current version (publication/).
             sa.select(Publication.agency_id, Publication.withdrawn_at).where(
-                Publication.agency_id.in_(ids), Publication.withdrawn_at.is_not(None)
+                *only(Publication.agency_id), Publication.withdrawn_at.is_not(None)
             ),
         )
         .subquery()
     )
-    q = (
-        sa.select(changes.c.agency_id, sa.func.min(changes.c.t))
+    return (
+        sa.select(changes.c.agency_id, sa.func.min(changes.c.t).label("t"))
         .select_from(changes)
         .outerjoin(published, published.c.agency_id == changes.c.agency_id)
         .where(
@@ -168,7 +175,115 @@ def _publication_triggers(ids: list[int]) -> dict[int, datetime]:
         )
         .group_by(changes.c.agency_id)
     )
-    return {agency_id: as_utc(t) for agency_id, t in db.session.execute(q) if t is not None}
+
+
+def changed_agencies() -> list[int] | None:
+    """Agencies whose open deadlines differ from what their lists call for now, found in SQL
+    (PostgreSQL): a trigger, a submission or a subdivision's cycle start without its open
+    deadline, or an open deadline whose cause is gone. Each open deadline keeps the moment that
+    started it (``started_at``), and the subject key is derived from that moment, so comparing
+    moments is comparing keys. :func:`sync` of just these agencies does what a sync of all
+    would; the reminder scan uses it so that a run with nothing new costs a few index scans,
+    not a computation per agency. None (sync everyone) on SQLite, whose stored times are text."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    d = Deadline
+    kind = DeadlineKind
+
+    def open_of(k):
+        return sa.and_(d.status == "open", d.kind == k.value)
+
+    triggers = _triggers_query(None).subquery("triggers")
+    pub = sa.orm.aliased(Deadline)
+    # Publication: a trigger without its deadline, and a deadline without its trigger.
+    missing_pub = (
+        sa.select(triggers.c.agency_id)
+        .outerjoin(
+            pub,
+            sa.and_(
+                pub.agency_id == triggers.c.agency_id,
+                pub.status == "open",
+                pub.kind == kind.PUBLICATION.value,
+                pub.started_at == triggers.c.t,
+            ),
+        )
+        .where(pub.id.is_(None))
+    )
+    stale_pub = (
+        sa.select(d.agency_id)
+        .outerjoin(
+            triggers, sa.and_(triggers.c.agency_id == d.agency_id, triggers.c.t == d.started_at)
+        )
+        .where(open_of(kind.PUBLICATION), triggers.c.agency_id.is_(None))
+    )
+    # Review: a submission waiting without its deadline, and a deadline whose entry moved on.
+    waiting = sa.and_(Entry.status == EntryStatus.SUBMITTED.value, Entry.submitted_at.is_not(None))
+    missing_review = (
+        sa.select(Entry.agency_id)
+        .outerjoin(
+            d,
+            sa.and_(
+                d.entry_id == Entry.id, open_of(kind.REVIEW), d.started_at == Entry.submitted_at
+            ),
+        )
+        .where(waiting, d.id.is_(None))
+    )
+    stale_review = (
+        sa.select(d.agency_id)
+        .outerjoin(
+            Entry, sa.and_(Entry.id == d.entry_id, waiting, Entry.submitted_at == d.started_at)
+        )
+        .where(open_of(kind.REVIEW), Entry.id.is_(None))
+    )
+    # Re-confirmation: each active subdivision's cycle start, as _reconfirm_dues takes it.
+    confirmed = (
+        sa.select(
+            Reconfirmation.subdivision_id, sa.func.max(Reconfirmation.confirmed_at).label("c")
+        )
+        .group_by(Reconfirmation.subdivision_id)
+        .subquery()
+    )
+    submitted = (
+        sa.select(Entry.subdivision_id, sa.func.max(Entry.submitted_at).label("s"))
+        .where(Entry.subdivision_id.is_not(None))
+        .group_by(Entry.subdivision_id)
+        .subquery()
+    )
+    since = sa.case(
+        (confirmed.c.c.is_(None), sa.func.coalesce(submitted.c.s, Agency.created_at)),
+        (submitted.c.s.is_(None), confirmed.c.c),
+        (confirmed.c.c > submitted.c.s, confirmed.c.c),
+        else_=submitted.c.s,
+    )
+    cycles = (
+        sa.select(Subdivision.id, Subdivision.agency_id, since.label("since"))
+        .join(Agency, Agency.id == Subdivision.agency_id)
+        .outerjoin(confirmed, confirmed.c.subdivision_id == Subdivision.id)
+        .outerjoin(submitted, submitted.c.subdivision_id == Subdivision.id)
+        .where(Subdivision.active)
+        .subquery("cycles")
+    )
+    missing_cycle = (
+        sa.select(cycles.c.agency_id)
+        .outerjoin(
+            d,
+            sa.and_(
+                d.subdivision_id == cycles.c.id,
+                open_of(kind.RECONFIRM),
+                d.started_at == cycles.c.since,
+            ),
+        )
+        .where(d.id.is_(None))
+    )
+    stale_cycle = (
+        sa.select(d.agency_id)
+        .outerjoin(cycles, sa.and_(cycles.c.id == d.subdivision_id, cycles.c.since == d.started_at))
+        .where(open_of(kind.RECONFIRM), cycles.c.id.is_(None))
+    )
+    union = sa.union(
+        missing_pub, stale_pub, missing_review, stale_review, missing_cycle, stale_cycle
+    ).subquery()
+    return sorted(db.session.scalars(sa.select(union.c[0])).all())
 
 
 def as_utc(value: datetime) -> datetime:

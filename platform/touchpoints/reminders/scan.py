@@ -4,6 +4,7 @@ for other reasons than the scan's rules and its cost."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from datetime import datetime
@@ -44,8 +45,11 @@ def _insert(model):
 def scan(now: datetime | None = None) -> dict:
     """Run once as if at ``now``. Call in the system scope; commits as it goes."""
     now = now or utcnow()
-    agencies = deadlines.load_agencies(None)
-    deadlines.apply_dues(agencies, deadlines.compute(agencies), now)
+    # Only agencies whose deadlines are not what their lists call for (none, on a rerun).
+    changed = deadlines.changed_agencies()
+    if changed != []:
+        agencies = deadlines.load_agencies(changed)
+        deadlines.apply_dues(agencies, deadlines.compute(agencies), now)
     db.session.commit()
     claimed = claim_due(now)
     if claimed:
@@ -141,19 +145,22 @@ def _values(name: str, columns: list[sa.ColumnClause], rows: list[tuple]):
 
 def step_table(now: datetime):
     """Every step due by ``now`` of every open deadline's (region, policy, due date), as a CTE of
-    (region_id, policy_key, due_on, step, step_offset, send_on); None when nothing is due."""
+    (region_id, policy_key, due_on, step, step_offset, send_on), with the agencies' policy keys
+    (a CTE) and the id of the oldest open deadline; None when nothing is due."""
     ap = _agency_policy()
     combos = db.session.execute(
-        sa.select(ap.c.region_id, ap.c.policy_key, Deadline.due_on)
-        .distinct()
+        sa.select(ap.c.region_id, ap.c.policy_key, Deadline.due_on, sa.func.min(Deadline.id))
+        .select_from(Deadline)
         .join(ap, ap.c.agency_id == Deadline.agency_id)
         .where(Deadline.status == "open")
+        .group_by(ap.c.region_id, ap.c.policy_key, Deadline.due_on)
     ).all()
     if not combos:
         return None
+    oldest = min(c[3] for c in combos)
     regions = _Regions.load({c.region_id for c in combos})
     rows = []
-    for region_id, key, due_on in combos:
+    for region_id, key, due_on, _ in combos:
         policy, cal, tz = (
             regions.policy(key),
             regions.calendars[region_id],
@@ -166,17 +173,21 @@ def step_table(now: datetime):
                 rows.append((region_id, key, due_on, step, offset, day))
     if not rows:
         return None
-    return ap, _values(
-        "due_steps",
-        [
-            sa.column("region_id", sa.Integer),
-            sa.column("policy_key", sa.Integer),
-            sa.column("due_on", sa.Date),
-            sa.column("step", sa.String),
-            sa.column("step_offset", sa.Integer),
-            sa.column("send_on", sa.Date),
-        ],
-        rows,
+    return (
+        ap,
+        oldest,
+        _values(
+            "due_steps",
+            [
+                sa.column("region_id", sa.Integer),
+                sa.column("policy_key", sa.Integer),
+                sa.column("due_on", sa.Date),
+                sa.column("step", sa.String),
+                sa.column("step_offset", sa.Integer),
+                sa.column("send_on", sa.Date),
+            ],
+            rows,
+        ),
     )
 
 
@@ -184,7 +195,7 @@ def step_table(now: datetime):
 
 
 def _recipients(cand):
-    """(candidate, person) rows with a rank: who acts, and after the deadline who answers for it
+    """(candidate, person) rows, one per address (e-mails are unique per user): who acts, and after the deadline who answers for it
     (services.recipients says the same for one step, in words). Publication and review: the
     registrars. Re-confirmation: the subdivision's editors, and the registrars from the due day
     or when the subdivision has no editor. After the deadline: the agency's viewers (the head)
@@ -212,23 +223,43 @@ def _recipients(cand):
     )
     late = cand.c.step_offset > 0
 
-    def person(recipient, user_id, escalation, rank):
+    def person(recipient, user_id, escalation):
         return (
             *cand.c,
             recipient.label("recipient"),
             user_id.label("user_id"),
             escalation.label("escalation"),
-            sa.literal_column(str(rank), sa.Integer).label("rank"),
         )
 
     email = sa.func.lower(User.email)
     staff = sa.and_(User.agency_id == cand.c.agency_id, User.active)
+    # The region's shared address, unless one of the step's people already has it (a person's
+    # own row says more: their user and whether it is an escalation).
+    holder = sa.orm.aliased(User)
+    has_address = sa.exists().where(
+        sa.func.lower(holder.email) == sa.func.lower(Region.office_email),
+        holder.active,
+        sa.or_(
+            sa.and_(holder.role == Role.OFFICE.value, holder.region_id == cand.c.region_id),
+            sa.and_(
+                holder.agency_id == cand.c.agency_id,
+                sa.or_(
+                    holder.role.in_((Role.REGISTRAR.value, Role.VIEWER.value)),
+                    sa.and_(
+                        reconfirm,
+                        holder.role == Role.EDITOR.value,
+                        holder.subdivision_id == cand.c.subdivision_id,
+                    ),
+                ),
+            ),
+        ),
+    )
     return sa.union_all(
-        sa.select(*person(email, User.id, sa.false(), 1)).join(User, staff).where(acts),
-        sa.select(*person(email, User.id, sa.false(), 2))
+        sa.select(*person(email, User.id, sa.false())).join(User, staff).where(acts),
+        sa.select(*person(email, User.id, sa.false()))
         .join(User, staff)
         .where(late, User.role == Role.VIEWER.value),
-        sa.select(*person(email, User.id, sa.true(), 3))
+        sa.select(*person(email, User.id, sa.true()))
         .join(
             User,
             sa.and_(
@@ -237,12 +268,10 @@ def _recipients(cand):
         )
         .where(late),
         sa.select(
-            *person(
-                sa.func.lower(Region.office_email), sa.cast(sa.null(), sa.Integer), sa.true(), 4
-            )
+            *person(sa.func.lower(Region.office_email), sa.cast(sa.null(), sa.Integer), sa.true())
         )
         .join(Region, Region.id == cand.c.region_id)
-        .where(late, Region.office_email.is_not(None), Region.office_email != ""),
+        .where(late, Region.office_email.is_not(None), Region.office_email != "", ~has_address),
     ).subquery("people")
 
 
@@ -251,10 +280,54 @@ def claim_due(now: datetime) -> int:
     steps of open deadlines, their recipients (one row per address, the first by rank), muted
     where the person turned that kind off. A row another scanner claimed first is skipped by the
     unique key; returns how many this scanner inserted."""
+    statement = claim_statement(now)
+    if statement is None:
+        return 0
+    with _bulk_plan():
+        return _insert_counted(statement, Reminder, now)
+
+
+def _insert_counted(statement, model, now: datetime) -> int:
+    """Run an INSERT … SELECT; the rows it added. PostgreSQL reports them; Python's sqlite3 does
+    not for a statement that starts with WITH, so the demo counts the rows stamped with this
+    run's moment before and after (every row a run writes carries its ``now``)."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        return max(conn.execute(statement).rowcount, 0)
+    stamped = sa.select(sa.func.count()).select_from(model).where(model.created_at == now)
+    before = conn.scalar(stamped)
+    conn.execute(statement)
+    return conn.scalar(stamped) - before
+
+
+@contextlib.contextmanager
+def _bulk_plan():
+    """Plan the claim as the bulk join it is. The first scan after many changes claims for
+    deadlines it opened a moment ago, before autovacuum has counted them: PostgreSQL then
+    expects one row where there are tens of thousands and picks nested loops that take minutes
+    (measured: 8 minutes at 10,000 agencies). Hash joins in the order written (deadlines, their
+    agencies, the step table) are right at every size. Only for this statement."""
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    settings = {"enable_nestloop": "off", "join_collapse_limit": "1"}
+    previous = {name: conn.exec_driver_sql(f"SHOW {name}").scalar() for name in settings}
+    for name, value in settings.items():
+        conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+
+
+def claim_statement(now: datetime):
+    """The INSERT … SELECT of :func:`claim_due`; None when no step is due at all."""
     found = step_table(now)
     if found is None:
-        return 0
-    ap, steps = found
+        return None
+    ap, oldest, steps = found
     d = Deadline
     cand = (
         sa.select(
@@ -267,6 +340,7 @@ def claim_due(now: datetime) -> int:
             steps.c.step_offset,
             steps.c.send_on,
         )
+        .select_from(d)
         .join(ap, ap.c.agency_id == d.agency_id)
         .join(
             steps,
@@ -281,34 +355,32 @@ def claim_due(now: datetime) -> int:
         .cte("candidate")
     )
     people = _recipients(cand)
-    first = sa.func.row_number().over(
-        partition_by=(people.c.deadline_id, people.c.step, people.c.recipient),
-        order_by=(people.c.rank, people.c.user_id),
-    )
-    ranked = sa.select(people, first.label("nth")).subquery("ranked")
+    # Reminders of deadlines still open: their ids are at least the oldest open one's, a range
+    # of the deadline_id index however long the history grows.
     taken = sa.exists().where(
-        Reminder.deadline_id == ranked.c.deadline_id,
-        Reminder.step == ranked.c.step,
-        Reminder.recipient == ranked.c.recipient,
+        Reminder.deadline_id >= oldest,
+        Reminder.deadline_id == people.c.deadline_id,
+        Reminder.step == people.c.step,
+        Reminder.recipient == people.c.recipient,
     )
     muted = sa.exists().where(
-        ReminderOptOut.user_id == ranked.c.user_id, ReminderOptOut.kind == ranked.c.kind
+        ReminderOptOut.user_id == people.c.user_id, ReminderOptOut.kind == people.c.kind
     )
-    optional = ranked.c.step_offset < 0
+    optional = people.c.step_offset < 0
     rows = sa.select(
-        ranked.c.agency_id,
-        ranked.c.deadline_id,
-        ranked.c.kind,
-        ranked.c.step,
-        ranked.c.recipient,
-        ranked.c.user_id,
-        ranked.c.send_on,
-        ranked.c.escalation,
+        people.c.agency_id,
+        people.c.deadline_id,
+        people.c.kind,
+        people.c.step,
+        people.c.recipient,
+        people.c.user_id,
+        people.c.send_on,
+        people.c.escalation,
         optional,
         # Early reminders may be turned off by the person; deadline-day and later ones may not.
         sa.case((sa.and_(optional, muted), "muted"), else_="claimed"),
         sa.literal(now, Reminder.created_at.type),
-    ).where(ranked.c.nth == 1, ~taken)
+    ).where(~taken)
     columns = [
         "agency_id",
         "deadline_id",
@@ -322,14 +394,13 @@ def claim_due(now: datetime) -> int:
         "status",
         "created_at",
     ]
-    result = db.session.connection().execute(
+    return (
         _insert(Reminder)
         .from_select(columns, rows)
         .on_conflict_do_nothing(index_elements=["deadline_id", "step", "recipient"])
         # Only what this scanner inserted counts (a row count SQLAlchemy keeps on request).
         .execution_options(preserve_rowcount=True)
     )
-    return max(result.rowcount or 0, 0)
 
 
 # --------------------------------------------------------------------------- digests
@@ -426,10 +497,12 @@ def ensure_digests(now: datetime) -> int:
         sa.literal("pending"),
         sa.literal(now, ReminderDigest.created_at.type),
     ).where(sa.or_(none_today, fresh.c.status.not_in(("pending", "empty"))))
-    result = db.session.connection().execute(
+    made = _insert_counted(
         _insert(ReminderDigest)
         .from_select(["recipient", "local_date", "send_after", "status", "created_at"], new)
         .on_conflict_do_nothing(index_elements=["recipient", "local_date"])
-        .execution_options(preserve_rowcount=True)
+        .execution_options(preserve_rowcount=True),
+        ReminderDigest,
+        now,
     )
-    return len(empty) + max(result.rowcount or 0, 0)
+    return len(empty) + made
