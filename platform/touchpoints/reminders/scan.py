@@ -4,7 +4,6 @@ for other reasons than the scan's rules and its cost."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 from datetime import datetime
@@ -283,7 +282,7 @@ def claim_due(now: datetime) -> int:
     statement = claim_statement(now)
     if statement is None:
         return 0
-    with _bulk_plan():
+    with deadlines.bulk_plan():
         return _insert_counted(statement, Reminder, now)
 
 
@@ -298,28 +297,6 @@ def _insert_counted(statement, model, now: datetime) -> int:
     before = conn.scalar(stamped)
     conn.execute(statement)
     return conn.scalar(stamped) - before
-
-
-@contextlib.contextmanager
-def _bulk_plan():
-    """Plan the claim as the bulk join it is. The first scan after many changes claims for
-    deadlines it opened a moment ago, before autovacuum has counted them: PostgreSQL then
-    expects one row where there are tens of thousands and picks nested loops that take minutes
-    (measured: 8 minutes at 10,000 agencies). Hash joins in the order written (deadlines, their
-    agencies, the step table) are right at every size. Only for this statement."""
-    conn = db.session.connection()
-    if conn.dialect.name != "postgresql":
-        yield
-        return
-    settings = {"enable_nestloop": "off", "join_collapse_limit": "1"}
-    previous = {name: conn.exec_driver_sql(f"SHOW {name}").scalar() for name in settings}
-    for name, value in settings.items():
-        conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
 
 
 def claim_statement(now: datetime):
