@@ -194,9 +194,9 @@ def step_table(now: datetime):
 
 
 def _recipients(cand):
-    """(candidate, person) rows, one per address (e-mails are unique per user): who acts, and after the deadline who answers for it
-    (as the module docstring of services.py says in words). Publication and review: the
-    registrars. Re-confirmation: the subdivision's editors, and the registrars from the due day
+    """(candidate, person) rows, one per address (e-mails are unique per user): who acts, and
+    after the deadline who answers for it (services.py's docstring says it in words).
+    Publication and review: the registrars. Re-confirmation: the subdivision's editors, and the registrars from the due day
     or when the subdivision has no editor. After the deadline: the agency's viewers (the head)
     and the region's project office — its people, then its shared address (escalation)."""
     editor = sa.orm.aliased(User)
