@@ -6,7 +6,9 @@ included entry (a publication deadline) and a submission waiting for review. Mea
 
 * the first scan (40,000 deadlines opened, 180,000 reminders claimed, digests made) — target
   ≤ 10 s;
-* a rerun with nothing new due (the median of ``BENCH_REMINDER_RERUNS``) — target ≤ 1 s;
+* a rerun with nothing new due (the median of ``BENCH_REMINDER_RERUNS``), after the first
+  scan's digests were sent (marked so in the database, as the digest tasks would) — target
+  ≤ 1 s;
 * the baseline: one SQL query reading what the scan reads (open deadlines with their agencies'
   people), reported as the ratio.
 
@@ -221,11 +223,20 @@ def run() -> list[Figure]:
         moment = datetime(2025, 5, 15, 9, 30, tzinfo=UTC)  # the publication deadline's day
         # Digests are handed to tasks; the scanner's own time is what is measured here.
         scan.enqueue = lambda name, digest_id: None
+        engine_owner = sa.create_engine(database.owner_url)
         with app.app_context():
             with scoped(SYSTEM_SCOPE):
                 started = time.perf_counter()
                 r1 = scan.scan(moment)
                 first = time.perf_counter() - started
+            # Two minutes later the digest tasks have sent what the first scan claimed (digests
+            # are not enqueued here): the state a rerun with nothing new finds in production.
+            with engine_owner.begin() as conn:
+                conn.exec_driver_sql("UPDATE reminder SET status = 'sent' WHERE status = 'claimed'")
+                conn.exec_driver_sql(
+                    "UPDATE reminder_digest SET status = 'sent' WHERE status = 'pending'"
+                )
+            engine_owner.dispose()
             reruns, r2 = [], None
             for _ in range(RERUNS):
                 with scoped(SYSTEM_SCOPE):
