@@ -5,7 +5,7 @@ never schedules anything ahead (no task ETAs days ahead with Redis); it looks at
 and:
 
 1. opens and closes deadlines from the state of the lists (``deadlines.compute.sync``), for
-   the agencies whose open deadlines differ from it (``deadlines.compute.changed_agencies``);
+   the agencies whose open deadlines differ from it (``deadlines.diff.changed_agencies``);
 2. works out every step due by now (N working days before, on the day, N after; at the set
    local hour in the agency's region) and every recipient of it — the recipients are: the
    registrars; for re-confirmation the subdivision's editors, and the registrars from the due
@@ -15,7 +15,7 @@ and:
    unique key, committed before anything is sent — a second scanner, a re-run or a retry after
    a crash finds the row taken. Steps whose moment passed while no scanner ran are claimed by
    the next run: a skipped day is caught up, not lost. Steps 2 and 3 are one SQL statement
-   (scan.py, docs/jobs.md);
+   (claim.py, docs/jobs.md);
 4. makes sure each person with claimed reminders has a pending digest (one a day), and enqueues
    every digest whose hour has come.
 
