@@ -4,10 +4,16 @@ A migrated PostgreSQL database (bench/_harness.py), the scan run as the applicat
 system scope (what the beat's task does), on the publication deadline's day: every agency has an
 included entry (a publication deadline) and a submission waiting for review. Measured in one run:
 
-* the first scan (deadlines opened, reminders claimed, digests made) — target ≤ 10 s;
-* a rerun with nothing new due — target ≤ 1 s;
+* the first scan (40,000 deadlines opened, 180,000 reminders claimed, digests made) — target
+  ≤ 10 s;
+* a rerun with nothing new due (the median of ``BENCH_REMINDER_RERUNS``), after the first
+  scan's digests were sent (marked so in the database, as the digest tasks would) — target
+  ≤ 1 s;
 * the baseline: one SQL query reading what the scan reads (open deadlines with their agencies'
   people), reported as the ratio.
+
+The follow-up tasks go to the Redis broker (``BENCH_REDIS_URL``) as in production, and are
+purged afterwards; digests are not enqueued (sending them is not the scan's work).
 
     PYTHONPATH=platform:. python -m bench reminders          (BENCH_REMINDER_AGENCIES=1000 quicker)
 """
@@ -15,12 +21,13 @@ included entry (a publication deadline) and a submission waiting for review. Mea
 from __future__ import annotations
 
 import os
+import statistics
 import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from bench._harness import Database, Figure
+from bench._harness import REDIS_URL, Database, Figure
 
 AGENCIES = int(os.environ.get("BENCH_REMINDER_AGENCIES", "10000"))
 NAME = "reminders"
@@ -182,6 +189,10 @@ def _baseline(database: Database) -> float:
     return elapsed
 
 
+#: Reruns measured; the median is reported (a shared machine's hiccup is one of them).
+RERUNS = int(os.environ.get("BENCH_REMINDER_RERUNS", "5"))
+
+
 def run() -> list[Figure]:
     from touchpoints import create_app
     from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
@@ -192,28 +203,53 @@ def run() -> list[Figure]:
         engine = sa.create_engine(database.owner_url)
         with engine.begin() as conn:
             _seed(conn, AGENCIES)
+        # A database in service has statistics (autovacuum); the deadlines the first scan
+        # opens do not yet, as in production after a burst of changes.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
         engine.dispose()
-        app = create_app(
-            "test",
-            SQLALCHEMY_DATABASE_URI=database.app_url,
-            MAIL_BACKEND="outbox",
-            RATELIMIT_STORAGE_URI="memory://",
-        )
+        # As the beat's task runs it: the follow-up tasks (dashboard figures of the agencies
+        # that got reminders) go to the Redis broker, not to threads of this process.
+        os.environ["TOUCHPOINTS_REDIS_URL"] = REDIS_URL
+        try:
+            app = create_app(
+                "test",
+                SQLALCHEMY_DATABASE_URI=database.app_url,
+                MAIL_BACKEND="outbox",
+                RATELIMIT_STORAGE_URI="memory://",
+            )
+        finally:
+            os.environ.pop("TOUCHPOINTS_REDIS_URL", None)
         moment = datetime(2025, 5, 15, 9, 30, tzinfo=UTC)  # the publication deadline's day
         # Digests are handed to tasks; the scanner's own time is what is measured here.
         scan.enqueue = lambda name, digest_id: None
-        results = {}
+        engine_owner = sa.create_engine(database.owner_url)
         with app.app_context():
-            for label in ("first", "rerun"):
+            with scoped(SYSTEM_SCOPE):
+                started = time.perf_counter()
+                r1 = scan.scan(moment)
+                first = time.perf_counter() - started
+            # Two minutes later the digest tasks have sent what the first scan claimed (digests
+            # are not enqueued here): the state a rerun with nothing new finds in production.
+            with engine_owner.begin() as conn:
+                conn.exec_driver_sql("UPDATE reminder SET status = 'sent' WHERE status = 'claimed'")
+                conn.exec_driver_sql(
+                    "UPDATE reminder_digest SET status = 'sent' WHERE status = 'pending'"
+                )
+            engine_owner.dispose()
+            reruns, r2 = [], None
+            for _ in range(RERUNS):
                 with scoped(SYSTEM_SCOPE):
                     started = time.perf_counter()
-                    result = scan.scan(moment)
-                    results[label] = (time.perf_counter() - started, result)
+                    r2 = scan.scan(moment)
+                    reruns.append(time.perf_counter() - started)
             db.session.remove()
             db.engine.dispose()
+            # Nobody consumes this run's queued tasks: leave the broker as it was.
+            app.extensions["celery"].control.purge()
+        rerun = statistics.median(reruns)
         baseline = _baseline(database)
-        (first, r1), (rerun, r2) = results["first"], results["rerun"]
-        print(f"first scan: {r1}; rerun: {r2}")
+        print(f"first scan: {r1}; rerun: {r2}; reruns {', '.join(f'{t:.3f}' for t in reruns)} s")
         out.append(
             Figure(
                 NAME,
@@ -228,13 +264,14 @@ def run() -> list[Figure]:
         out.append(
             Figure(
                 NAME,
-                f"rerun, nothing due ({r2['claimed']} claimed)",
+                f"rerun, nothing due ({r2['claimed']} claimed), median of {RERUNS}",
                 rerun,
                 "s",
                 kind="abs",
                 threshold=1,
             )
         )
+        out.append(Figure(NAME, "rerun, nothing due", rerun, "s", "one SQL query", baseline))
     return out
 
 

@@ -121,7 +121,7 @@ def load_agencies(agency_ids: list[int] | None) -> dict[int, AgencyInfo]:
     }
 
 
-def _published_until(ids: list[int]):
+def _published_until(ids: list[int] | None):
     """Per agency: approval time of the latest version that has a recorded publication."""
     return (
         sa.select(
@@ -129,7 +129,7 @@ def _published_until(ids: list[int]):
             sa.func.max(ListVersion.approved_at).label("published_until"),
         )
         .join(Publication, Publication.version_id == ListVersion.id)
-        .where(ListVersion.agency_id.in_(ids))
+        .where(*([ListVersion.agency_id.in_(ids)] if ids is not None else []))
         .group_by(ListVersion.agency_id)
         .subquery()
     )
@@ -137,23 +137,30 @@ def _published_until(ids: list[int]):
 
 def _publication_triggers(ids: list[int]) -> dict[int, datetime]:
     """Per agency: the first change not yet on the site (None when the site is current)."""
+    q = triggers_query(ids)
+    return {agency_id: as_utc(t) for agency_id, t in db.session.execute(q) if t is not None}
+
+
+def triggers_query(ids: list[int] | None):
+    """(agency_id, t): per agency the first change not yet on the site, as a subquery."""
     published = _published_until(ids)
-    # Changes included into the working list (their review time) …
+
+    def only(column):
+        return [column.in_(ids)] if ids is not None else []
+
     changes = (
         sa.select(Entry.agency_id.label("agency_id"), Entry.reviewed_at.label("t"))
         .where(
-            Entry.agency_id.in_(ids),
+            *only(Entry.agency_id),
             Entry.status.in_(_CHANGED_LIST),
             Entry.reviewed_at.is_not(None),
         )
-        # … and approved versions.
         .union_all(
             sa.select(ListVersion.agency_id, ListVersion.approved_at).where(
-                ListVersion.agency_id.in_(ids)
+                *only(ListVersion.agency_id)
             ),
-            # … and pages found no longer showing the current version (publication/).
             sa.select(Publication.agency_id, Publication.withdrawn_at).where(
-                Publication.agency_id.in_(ids), Publication.withdrawn_at.is_not(None)
+                *only(Publication.agency_id), Publication.withdrawn_at.is_not(None)
             ),
             # … and processes included in or excluded from the registry (Kuzbass 5.3 подп. 1).
             sa.select(RegistryChange.agency_id, RegistryChange.occurred_at).where(
@@ -162,8 +169,8 @@ def _publication_triggers(ids: list[int]) -> dict[int, datetime]:
         )
         .subquery()
     )
-    q = (
-        sa.select(changes.c.agency_id, sa.func.min(changes.c.t))
+    return (
+        sa.select(changes.c.agency_id, sa.func.min(changes.c.t).label("t"))
         .select_from(changes)
         .outerjoin(published, published.c.agency_id == changes.c.agency_id)
         .where(
@@ -174,7 +181,6 @@ def _publication_triggers(ids: list[int]) -> dict[int, datetime]:
         )
         .group_by(changes.c.agency_id)
     )
-    return {agency_id: as_utc(t) for agency_id, t in db.session.execute(q) if t is not None}
 
 
 def as_utc(value: datetime) -> datetime:

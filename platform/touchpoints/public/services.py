@@ -199,36 +199,48 @@ def agencies_query(region_id: int | None = None):
 
 def index_tag(page: int, per_page: int) -> tuple[tuple, datetime | None]:
     """The facts one page of the /p/ index shows, in one query of plain columns (no forms, no
-    version objects): each agency's id, slug, name, region and current version, and the total.
-    Returns (facts, the newest approval among them)."""
+    version objects): each agency's id, slug, names, region and current version, and the total.
+    Returns (facts, the newest approval among them).
+
+    The page's agencies are cut first (ORDER BY … LIMIT in a subquery), so the versions are
+    looked up for those ``per_page`` agencies only, not for every agency of the registry."""
     a, r = Agency.__table__.c, Region.__table__.c
     v = ListVersion.__table__.c
-    agency = Agency.__table__
+    shown = (
+        sa.select(a.id, a.slug, a.short_name, a.full_name, r.name.label("region"))
+        .select_from(Agency.__table__.join(Region.__table__, r.id == a.region_id))
+        .order_by(r.name, a.short_name, a.id)
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+        .subquery("shown")
+    )
     latest = (
         sa.select(v.id)
-        .where(v.agency_id == a.id)
+        .where(v.agency_id == shown.c.id)
         .order_by(v.number.desc())
         .limit(1)
-        .correlate(agency)
+        .correlate(shown)
         .scalar_subquery()
     )
     approved = (
         sa.select(sa.func.max(v.approved_at))
-        .where(v.agency_id == a.id)
-        .correlate(agency)
+        .where(v.agency_id == shown.c.id)
+        .correlate(shown)
         .scalar_subquery()
     )
+    total = sa.select(sa.func.count()).select_from(Agency.__table__).scalar_subquery()
     rows = db.session.execute(
-        sa.select(a.id, a.slug, a.short_name, r.name, latest, approved, sa.func.count().over())
-        .select_from(agency.join(Region.__table__, r.id == a.region_id))
-        .order_by(r.name, a.short_name, a.id)
-        .limit(per_page)
-        .offset((max(page, 1) - 1) * per_page)
+        sa.select(*shown.c, latest, approved, total).order_by(
+            shown.c.region, shown.c.short_name, shown.c.id
+        )
     ).all()
-    last = max((row[5] for row in rows if row[5] is not None), default=None)
+    last = max((row[6] for row in rows if row[6] is not None), default=None)
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=UTC)
-    return (*tuple(tuple(row[:5]) for row in rows), rows[0][6] if rows else 0), last
+    if not rows:
+        total_count = db.session.scalar(sa.select(sa.func.count()).select_from(Agency.__table__))
+        return ((total_count or 0),), None
+    return (*tuple(tuple(row[:6]) for row in rows), rows[0][7]), last
 
 
 # --------------------------------------------------------------------------- the table in the form

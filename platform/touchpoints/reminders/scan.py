@@ -12,35 +12,33 @@ import sqlalchemy as sa
 from touchpoints.core.db import db, utcnow
 from touchpoints.dashboard import figures
 from touchpoints.deadlines import compute as deadlines
-from touchpoints.deadlines.models import Deadline, Reminder, ReminderDigest, ReminderOptOut
+from touchpoints.deadlines import diff
+from touchpoints.deadlines.models import Reminder, ReminderDigest
 from touchpoints.jobs import enqueue
-from touchpoints.notifications import service as notices
-from touchpoints.reminders.services import (
-    SEND_TASK,
-    _people,
-    at_local,
-    policies_for,
-    recipients,
+from touchpoints.notifications.models import Notification
+from touchpoints.reminders.claim import (
+    Regions,
+    agency_policy,
+    claim_due,
+    insert_counted,
+    insert_for,
+    values_cte,
 )
+from touchpoints.reminders.services import SEND_TASK, at_local
 
 log = logging.getLogger(__name__)
-
-
-def _insert(model):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
 
 
 def scan(now: datetime | None = None) -> dict:
     """Run once as if at ``now``. Call in the system scope; commits as it goes."""
     now = now or utcnow()
-    agencies = deadlines.load_agencies(None)
-    deadlines.apply_dues(agencies, deadlines.compute(agencies), now)
+    # Only agencies whose deadlines are not what their lists call for (none, on a rerun).
+    changed = diff.changed_agencies()
+    if changed != []:
+        agencies = deadlines.load_agencies(changed)
+        deadlines.apply_dues(agencies, deadlines.compute(agencies), now)
     db.session.commit()
-    claimed = claim_due(agencies, now)
+    claimed = claim_due(now)
     if claimed:
         # The dashboard shows each agency's last reminder; the claims are bulk inserts the
         # ORM does not see, so the agencies that got one are named here.
@@ -52,7 +50,7 @@ def scan(now: datetime | None = None) -> dict:
             )
         )
     db.session.commit()
-    digests = ensure_digests(agencies, now)
+    digests = ensure_digests(now)
     db.session.commit()
     due = due_digest_ids(now)
     # End the read transaction: enqueue() defers to the commit of an open one.
@@ -75,145 +73,106 @@ def due_digest_ids(now: datetime) -> list[int]:
     )
 
 
-def claim_due(agencies: dict[int, deadlines.AgencyInfo], now: datetime) -> int:
-    open_deadlines = db.session.execute(
-        sa.select(
-            Deadline.id,
-            Deadline.agency_id,
-            Deadline.kind,
-            Deadline.subdivision_id,
-            Deadline.started_on,
-            Deadline.due_on,
-        ).where(Deadline.status == "open")
-    ).all()
-    if not open_deadlines:
-        return 0
-    taken = {
-        (r.deadline_id, r.step, r.recipient)
-        for r in db.session.execute(
-            sa.select(Reminder.deadline_id, Reminder.step, Reminder.recipient)
-            .join(Deadline, Deadline.id == Reminder.deadline_id)
-            .where(Deadline.status == "open")
+# --------------------------------------------------------------------------- digests
+
+
+def ensure_digests(now: datetime) -> int:
+    """A pending digest for everyone with claimed reminders or notices waiting for the digest:
+    today's (in the region of their agency), or if today's is already out, the next working
+    day's (one e-mail per person per day). A set-based INSERT; returns the digests made or
+    revived."""
+    claimed = Reminder.status == "claimed"
+    waiting = sa.union_all(
+        sa.select(Reminder.recipient, sa.func.min(Reminder.agency_id).label("agency_id"))
+        .where(claimed)
+        .group_by(Reminder.recipient),
+        # Notices a person chose to get in the digest ride in the same daily e-mail; a person
+        # with reminders as well is dated by the reminders' agency.
+        sa.select(Notification.recipient, sa.func.min(Notification.agency_id))
+        .where(
+            Notification.status == "pending",
+            Notification.recipient.not_in(sa.select(Reminder.recipient).where(claimed)),
         )
-    }
-    pols = policies_for(agencies)
-    by_agency, office = _people(list(agencies), sorted({a.region_id for a in agencies.values()}))
-    muted = {
-        (u, k)
-        for u, k in db.session.execute(sa.select(ReminderOptOut.user_id, ReminderOptOut.kind))
-    }
-    rows = []
-    for d in open_deadlines:
-        a = agencies.get(d.agency_id)
-        if a is None:
-            continue
-        policy = pols[a.id]
-        for step, offset in policy.steps():
-            day = a.calendar.add_working_days(d.due_on, offset) if offset else d.due_on
-            if day < d.started_on or at_local(day, policy.send_hour, a.tz) > now:
-                continue
-            for person, escalation in recipients(
-                d.kind, offset, d.subdivision_id, by_agency[a.id], office[a.region_id]
-            ):
-                if (d.id, step, person.email) in taken:
-                    continue
-                optional = offset < 0
-                rows.append(
-                    {
-                        "agency_id": a.id,
-                        "deadline_id": d.id,
-                        "kind": d.kind,
-                        "step": step,
-                        "recipient": person.email,
-                        "user_id": person.user_id,
-                        "send_on": day,
-                        "escalation": escalation,
-                        "optional": optional,
-                        "status": "muted"
-                        if optional and (person.user_id, d.kind) in muted
-                        else "claimed",
-                        "created_at": now,
-                    }
-                )
-    if not rows:
+        .group_by(Notification.recipient),
+    ).cte("waiting")
+    ap = agency_policy()
+    combos = db.session.execute(
+        sa.select(ap.c.region_id, ap.c.policy_key)
+        .distinct()
+        .join(waiting, waiting.c.agency_id == ap.c.agency_id)
+    ).all()
+    if not combos:
         return 0
-    # One statement with many parameter sets, compiled once; a row another scanner claimed
-    # first is skipped by the database, and only what this scanner inserted counts.
-    db.session.connection().execute(
-        _insert(Reminder).on_conflict_do_nothing(
-            index_elements=["deadline_id", "step", "recipient"]
-        ),
+    regions = Regions.load({c.region_id for c in combos})
+    rows = []
+    for region_id, key in combos:
+        policy, cal, tz = (
+            regions.policy(key),
+            regions.calendars[region_id],
+            regions.zones[region_id],
+        )
+        today = now.astimezone(tz).date()
+        later = cal.next_working_day(today)
+        rows.append(
+            (
+                region_id,
+                key,
+                today,
+                at_local(today, policy.send_hour, tz),
+                later,
+                at_local(later, policy.send_hour, tz),
+            )
+        )
+    plan = values_cte(
+        "digest_plan",
+        [
+            sa.column("region_id", sa.Integer),
+            sa.column("policy_key", sa.Integer),
+            sa.column("today", sa.Date),
+            sa.column("today_at", ReminderDigest.send_after.type),
+            sa.column("next_day", sa.Date),
+            sa.column("next_at", ReminderDigest.send_after.type),
+        ],
         rows,
     )
-    # Drivers report no reliable row count for a batched insert: count this run's own rows
-    # (for the log and the operator's command; correctness rests on the unique key alone).
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Reminder).where(Reminder.created_at == now)
+    dg = ReminderDigest
+    base = (
+        sa.select(waiting.c.recipient, plan.c.today, plan.c.today_at, plan.c.next_day)
+        .add_columns(plan.c.next_at, dg.id.label("digest_id"), dg.status)
+        .select_from(waiting)
+        .join(ap, ap.c.agency_id == waiting.c.agency_id)
+        .join(
+            plan,
+            sa.and_(plan.c.region_id == ap.c.region_id, plan.c.policy_key == ap.c.policy_key),
+        )
+        .outerjoin(dg, sa.and_(dg.recipient == waiting.c.recipient, dg.local_date == plan.c.today))
     )
-
-
-def ensure_digests(agencies: dict[int, deadlines.AgencyInfo], now: datetime) -> int:
-    """A pending digest for everyone with claimed reminders: today's, or if today's is already
-    out, the next working day's (one e-mail per person per day)."""
-    waiting = db.session.execute(
-        sa.select(Reminder.recipient, sa.func.min(Reminder.agency_id))
-        .where(Reminder.status == "claimed")
-        .group_by(Reminder.recipient)
-    ).all()
-    # Notices a person chose to get in the digest ride in the same daily e-mail.
-    waiting = list(dict([*notices.pending_recipients(), *waiting]).items())
-    if not waiting:
-        return 0
-    pols = policies_for(agencies)
-    plans = {}
-    for recipient, agency_id in waiting:
-        a = agencies[agency_id]
-        plans[recipient] = (a, pols[a.id], now.astimezone(a.tz).date())
-    existing = {
-        (r.recipient, r.local_date): r.status
-        for r in db.session.execute(
-            sa.select(
-                ReminderDigest.recipient, ReminderDigest.local_date, ReminderDigest.status
-            ).where(
-                ReminderDigest.recipient.in_(list(plans)),
-                ReminderDigest.local_date.in_({p[2] for p in plans.values()}),
-            )
-        )
-    }
-    rows, revived = [], []
-    for recipient, (a, policy, today) in plans.items():
-        status = existing.get((recipient, today))
-        if status == "pending":
-            continue
-        if status == "empty":
-            # Nothing was said today yet: today's digest can still carry the news.
-            revived.append(recipient)
-            continue
-        day = today if status is None else a.calendar.next_working_day(today)
-        rows.append(
-            {
-                "recipient": recipient,
-                "local_date": day,
-                "send_after": at_local(day, policy.send_hour, a.tz),
-                "status": "pending",
-                "created_at": now,
-            }
-        )
-    for recipient in revived:
+    # Nothing was said today yet (an empty digest): today's digest can still carry the news.
+    empty = [
+        row.digest_id for row in db.session.connection().execute(base.where(dg.status == "empty"))
+    ]
+    if empty:
         db.session.execute(
             sa.update(ReminderDigest)
-            .where(
-                ReminderDigest.recipient == recipient,
-                ReminderDigest.local_date == plans[recipient][2],
-                ReminderDigest.status == "empty",
-            )
+            .where(ReminderDigest.id.in_(empty), ReminderDigest.status == "empty")
             .values(status="pending")
             .execution_options(synchronize_session=False)
         )
-    if not rows:
-        return len(revived)
-    db.session.connection().execute(
-        _insert(ReminderDigest).on_conflict_do_nothing(index_elements=["recipient", "local_date"]),
-        rows,
+    fresh = base.subquery("fresh")
+    none_today = fresh.c.status.is_(None)
+    new = sa.select(
+        fresh.c.recipient,
+        sa.case((none_today, fresh.c.today), else_=fresh.c.next_day),
+        sa.case((none_today, fresh.c.today_at), else_=fresh.c.next_at),
+        sa.literal("pending"),
+        sa.literal(now, ReminderDigest.created_at.type),
+    ).where(sa.or_(none_today, fresh.c.status.not_in(("pending", "empty"))))
+    made = insert_counted(
+        insert_for(ReminderDigest)
+        .from_select(["recipient", "local_date", "send_after", "status", "created_at"], new)
+        .on_conflict_do_nothing(index_elements=["recipient", "local_date"])
+        .execution_options(preserve_rowcount=True),
+        ReminderDigest,
+        now,
     )
-    return len(rows)
+    return len(empty) + made

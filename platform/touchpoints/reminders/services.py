@@ -4,13 +4,18 @@ Every due reminder goes out once, none twice. One beat entry runs ``reminders.sc
 never schedules anything ahead (no task ETAs days ahead with Redis); it looks at what is due *now*
 and:
 
-1. opens and closes deadlines from the state of the lists (``deadlines.compute.sync``);
+1. opens and closes deadlines from the state of the lists (``deadlines.compute.sync``), for
+   the agencies whose open deadlines differ from it (``deadlines.diff.changed_agencies``);
 2. works out every step due by now (N working days before, on the day, N after; at the set
-   local hour in the agency's region) and every recipient of it;
+   local hour in the agency's region) and every recipient of it — the recipients are: the
+   registrars; for re-confirmation the subdivision's editors, and the registrars from the due
+   day or when it has no editor; after the deadline also the viewers (the head) and the
+   project office (escalation);
 3. **claims** each (deadline, step, recipient) with ``INSERT … ON CONFLICT DO NOTHING`` on the
    unique key, committed before anything is sent — a second scanner, a re-run or a retry after
    a crash finds the row taken. Steps whose moment passed while no scanner ran are claimed by
-   the next run: a skipped day is caught up, not lost;
+   the next run: a skipped day is caught up, not lost. Steps 2 and 3 are one SQL statement
+   (claim.py, docs/jobs.md);
 4. makes sure each person with claimed reminders has a pending digest (one a day), and enqueues
    every digest whose hour has come.
 
@@ -19,7 +24,8 @@ updates in one transaction together with queueing the e-mail, so the mail row ex
 when the reminders are marked sent. A worker killed in the middle rolls back, and the next scan
 enqueues the digest again. Delivery then belongs to ``mail.service`` (retries with backoff).
 
-The scan costs a fixed number of queries whatever the number of agencies (bench/reminders.py).
+The scan costs a fixed number of statements whatever the number of agencies, and a rerun with
+nothing new writes nothing (bench/reminders.py).
 What the scanner decides (scan.py) and what a person reads (here) change for different reasons.
 """
 
@@ -27,16 +33,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections import defaultdict
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from touchpoints.auth.models import User
-from touchpoints.auth.roles import Role
 from touchpoints.core.db import db, utcnow
-from touchpoints.core.tenancy import Agency, Region
+from touchpoints.core.tenancy import Agency
 from touchpoints.deadlines import compute as deadlines
 from touchpoints.deadlines.models import (
     DeadlineKind,
@@ -124,83 +128,6 @@ def policy_row(*, agency_id: int | None = None, region_id: int | None = None) ->
 
 def at_local(day: date, hour: int, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=tz)
-
-
-# --------------------------------------------------------------------------- recipients
-
-
-@dataclasses.dataclass(frozen=True)
-class Person:
-    email: str
-    user_id: int | None
-    role: str
-    agency_id: int | None
-    region_id: int | None
-    subdivision_id: int | None
-
-
-def _people(agency_ids: list[int], region_ids: list[int]):
-    users = db.session.execute(
-        sa.select(
-            User.id, User.email, User.role, User.agency_id, User.region_id, User.subdivision_id
-        ).where(
-            User.active,
-            sa.or_(
-                User.agency_id.in_(agency_ids),
-                sa.and_(User.role == Role.OFFICE.value, User.region_id.in_(region_ids)),
-            ),
-        )
-    ).all()
-    by_agency: dict[int, list[Person]] = defaultdict(list)
-    office: dict[int, list[Person]] = defaultdict(list)
-    for u in users:
-        p = Person(u.email.lower(), u.id, u.role, u.agency_id, u.region_id, u.subdivision_id)
-        if u.agency_id is not None:
-            by_agency[u.agency_id].append(p)
-        else:
-            office[u.region_id].append(p)
-    for region_id, email in db.session.execute(
-        sa.select(Region.id, Region.office_email).where(
-            Region.id.in_(region_ids), Region.office_email.is_not(None)
-        )
-    ):
-        if email and all(p.email != email.lower() for p in office[region_id]):
-            office[region_id].append(
-                Person(email.lower(), None, Role.OFFICE.value, None, region_id, None)
-            )
-    return by_agency, office
-
-
-def recipients(
-    kind: str, offset: int, subdivision_id: int | None, staff: list[Person], office: list[Person]
-) -> list[tuple[Person, bool]]:
-    """(person, escalation) for one step: who acts, and after the deadline who answers for it.
-
-    Publication and review: the registrar(s). Re-confirmation: the subdivision's editors, and
-    the registrar from the due day. After the deadline: the head (viewers) and the project
-    office as well (escalation)."""
-    registrars = [p for p in staff if p.role == Role.REGISTRAR.value]
-    if kind == DeadlineKind.RECONFIRM.value:
-        out = [
-            p for p in staff if p.role == Role.EDITOR.value and p.subdivision_id == subdivision_id
-        ]
-        if offset >= 0 or not out:
-            out += registrars
-    else:
-        out = list(registrars)
-    result = [(p, False) for p in out]
-    if offset > 0:
-        result += [(p, False) for p in staff if p.role == Role.VIEWER.value]
-        result += [(p, True) for p in office]
-    seen, unique = set(), []
-    for p, esc in result:
-        if p.email not in seen:
-            seen.add(p.email)
-            unique.append((p, esc))
-    return unique
-
-
-# --------------------------------------------------------------------------- the scanner
 
 
 # --------------------------------------------------------------------------- sending
