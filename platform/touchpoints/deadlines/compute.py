@@ -164,7 +164,7 @@ def triggers_query(ids: list[int] | None):
             ),
             # … and processes included in or excluded from the registry (Kuzbass 5.3 подп. 1).
             sa.select(RegistryChange.agency_id, RegistryChange.occurred_at).where(
-                RegistryChange.agency_id.in_(ids), RegistryChange.calls_for_update
+                *only(RegistryChange.agency_id), RegistryChange.calls_for_update
             ),
         )
         .subquery()

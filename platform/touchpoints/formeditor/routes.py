@@ -3,8 +3,6 @@ own form and procedure for its registrar, its region's project office and the ad
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -28,14 +26,15 @@ from touchpoints.lists.models import COMMON_FIELDS, Entry
 
 bp = Blueprint("formeditor", __name__, url_prefix="/forms")
 
-#: A stand-in agency for the title of a shared template's preview.
-_ANY_AGENCY = SimpleNamespace(
-    full_name="Наименование органа власти",
-    settings={
-        "name_genitive": "Наименования органа власти",
-        "name_prepositional": "Наименовании органа власти",
-    },
-)
+def _any_agency() -> Agency:
+    """A stand-in agency (never saved) for the title of a shared template's preview."""
+    return Agency(
+        full_name="Наименование органа власти",
+        name_genitive="Наименования органа власти",
+        name_dative="Наименованию органа власти",
+        name_prepositional="Наименовании органа власти",
+        settings={},
+    )
 
 
 @bp.route("/")
@@ -176,7 +175,7 @@ def _agency_preview(agency: Agency, definition: dict, not_performed: dict | None
 
 
 def _template_preview(definition: dict):
-    return preview.build(definition, Form(definition).title(_ANY_AGENCY), [], [])
+    return preview.build(definition, Form(definition).title(_any_agency()), [], [])
 
 
 def _choices() -> dict:
