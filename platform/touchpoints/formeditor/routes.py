@@ -26,6 +26,7 @@ from touchpoints.lists.models import COMMON_FIELDS, Entry
 
 bp = Blueprint("formeditor", __name__, url_prefix="/forms")
 
+
 def _any_agency() -> Agency:
     """A stand-in agency (never saved) for the title of a shared template's preview."""
     return Agency(
