@@ -67,40 +67,39 @@ def _invitation(slug: str, invitation_id: int) -> Invitation:
     return get_tenant_object_or_404(Invitation, invitation_id, agency.id)
 
 
-@bp.route("/agencies/<slug>/people/invitations/<int:invitation_id>/resend", methods=["POST"])
-@login_required
-def resend(slug, invitation_id):
-    inv = _invitation(slug, invitation_id)
+def _act(slug: str, action, done: str):
+    """Run one action on an invitation: commit and say ``done``, or roll back and say why not."""
     try:
-        services.resend(inv, actor=current_user)
+        action()
     except services.InvitationError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(
-            f"Приглашение отправлено повторно на {inv.email}; прежняя ссылка больше не действует.",
-            "success",
-        )
+        flash(done, "success")
     return redirect(url_for("invitations.index", slug=slug))
+
+
+@bp.route("/agencies/<slug>/people/invitations/<int:invitation_id>/resend", methods=["POST"])
+@login_required
+def resend(slug, invitation_id):
+    inv = _invitation(slug, invitation_id)
+    return _act(
+        slug,
+        lambda: services.resend(inv, actor=current_user),
+        f"Приглашение отправлено повторно на {inv.email}; прежняя ссылка больше не действует.",
+    )
 
 
 @bp.route("/agencies/<slug>/people/invitations/<int:invitation_id>/revoke", methods=["POST"])
 @login_required
 def revoke(slug, invitation_id):
     inv = _invitation(slug, invitation_id)
-    try:
-        services.revoke(inv, actor=current_user)
-    except services.InvitationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(
-            f"Приглашение для {inv.email} отозвано: ссылка из письма больше не действует.",
-            "success",
-        )
-    return redirect(url_for("invitations.index", slug=slug))
+    return _act(
+        slug,
+        lambda: services.revoke(inv, actor=current_user),
+        f"Приглашение для {inv.email} отозвано: ссылка из письма больше не действует.",
+    )
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
