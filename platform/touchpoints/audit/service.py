@@ -64,6 +64,11 @@ def record(
     return event
 
 
+def values_of(obj: Any, *names: str) -> dict:
+    """The named attributes of ``obj``: the before/after picture an audit record compares."""
+    return {name: getattr(obj, name) for name in names}
+
+
 def changes(before: dict, after: dict) -> tuple[dict, dict]:
     """Only the keys that differ, for compact before/after records."""
     keys = [k for k in after if before.get(k) != after.get(k)]

@@ -19,6 +19,12 @@ from touchpoints.core.tenancy import Agency, Region, Subdivision
 # argon2id with argon2-cffi's defaults (RFC 9106 "low memory" profile), above OWASP's minimum.
 _hasher = PasswordHasher()
 DEMO_PASSWORD = "demo"
+#: The one answer to an address that cannot be used, whoever (if anyone) has it: the user
+#: pages and the invitations say the same (docs/security.md, "Account enumeration").
+EMAIL_REFUSED = (
+    "Эту почту нельзя использовать для учётной записи. Укажите другую "
+    "или обратитесь к администратору платформы."
+)
 
 
 _DUMMY_HASH = _hasher.hash("not a real password")

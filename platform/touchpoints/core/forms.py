@@ -24,6 +24,14 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 FLOAT_LIMIT = 1e9
 
 
+class FieldError(ValueError):
+    """A refusal that names the form field it concerns, so the page shows it by that field."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
 def limit(max_length: int) -> Length:
     return Length(max=max_length, message=f"Не длиннее {max_length} символов")
 

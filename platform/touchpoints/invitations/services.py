@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from touchpoints.audit import service as audit
-from touchpoints.auth.models import User
+from touchpoints.auth.models import EMAIL_REFUSED, User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped, set_scope, utcnow
+from touchpoints.core.forms import FieldError
 from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.invitations.models import (
     VALID_FOR,
@@ -28,11 +29,6 @@ from touchpoints.lists.policy import can_invite
 from touchpoints.mail.service import queue_mail
 from touchpoints.notifications.service import absolute_url
 
-#: The same answer as users.services gives (docs/security.md, "Account enumeration").
-EMAIL_REFUSED = (
-    "Эту почту нельзя использовать для учётной записи. Укажите другую "
-    "или обратитесь к администратору платформы."
-)
 #: What a dead link says, by why it is dead.
 DEAD_LINK = {
     InvitationStatus.ACCEPTED: (
@@ -53,19 +49,12 @@ FORGED_LINK = (
 )
 
 
-class InvitationError(ValueError):
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(message)
+class InvitationError(FieldError):
+    pass
 
 
 def _snapshot(inv: Invitation) -> dict:
-    return {
-        "email": inv.email,
-        "name": inv.name,
-        "role": inv.role,
-        "subdivision_id": inv.subdivision_id,
-    }
+    return audit.values_of(inv, "email", "name", "role", "subdivision_id")
 
 
 def invite(

@@ -71,13 +71,8 @@ def clean(agency: Agency, data: dict) -> dict:
 
 
 def _values(p: RegistryProcess) -> dict:
-    return {
-        "name": p.name,
-        "kind": p.kind,
-        "code": p.code,
-        "activity_area": p.activity_area,
-        "life_situations": list(p.life_situations or []),
-    }
+    values = audit.values_of(p, "name", "kind", "code", "activity_area")
+    return values | {"life_situations": list(p.life_situations or [])}
 
 
 def _require_unique(agency_id: int, name_key: str, own_id: int | None = None) -> None:

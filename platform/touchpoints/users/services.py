@@ -6,9 +6,10 @@ import sqlalchemy as sa
 
 from touchpoints.audit import service as audit
 from touchpoints.auth import sessions
-from touchpoints.auth.models import User
+from touchpoints.auth.models import EMAIL_REFUSED, User
 from touchpoints.auth.roles import AGENCY_ROLES, Role
 from touchpoints.core.db import db
+from touchpoints.core.forms import FieldError
 from touchpoints.core.tenancy import Subdivision
 from touchpoints.lists.policy import REGISTRAR_INVITES
 
@@ -16,29 +17,14 @@ from touchpoints.lists.policy import REGISTRAR_INVITES
 REGISTRAR_MANAGED = REGISTRAR_INVITES
 
 
-#: The one answer to an address that cannot be used, whoever (if anyone) has it.
-EMAIL_REFUSED = (
-    "Эту почту нельзя использовать для учётной записи. Укажите другую "
-    "или обратитесь к администратору платформы."
-)
-
-
-class UserError(ValueError):
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(message)
+class UserError(FieldError):
+    pass
 
 
 def snapshot(user: User) -> dict:
-    return {
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "active": user.active,
-        "agency_id": user.agency_id,
-        "region_id": user.region_id,
-        "subdivision_id": user.subdivision_id,
-    }
+    return audit.values_of(
+        user, "email", "name", "role", "active", "agency_id", "region_id", "subdivision_id"
+    )
 
 
 def save_user(user: User, data: dict, *, actor: User) -> User:
