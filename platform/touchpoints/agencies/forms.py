@@ -1,42 +1,41 @@
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Length, Optional, Regexp
+from wtforms.validators import URL, DataRequired, Optional, Regexp
 
-from touchpoints.core.forms import BaseForm
+from touchpoints.core.forms import BaseForm, limit, required
 
-_LONG = Length(max=500, message="Не длиннее 500 символов")
-_SHORT = Length(max=255, message="Не длиннее 255 символов")
+
+def _name(label: str, missing: str, example: str = "", max_length: int = 500) -> StringField:
+    """A name the card must have: ``missing`` says so when it is empty."""
+    return StringField(label, validators=required(missing, max_length), description=example)
 
 
 class CardForm(BaseForm):
     """The agency card: what titles, the order and the public pages say about the agency."""
 
-    full_name = StringField(
+    full_name = _name(
         "Полное наименование (именительный падеж: кто?)",
-        validators=[DataRequired("Укажите наименование"), _LONG],
-        description="Например: Комитет по культуре Мурманской области.",
+        "Укажите наименование",
+        "Например: Комитет по культуре Мурманской области.",
     )
-    name_genitive = StringField(
+    name_genitive = _name(
         "Полное наименование в родительном падеже (кого? чего?)",
-        validators=[DataRequired("Укажите наименование в родительном падеже"), _LONG],
-        description="«Перечень точек взаимодействия с клиентом Комитета по культуре Мурманской области».",
+        "Укажите наименование в родительном падеже",
+        "«Перечень точек взаимодействия с клиентом Комитета по культуре Мурманской области».",
     )
-    name_dative = StringField(
+    name_dative = _name(
         "Полное наименование в дательном падеже (кому? чему?)",
-        validators=[DataRequired("Укажите наименование в дательном падеже"), _LONG],
-        description="«Организации, подведомственные Комитету по культуре Мурманской области».",
+        "Укажите наименование в дательном падеже",
+        "«Организации, подведомственные Комитету по культуре Мурманской области».",
     )
-    name_prepositional = StringField(
+    name_prepositional = _name(
         "Полное наименование в предложном падеже (в ком? в чём?)",
-        validators=[DataRequired("Укажите наименование в предложном падеже"), _LONG],
-        description="«Об утверждении перечня … в Комитете по культуре Мурманской области».",
+        "Укажите наименование в предложном падеже",
+        "«Об утверждении перечня … в Комитете по культуре Мурманской области».",
     )
-    short_name = StringField(
-        "Краткое наименование",
-        validators=[DataRequired("Укажите краткое наименование"), _SHORT],
-    )
-    head_title = StringField("Должность руководителя", validators=[_LONG])
-    head_name = StringField("Инициалы и фамилия руководителя", validators=[_SHORT])
-    city = StringField("Город (для приказа)", validators=[_SHORT])
+    short_name = _name("Краткое наименование", "Укажите краткое наименование", max_length=255)
+    head_title = StringField("Должность руководителя", validators=[limit(500)])
+    head_name = StringField("Инициалы и фамилия руководителя", validators=[limit(255)])
+    city = StringField("Город (для приказа)", validators=[limit(255)])
     legal_basis = TextAreaField("Правовое основание приказа (преамбула)")
     website = StringField(
         "Сайт",
@@ -77,10 +76,7 @@ class AgencyForm(CardForm):
 
 
 class UnitForm(BaseForm):
-    name = StringField(
-        "Наименование",
-        validators=[DataRequired("Укажите наименование"), _LONG],
-    )
+    name = _name("Наименование", "Укажите наименование")
     kind = SelectField(
         "Что это",
         choices=[
