@@ -26,6 +26,16 @@ from touchpoints.lists.services import NORM_FIELDS
 
 CUSTOM = ""  # the "typed by hand" choice of the touchpoint select
 SHARED = "shared:"  # prefix of a region's shared touchpoint in the same select
+#: What describes an entry, in the fullest form's order, as the form asks it: the area and
+#: process may come from the registry (process_id), the touchpoint from the reference
+#: (touchpoint_code); the norms and the subdivision have places of their own.
+_DESCRIBING = (
+    "activity_area",
+    "process_id",
+    "process_name",
+    "touchpoint_code",
+    *(f for f in COMMON_FIELDS[2:] if f not in (*NORM_FIELDS, "subdivision")),
+)
 #: Upper bounds of the norms (the columns hold up to 9999.99 hours and any integer).
 HOURS_MAX = 8760
 MINUTES_MAX = 1440
@@ -336,20 +346,7 @@ def entry_form_class(
         in_form.insert(0, "activity_area")
     rest = [
         f
-        for f in (
-            "activity_area",
-            "process_id",
-            "process_name",
-            "touchpoint_code",
-            "touchpoint",
-            "channel_kind",
-            "client_kind",
-            "client_needs",
-            "interaction",
-            "specifics",
-            "organisation",
-            *([] if fixed_subdivision else ["subdivision_id"]),
-        )
+        for f in (*_DESCRIBING, *([] if fixed_subdivision else ["subdivision_id"]))
         if f not in in_form and (f != "process_id" or processes)
     ]
     attrs["layout"] = [
@@ -366,21 +363,8 @@ def entry_form_class(
 
 def initial_values(entry, form: Form) -> dict:
     """Form data from an entry (for GET) — the same keys the form posts."""
-    data = {
-        f: getattr(entry, f)
-        for f in (
-            "activity_area",
-            "process_name",
-            "touchpoint",
-            "channel_kind",
-            "client_kind",
-            "client_needs",
-            "interaction",
-            "specifics",
-            "organisation",
-            *NORM_FIELDS,
-        )
-    }
+    # The subdivision is posted by id (below), not by the name the common model prints.
+    data = {f: getattr(entry, f) for f in COMMON_FIELDS if f != "subdivision"}
     data["touchpoint_code"] = entry.touchpoint_code or CUSTOM
     if entry.touchpoint_code:
         data["touchpoint"] = ""

@@ -49,23 +49,13 @@ MIMETYPES = {
 }
 FORMATS = tuple(MIMETYPES)
 #: Machine columns of the scripts' CSV, after the form's own: the same for every agency's form.
+#: They are the common fields with the area's code for its name, the touchpoint's code beside it.
 MACHINE_COLUMNS = (
     "entry_id",
     "activity_area_code",
     "process_name",
     "touchpoint_code",
-    "touchpoint",
-    "channel_kind",
-    "client_kind",
-    "client_needs",
-    "interaction",
-    "specifics",
-    "subdivision",
-    "organisation",
-    "response_hours_mentions",
-    "response_hours_requests",
-    "max_transfers",
-    "waiting_minutes",
+    *COMMON_FIELDS[COMMON_FIELDS.index("touchpoint") :],
     "extra",
 )
 #: Called with (rows written, rows in all) while a file is written: a job's progress.
