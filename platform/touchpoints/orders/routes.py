@@ -117,14 +117,21 @@ def version_pdf(number: int):
     return _pdf_response(doc, storage.pdf_filename(current_agency(), version))
 
 
+def _request_draft(agency, retry: bool = False):
+    """The draft order's document, queued when needed; None (the reason flashed) when refused."""
+    try:
+        return storage.request_draft_pdf(agency, user_id=current_user.id, retry=retry)
+    except OrderError as exc:
+        flash(str(exc), "error")
+        return None
+
+
 @bp.get("/list/order")
 @permission_required(Permission.READ_AGENCY)
 def draft_status():
     agency = current_agency()
-    try:
-        doc = storage.request_draft_pdf(agency, user_id=current_user.id)
-    except OrderError as exc:
-        flash(str(exc), "error")
+    doc = _request_draft(agency)
+    if doc is None:
         return redirect(url_for("lists.working_list"))
     return render_template(
         "orders/status.html",
@@ -144,10 +151,7 @@ def draft_status():
 @bp.post("/list/order")
 @permission_required(Permission.READ_AGENCY)
 def draft_retry():
-    try:
-        storage.request_draft_pdf(current_agency(), user_id=current_user.id, retry=True)
-    except OrderError as exc:
-        flash(str(exc), "error")
+    if _request_draft(current_agency(), retry=True) is None:
         return redirect(url_for("lists.working_list"))
     flash("Проект приказа поставлен в очередь на формирование.", "info")
     return redirect(url_for("orders.draft_status"))
@@ -158,10 +162,8 @@ def draft_retry():
 def draft_pdf():
     """The working list as a draft order; served when a PDF of exactly this list is stored."""
     agency = current_agency()
-    try:
-        doc = storage.request_draft_pdf(agency, user_id=current_user.id)
-    except OrderError as exc:
-        flash(str(exc), "error")
+    doc = _request_draft(agency)
+    if doc is None:
         return redirect(url_for("lists.working_list"))
     if not doc.ready:
         return redirect(url_for("orders.draft_status"))
