@@ -25,25 +25,18 @@ bp = Blueprint("registry", __name__, url_prefix="/registry")
 @bp.route("/")
 @permission_required(Permission.READ_AGENCY)
 def index():
-    agency = current_agency()
-    query, filters = filtered(agency.id, request.args)
-    return render_template(
-        "registry/index.html",
-        agency=agency,
-        page=Page(query),
-        filters=filters,
-        kinds=PROCESS_KIND_LABELS,
-        areas={a["code"]: a["name"] for a in agency.form.get("activity_areas", [])},
-        pending=services.pending_changes(agency.id),
-        can_edit=current_user.can(Permission.REVIEW_ENTRIES),
-    )
+    return _registry_page(current_agency(), can_edit=current_user.can(Permission.REVIEW_ENTRIES))
 
 
 @bp.route("/agencies/<slug>")
 @permission_required(Permission.READ_REGION)
 def agency_registry(slug):
     """The project office's read-only view of an agency's registry (its region only)."""
-    agency = get_agency_or_404(slug)
+    return _registry_page(get_agency_or_404(slug), can_edit=False, readonly=True)
+
+
+def _registry_page(agency, **access):
+    """The registry list of ``agency``, filtered by the query string; ``access`` says who may edit."""
     query, filters = filtered(agency.id, request.args)
     return render_template(
         "registry/index.html",
@@ -53,8 +46,7 @@ def agency_registry(slug):
         kinds=PROCESS_KIND_LABELS,
         areas={a["code"]: a["name"] for a in agency.form.get("activity_areas", [])},
         pending=services.pending_changes(agency.id),
-        can_edit=False,
-        readonly=True,
+        **access,
     )
 
 
