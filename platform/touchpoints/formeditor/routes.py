@@ -74,38 +74,24 @@ def _template_or_abort(slug: str) -> FormTemplate:
 def agency_form(slug):
     agency = _agency_or_abort(slug)
     marks_areas = bool(policy.can_mark_areas(current_user, agency.id))
+    limited = policy.edits_within_region(current_user)
     current = services.not_performed_of(agency.id)
-    errors, message = {}, ""
+    parsed = None
     if request.method == "POST":
         parsed = parsing.parse(request.form, agency.form, with_areas_status=marks_areas)
         if not marks_areas:
             parsed.not_performed = current
-        try:
-            changed = services.save_agency_form(
-                agency, parsed, limited=policy.edits_within_region(current_user)
-            )
-        except services.FormEditError as exc:
-            db.session.rollback()
-            errors, message, raw = exc.errors, str(exc), parsed.raw
-            revision = parsed.revision
-        else:
-            db.session.commit()
-            flash("Форма сохранена." if changed else "Изменений нет.", "success")
-            return redirect(url_for(".agency_form", slug=agency.slug))
-    else:
-        raw, revision = parsing.raw_of(agency.form, current), agency.form_revision
-    return render_template(
-        "formeditor/edit.html",
-        raw=raw,
-        errors=errors,
-        message=message,
-        revision=revision,
+    return _editor(
+        parsed,
+        save=lambda: services.save_agency_form(agency, parsed, limited=limited),
+        saved="Форма сохранена.",
+        done_url=url_for(".agency_form", slug=agency.slug),
+        stored=lambda: (parsing.raw_of(agency.form, current), agency.form_revision),
+        preview=lambda: _agency_preview(agency, agency.form),
         agency=agency,
         marks_areas=marks_areas,
-        limited=policy.edits_within_region(current_user),
+        limited=limited,
         preview_url=url_for(".agency_preview", slug=agency.slug),
-        preview=_agency_preview(agency, agency.form) if not errors else None,
-        **_choices(),
     )
 
 
@@ -121,31 +107,48 @@ def agency_preview(slug):
 @login_required
 def template_form(slug):
     template = _template_or_abort(slug)
-    errors, message = {}, ""
+    parsed = None
     if request.method == "POST":
         parsed = parsing.parse(request.form, template.definition)
+    return _editor(
+        parsed,
+        save=lambda: services.save_template(template, parsed),
+        saved="Шаблон сохранён.",
+        done_url=url_for(".template_form", slug=template.slug),
+        stored=lambda: (parsing.raw_of(template.definition), template.revision),
+        preview=lambda: _template_preview(template.definition),
+        template=template,
+        marks_areas=False,
+        limited=False,
+        preview_url=url_for(".template_preview", slug=template.slug),
+    )
+
+
+def _editor(parsed, *, save, saved: str, done_url: str, stored, preview, **context):
+    """The editor page of a form or a template. A POST (``parsed``) is saved, committed and
+    answered with ``done_url``; a refused one shows the typed text again with what to fix.
+    A GET shows the ``stored`` (text, revision) with its ``preview``."""
+    errors, message = {}, ""
+    if parsed is None:
+        raw, revision = stored()
+    else:
         try:
-            changed = services.save_template(template, parsed)
+            changed = save()
         except services.FormEditError as exc:
             db.session.rollback()
             errors, message, raw, revision = exc.errors, str(exc), parsed.raw, parsed.revision
         else:
             db.session.commit()
-            flash("Шаблон сохранён." if changed else "Изменений нет.", "success")
-            return redirect(url_for(".template_form", slug=template.slug))
-    else:
-        raw, revision = parsing.raw_of(template.definition), template.revision
+            flash(saved if changed else "Изменений нет.", "success")
+            return redirect(done_url)
     return render_template(
         "formeditor/edit.html",
         raw=raw,
         errors=errors,
         message=message,
         revision=revision,
-        template=template,
-        marks_areas=False,
-        limited=False,
-        preview_url=url_for(".template_preview", slug=template.slug),
-        preview=_template_preview(template.definition) if not errors else None,
+        preview=preview() if not errors else None,
+        **context,
         **_choices(),
     )
 
