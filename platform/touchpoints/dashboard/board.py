@@ -89,6 +89,19 @@ class AgencyRow:
     #: {"YYYY-MM": [changes, approvals]} of this agency; the region's timeline sums them.
     months: dict = dataclasses.field(default_factory=dict)
 
+    @classmethod
+    def of(cls, agency, **figures) -> AgencyRow:
+        """The row of ``agency``: its names and form as they are now, with ``figures``."""
+        return cls(
+            agency_id=agency.id,
+            slug=agency.slug,
+            name=agency.short_name,
+            full_name=agency.full_name,
+            region_id=agency.region_id,
+            form_template=agency.form_template,
+            **figures,
+        )
+
     @property
     def offline(self) -> int:
         return self.touchpoints - self.digital

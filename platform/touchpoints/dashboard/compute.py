@@ -87,13 +87,8 @@ def compute_rows(agencies: list[Agency], today: date | None) -> dict[int, Agency
 
 def blank_row(agency: Agency) -> AgencyRow:
     form = agency.form or {}
-    return AgencyRow(
-        agency_id=agency.id,
-        slug=agency.slug,
-        name=agency.short_name,
-        full_name=agency.full_name,
-        region_id=agency.region_id,
-        form_template=agency.form_template,
+    return AgencyRow.of(
+        agency,
         form_name=form.get("name", agency.form_template),
         areas_total=len(form.get("activity_areas", [])),
         needs_total=len(form.get("client_needs", [])),

@@ -111,13 +111,8 @@ def from_json(data: dict, agency) -> AgencyRow:
             text=p["text"],
         )
     )
-    return AgencyRow(
-        agency_id=agency.id,
-        slug=agency.slug,
-        name=agency.short_name,
-        full_name=agency.full_name,
-        region_id=agency.region_id,
-        form_template=agency.form_template,
+    return AgencyRow.of(
+        agency,
         **{k: v for k, v in values.items() if k not in ("agency_id", *_LIVE)},
     )
 
