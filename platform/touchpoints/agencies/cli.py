@@ -24,7 +24,7 @@ agencies_cli = AppGroup("agencies", help="Организации: приглаш
 def invite_command(slug, email, role, subdivision_name, name):
     """Send EMAIL an invitation into the agency SLUG with a one-time link (7 days)."""
     with scoped(SYSTEM_SCOPE):
-        agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
+        agency = Agency.by_slug(slug)
         if agency is None:
             raise click.ClickException(f"Нет организации с кодом «{slug}»")
         subdivision_id = None

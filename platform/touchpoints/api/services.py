@@ -160,7 +160,7 @@ def token_agencies_query(token: ApiToken):
 
 
 def token_agency(token: ApiToken, slug: str) -> Agency | None:
-    agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
+    agency = Agency.by_slug(slug)
     if agency is None or (token.scope == "region" and agency.region_id != token.region_id):
         return None
     return agency

@@ -55,7 +55,7 @@ def permission_required(*permissions: Permission):
 
 def get_agency_or_404(slug: str):
     """An agency the current user may read: their own, their region's (office), any (admin)."""
-    agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
+    agency = Agency.by_slug(slug)
     if agency is None or not can_read_agency(agency):
         abort(404)
     return agency

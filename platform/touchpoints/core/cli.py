@@ -5,7 +5,20 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from touchpoints.core.db import SYSTEM_SCOPE, scoped
+from touchpoints.core.tenancy import Agency
+
 database_cli = AppGroup("database", help="Роли и права PostgreSQL для приложения.")
+
+
+def agency_named(slug: str, missing: str) -> Agency:
+    """The agency an operator names on the command line. They may name any, so it is found in
+    the system scope (and worked on in its own afterwards); ``missing`` says there is none."""
+    with scoped(SYSTEM_SCOPE):
+        agency = Agency.by_slug(slug)
+    if agency is None:
+        raise click.ClickException(missing)
+    return agency
 
 
 def grant_app_role(

@@ -146,6 +146,10 @@ class Agency(db.Model):
         return q.where(cls.region_id == region_id) if region_id is not None else q
 
     @classmethod
+    def by_slug(cls, slug: str) -> Agency | None:
+        return db.session.scalar(sa.select(cls).where(cls.slug == slug))
+
+    @classmethod
     def by_short_name(cls) -> list[Agency]:
         return list(db.session.scalars(sa.select(cls).order_by(cls.short_name)))
 

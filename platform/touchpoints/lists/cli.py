@@ -13,17 +13,11 @@ lists_cli = AppGroup("lists", help="Перечни: импорт, выгрузк
 @click.argument("slug")
 def check_command(slug: str) -> None:
     """Проверить рабочий перечень организации SLUG на соответствие порядку (код 1 при ошибках)."""
-    import sqlalchemy as sa
-
-    from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
-    from touchpoints.core.tenancy import Agency
+    from touchpoints.core.cli import agency_named
+    from touchpoints.core.db import agency_scope, scoped
     from touchpoints.lists.compliance import check
 
-    # The operator names any agency: found in the system scope, then worked on in its own.
-    with scoped(SYSTEM_SCOPE):
-        agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
-    if agency is None:
-        raise click.ClickException(f"Организация {slug!r} не найдена.")
+    agency = agency_named(slug, f"Организация {slug!r} не найдена.")
     with scoped(agency_scope(agency.id)):
         report = check(agency)
     click.echo(f"{agency.full_name}: строк в перечне — {report.entry_count}.")

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
-from touchpoints.core.tenancy import Agency
+from touchpoints.core.cli import agency_named
+from touchpoints.core.db import agency_scope, scoped
 from touchpoints.core.text import date_short
 from touchpoints.lists.models import ListVersion
 from touchpoints.orders.claim import store_version_pdf
@@ -38,11 +37,7 @@ orders_cli = AppGroup("orders", help="Приказы об утверждении
 def pdf_command(slug: str, number: int | None, output: Path, changes: bool | None) -> None:
     """Сформировать PDF приказа организации SLUG: утверждённой редакции N или, без --version,
     рабочего перечня как проекта приказа (с отметкой «ПРОЕКТ»)."""
-    # The operator names any agency: found in the system scope, then worked on in its own.
-    with scoped(SYSTEM_SCOPE):
-        agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
-    if agency is None:
-        raise click.ClickException(f"Организации с кодом {slug!r} нет.")
+    agency = agency_named(slug, f"Организации с кодом {slug!r} нет.")
     with scoped(agency_scope(agency.id)):
         if number is None:
             try:

@@ -11,6 +11,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from touchpoints.core.cli import agency_named
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped, utcnow
 from touchpoints.core.tenancy import Agency
 from touchpoints.deadlines.models import Publication
@@ -21,10 +22,7 @@ publication_cli = AppGroup("publication", help="Размещение переч�
 
 
 def _agency(slug: str) -> Agency:
-    agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
-    if agency is None:
-        raise click.ClickException(f"Нет органа власти «{slug}»")
-    return agency
+    return agency_named(slug, f"Нет органа власти «{slug}»")
 
 
 @publication_cli.command("record")

@@ -101,7 +101,7 @@ def export(slug: str, to: Path | None) -> tuple[str, list[Path]]:
     """YAML of the agency (or shared form) ``slug``; with ``to``, also written into that tenants
     folder: ``<slug>/agency.yaml``, and ``forms/<template>.yaml`` when the template there differs
     from the one in the database (the administrator edited it). Returns (text, files written)."""
-    agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
+    agency = Agency.by_slug(slug)
     template_slug = agency.form_template if agency else slug
     template = db.session.scalar(sa.select(FormTemplate).where(FormTemplate.slug == template_slug))
     if template is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 
-from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
+from touchpoints.core.cli import agency_named
+from touchpoints.core.db import agency_scope, db, scoped
 from touchpoints.core.tenancy import Agency
 from touchpoints.lists.cli import lists_cli
 from touchpoints.lists.models import ListVersion
@@ -17,12 +17,7 @@ from touchpoints.transfer.reader import ImportFileError
 
 
 def _agency(slug: str) -> Agency:
-    # The operator names any agency: found in the system scope, then worked on in its own.
-    with scoped(SYSTEM_SCOPE):
-        agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
-    if agency is None:
-        raise click.ClickException(f"Организация «{slug}» не найдена.")
-    return agency
+    return agency_named(slug, f"Организация «{slug}» не найдена.")
 
 
 @lists_cli.command("import")
