@@ -197,18 +197,14 @@ def compute(agencies: dict[int, AgencyInfo]) -> list[Due]:
         return []
     out: list[Due] = []
     for agency_id, started_at in _publication_triggers(ids).items():
-        a = agencies[agency_id]
-        started_on = local_date(started_at, a.tz)
         out.append(
-            Due(
-                agency_id=agency_id,
-                kind=DeadlineKind.PUBLICATION.value,
-                subject_key=f"pub:{started_at.astimezone(UTC).isoformat()}",
-                started_at=started_at,
-                started_on=started_on,
-                due_on=a.calendar.add_working_days(
-                    started_on, a.policies["publication_working_days"]
-                ),
+            _in_working_days(
+                agencies[agency_id],
+                agency_id,
+                DeadlineKind.PUBLICATION,
+                f"pub:{started_at.astimezone(UTC).isoformat()}",
+                started_at,
+                "publication_working_days",
                 title="Актуальная версия перечня",
             )
         )
@@ -222,16 +218,14 @@ def compute(agencies: dict[int, AgencyInfo]) -> list[Due]:
         )
     )
     for entry_id, agency_id, sub_id, submitted_at, process in pending:
-        a = agencies[agency_id]
-        started_on = local_date(submitted_at, a.tz)
         out.append(
-            Due(
-                agency_id=agency_id,
-                kind=DeadlineKind.REVIEW.value,
-                subject_key=f"entry:{entry_id}:{submitted_at.astimezone(UTC).isoformat()}",
-                started_at=submitted_at,
-                started_on=started_on,
-                due_on=a.calendar.add_working_days(started_on, a.policies["review_working_days"]),
+            _in_working_days(
+                agencies[agency_id],
+                agency_id,
+                DeadlineKind.REVIEW,
+                f"entry:{entry_id}:{submitted_at.astimezone(UTC).isoformat()}",
+                submitted_at,
+                "review_working_days",
                 subdivision_id=sub_id,
                 entry_id=entry_id,
                 title=process or f"строка № {entry_id}",
@@ -239,6 +233,22 @@ def compute(agencies: dict[int, AgencyInfo]) -> list[Due]:
         )
     out.extend(_reconfirm_dues(agencies, ids))
     return out
+
+
+def _in_working_days(
+    a: AgencyInfo, agency_id: int, kind, subject_key: str, started_at, policy: str, **more
+) -> Due:
+    """An obligation due the agency's ``policy`` working days after the local day it started."""
+    started_on = local_date(started_at, a.tz)
+    return Due(
+        agency_id=agency_id,
+        kind=kind.value,
+        subject_key=subject_key,
+        started_at=started_at,
+        started_on=started_on,
+        due_on=a.calendar.add_working_days(started_on, a.policies[policy]),
+        **more,
+    )
 
 
 def _reconfirm_dues(agencies: dict[int, AgencyInfo], ids: list[int]) -> list[Due]:
