@@ -2,7 +2,7 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from touchpoints.auth.forms import NewPasswordForm
-from touchpoints.core.forms import BaseForm
+from touchpoints.core.forms import BaseForm, required
 
 
 class InviteForm(BaseForm):
@@ -25,8 +25,5 @@ class InviteForm(BaseForm):
 class AcceptForm(NewPasswordForm):
     name = StringField(
         "Фамилия, имя, отчество",
-        validators=[
-            DataRequired("Укажите имя"),
-            Length(max=255, message="Не длиннее 255 символов"),
-        ],
+        validators=required("Укажите имя", 255),
     )

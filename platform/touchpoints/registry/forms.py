@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from touchpoints.core.forms import BaseForm
+from touchpoints.core.forms import BaseForm, required
 from touchpoints.lists.forms import MultiCheckboxField
 from touchpoints.lists.labels import CHANNEL_CHOICES
 from touchpoints.lists.passports import BASIS_KINDS, CLIENT_GROUPS, FEEDBACK_KINDS
@@ -28,10 +28,7 @@ class ProcessForm(BaseForm):
     kind = RadioField("Вид", choices=KIND_CHOICES, default="service", validators=[DataRequired()])
     name = TextAreaField(
         "Наименование услуги, функции или сервиса",
-        validators=[
-            DataRequired("Укажите наименование"),
-            Length(max=2000, message="Не длиннее 2000 символов"),
-        ],
+        validators=required("Укажите наименование", 2000),
     )
     code = StringField(
         "Номер в реестре (необязательно)",
@@ -62,10 +59,7 @@ class ProcessForm(BaseForm):
 class ArchiveForm(BaseForm):
     reason = TextAreaField(
         "Почему процесс исключается из реестра",
-        validators=[
-            DataRequired("Укажите причину исключения"),
-            Length(max=4000, message="Не длиннее 4000 символов"),
-        ],
+        validators=required("Укажите причину исключения", 4000),
     )
 
 
@@ -146,10 +140,7 @@ for _key, _label in CLIENT_GROUPS.items():
 class SharedForm(BaseForm):
     name = StringField(
         "Наименование",
-        validators=[
-            DataRequired("Укажите наименование"),
-            Length(max=500, message="Не длиннее 500 символов"),
-        ],
+        validators=required("Укажите наименование", 500),
         description="Например: МФЦ «Мои документы», региональная горячая линия 122.",
     )
     channel_kind = RadioField("Вид точки", choices=list(CHANNEL_CHOICES.items()), default="offline")

@@ -1,7 +1,7 @@
 from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email
 
-from touchpoints.core.forms import BaseForm
+from touchpoints.core.forms import BaseForm, required
 
 
 class UserForm(BaseForm):
@@ -13,10 +13,7 @@ class UserForm(BaseForm):
     )
     name = StringField(
         "Фамилия, имя, отчество",
-        validators=[
-            DataRequired("Укажите имя"),
-            Length(max=255, message="Не длиннее 255 символов"),
-        ],
+        validators=required("Укажите имя", 255),
     )
     role = SelectField("Роль")
     agency_id = SelectField("Организация", coerce=int, validate_choice=False)
