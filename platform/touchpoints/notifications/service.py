@@ -221,18 +221,24 @@ def pending_recipients() -> list[tuple[str, int]]:
     )
 
 
-def take_for_digest(recipient: str, digest_id: int) -> list[Notification]:
-    """Mark the person's waiting notices as carried by this digest (in the digest's transaction)."""
-    ids = [
-        nid
-        for (nid,) in db.session.execute(
-            sa.update(Notification)
-            .where(Notification.recipient == recipient, Notification.status == "pending")
-            .values(status="digested", digest_id=digest_id)
-            .returning(Notification.id)
+def carry(model, recipient: str, digest_id: int, *, status: str, becomes: str) -> list[int]:
+    """Ids of the person's ``model`` rows in ``status``, now ``becomes`` and carried by the
+    digest: one UPDATE, so two runs never put the same row into two letters."""
+    return [
+        row_id
+        for (row_id,) in db.session.execute(
+            sa.update(model)
+            .where(model.recipient == recipient, model.status == status)
+            .values(status=becomes, digest_id=digest_id)
+            .returning(model.id)
             .execution_options(synchronize_session=False)
         )
     ]
+
+
+def take_for_digest(recipient: str, digest_id: int) -> list[Notification]:
+    """Mark the person's waiting notices as carried by this digest (in the digest's transaction)."""
+    ids = carry(Notification, recipient, digest_id, status="pending", becomes="digested")
     if not ids:
         return []
     return list(

@@ -152,16 +152,7 @@ def send_digest(digest_id: int, now: datetime | None = None) -> str:
         db.session.rollback()
         return "skipped"
     recipient, local_day = taken
-    reminder_ids = [
-        rid
-        for (rid,) in db.session.execute(
-            sa.update(Reminder)
-            .where(Reminder.recipient == recipient, Reminder.status == "claimed")
-            .values(status="sent", digest_id=digest_id)
-            .returning(Reminder.id)
-            .execution_options(synchronize_session=False)
-        )
-    ]
+    reminder_ids = notices.carry(Reminder, recipient, digest_id, status="claimed", becomes="sent")
     notes = notices.take_for_digest(recipient, digest_id)
     if not reminder_ids and not notes:
         db.session.execute(
