@@ -367,6 +367,33 @@ def test_quarterly_indicator_counts_processes_without_touchpoints(kuz):
         )
     assert rows[aid]["uncovered_processes"] == len([p for p in processes if p.id not in named]) == 2
 
+    # The quarter's snapshot keeps it, and both report files show it in the agency's row.
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from touchpoints.reports import exports
+    from touchpoints.reports import services as reports
+
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        region = db.session.get(Agency, aid).region
+        name = db.session.get(Agency, aid).full_name
+        quarter = reports.Quarter.of(reports.today_in(region))
+        snaps = reports.ensure_snapshot(region, quarter)
+        made = reports.today_in(region)
+        book = exports.xlsx(region, quarter, snaps, reports.totals(snaps), made)
+        document = exports.docx(region, quarter, snaps, reports.totals(snaps), made)
+    sheet = [
+        [c.value for c in r] for r in load_workbook(io.BytesIO(book))["Органы власти"].iter_rows()
+    ]
+    header = next(r for r in sheet if r[0] == "Орган власти")
+    row = next(r for r in sheet if r[0] == name)
+    assert row[header.index("Процессов реестра без точек")] == 2
+    table = [[c.text for c in r.cells] for r in Document(io.BytesIO(document)).tables[1].rows]
+    column = table[0].index("Процессов без точек")
+    assert next(r for r in table if r[1] == name)[column] == "2"
+
 
 def test_the_updated_and_published_list_meets_the_clock(kuz):
     # The registry change blocks approval until the list follows it (3.5), and publishing the

@@ -231,9 +231,9 @@ def test_assessment_exports_and_cli(app, region_a, client, tmp_path):
     )
     row = next(r for r in cells if r[0] == "Министерство rep-a1")
     assert row[1] == 1 and row[2] == "№ 21 от 02.06.2025" and row[4] == 6
-    assert row[13] == "зелёный"
+    assert row[14] == "зелёный"
     # Kept as typed and stored as text: a spreadsheet never runs it as a formula.
-    comment = ws.cell(row=cells.index(row) + 1, column=15)
+    comment = ws.cell(row=cells.index(row) + 1, column=16)
     assert comment.value == '=HYPERLINK("x") перечень ведётся' and comment.data_type == "s"
 
     docx = client.get(f"/reports/export.docx?q={q.key}")

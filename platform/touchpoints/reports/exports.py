@@ -41,6 +41,7 @@ COLUMNS = [
     ("Направлений охвачено", 12),
     ("Направлений в форме", 12),
     ("Нарушений (ошибок проверки)", 12),
+    ("Процессов реестра без точек", 12),
     ("Ждут проверки", 10),
     ("Последнее подтверждение актуальности", 16),
     ("Оценка проектного офиса", 14),
@@ -120,6 +121,7 @@ def row_values(s: QuarterSnapshot) -> list:
         s.areas_covered,
         s.areas_total,
         s.errors if s.errors is not None else "нет данных",
+        s.uncovered_processes if s.uncovered_processes is not None else "нет данных",
         s.pending,
         s.last_reconfirmed_on,
         s.assessment_label,
@@ -148,10 +150,10 @@ def xlsx(region, quarter: Quarter, snaps: list[QuarterSnapshot], t: Totals, made
         # Names and the office's comments are text, never formulas (core.safety).
         append_row(ws, row_values(s))
         n = ws.max_row
-        for col in (4, 13):
+        for col in (4, 14):
             ws.cell(row=n, column=col).number_format = "DD.MM.YYYY"
         ws.cell(row=n, column=8).number_format = "0%"
-        ws.cell(row=n, column=15).alignment = wrap
+        ws.cell(row=n, column=16).alignment = wrap
     ws.freeze_panes = ws.cell(row=header + 1, column=2)
 
     rg = wb.create_sheet("Регион")
@@ -236,6 +238,7 @@ def docx(region, quarter: Quarter, snaps: list[QuarterSnapshot], t: Totals, made
             "Доля цифровых",
             "Охват направлений",
             "Нарушений",
+            "Процессов без точек",
             "Ждут проверки",
             "Последнее подтверждение",
         ],
@@ -260,12 +263,13 @@ def docx(region, quarter: Quarter, snaps: list[QuarterSnapshot], t: Totals, made
                 pct(s.digital_share),
                 f"{s.areas_covered} из {s.areas_total}",
                 "нет данных" if s.errors is None else str(s.errors),
+                "нет данных" if s.uncovered_processes is None else str(s.uncovered_processes),
                 str(s.pending),
                 ru_date(s.last_reconfirmed_on),
             ]
             for i, s in enumerate(snaps, start=1)
         ],
-        [1.2, 6.0, 3.6, 4.6, 1.8, 2.0, 1.8, 1.6, 2.6],
+        [1.2, 5.6, 3.4, 4.4, 1.8, 2.0, 1.6, 1.6, 1.6, 2.0],
     )
 
     _para(doc, "", size=6)
