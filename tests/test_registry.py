@@ -447,3 +447,31 @@ def test_the_office_reads_an_agencys_registry(kuz, client, make_user, make_regio
     client.post("/logout")
     login(client, app, other)
     assert client.get(f"/registry/agencies/{slug}").status_code == 404
+
+
+def test_an_imported_row_naming_a_registry_process_is_linked_to_it(seeded, make_user, tmp_path):
+    # Kuzbass 3.1: the list names the registry's processes; an import links the rows whose
+    # process is in the registry (case and «ё» aside) and leaves the others as free text.
+    from import_fixtures import MURMANSK_HEADER, murmansk_rows
+    from import_fixtures import xlsx as workbook
+
+    aid = agency_id_of(seeded, "murmansk-tourism")
+    user = make_user(Role.REGISTRAR, agency_id=aid)
+    pid = add_process(seeded, aid, user, "аттестация ЭКСКУРСОВОДОВ")
+    path = tmp_path / "list.xlsx"
+    path.write_bytes(workbook({"Перечень": [MURMANSK_HEADER, *murmansk_rows()]}))
+    result = seeded.test_cli_runner().invoke(
+        args=["lists", "import", "murmansk-tourism", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    with in_agency(seeded, aid):
+        rows = db.session.execute(
+            sa.select(Entry.process_name, Entry.process_id).where(Entry.agency_id == aid)
+        ).all()
+    linked = {name: process for name, process in rows}
+    assert linked == {
+        "Аттестация экскурсоводов": pid,
+        "Рассмотрение обращений граждан": None,
+    }
+    # Only the row whose process is not in the registry is warned about.
+    assert len(findings(seeded, aid, "process_free_text")) == 1

@@ -97,6 +97,12 @@ class RegistryProcess(TenantMixin, db.Model):
         return list(db.session.scalars(sa.select(cls).where(cls.agency_id == agency_id)))
 
     @classmethod
+    def ids_by_key(cls, agency_id: int) -> dict[str, int]:
+        """Active processes by ``normalized(name)``: how a typed or imported name finds its
+        registry process."""
+        return {p.name_key: p.id for p in cls.active_of(agency_id)}
+
+    @classmethod
     def active_by_key(cls, agency_id: int, name_key: str) -> RegistryProcess | None:
         return db.session.scalar(
             sa.select(cls).where(
