@@ -26,19 +26,12 @@ from __future__ import annotations
 
 import io
 import os
-import secrets
 import statistics
 import time
 
 import sqlalchemy as sa
 
-# The production processes refuse the demo scope key; one key for this run (stored by
-# grant_app_role, read by every application of the run through the environment).
-SCOPE_KEY = os.environ.setdefault("TOUCHPOINTS_SCOPE_KEY", secrets.token_hex(32))
-
-from bench._harness import (  # noqa: E402
-    APP_ROLE,
-    ROOT,
+from bench._harness import (
     Database,
     Figure,
     Processes,
@@ -57,26 +50,6 @@ READY_SECONDS = float(os.environ.get("BENCH_EXPORT_READY_SECONDS", "120"))
 NAME = "exports"
 SLUG = "exports-demo-001"
 EMAIL = "registrar@exports.bench.example.org"
-
-
-class _Database(Database):
-    """The harness's database, with the scope key handed to ``grant_app_role``."""
-
-    def __enter__(self) -> _Database:
-        from flask_migrate import upgrade
-
-        from touchpoints import create_app
-        from touchpoints.core.cli import grant_app_role
-
-        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-        self._admin(f'CREATE DATABASE "{self.name}"')
-        app = create_app("test", SQLALCHEMY_DATABASE_URI=self.owner_url)
-        with app.app_context():
-            upgrade(directory=str(ROOT / "migrations"))
-        engine = sa.create_engine(self.owner_url)
-        grant_app_role(engine, APP_ROLE, scope_key=SCOPE_KEY)
-        engine.dispose()
-        return self
 
 
 def _seed(database: Database) -> None:
@@ -235,7 +208,7 @@ def _end_to_end(database: Database) -> list[Figure]:
 
 
 def run() -> list[Figure]:
-    with _Database(NAME) as database:
+    with Database(NAME) as database:
         _seed(database)
         out = _writers(database)
         out += _end_to_end(database)
