@@ -9,6 +9,7 @@ the worker, both built by ``create_app``, know every kind)::
         run=run_export,            # (job, progress) -> Outcome, in the job's agency scope
         back=lambda job: (url_for("lists.working_list"), "К перечню"),
         describe=lambda job: "Рабочий перечень, Word (DOCX)",
+        body="background/_file.html",   # the partial of the status page (docs/jobs.md)
     ))
 
 ``run`` is called by the one Celery task ``workers.tasks.background.run`` with the job (read in
@@ -51,8 +52,11 @@ class Kind:
     back: Callable[..., tuple[str, str]]
     #: One line under the heading («Рабочий перечень, Word (DOCX), 5000 строк»).
     describe: Callable[..., str] | None = None
-    #: The word for what the job makes, on the ready page («файл»).
-    result_noun: str = "Файл"
+    #: The partial showing the job in each of its states inside the page's status box (the
+    #: default: a file being made, then its download link).
+    body: str = "background/_file.html"
+    #: The status line's words where the kind's differ from ``service.STATUS_TEXT``.
+    messages: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 _KINDS: dict[str, Kind] = {}

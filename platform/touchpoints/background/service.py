@@ -8,7 +8,7 @@
   alone, a live claim is left to its worker, a claim whose heartbeat stopped is taken over.
 * :func:`revive_if_lost` — a job whose message or worker was lost is queued again (the status
   poll asks).
-* :func:`retry`, :func:`cleanup`, :func:`result_bytes`, :func:`status`.
+* :func:`retry`, :func:`cleanup`, :func:`result_bytes`, :func:`status`, :func:`message`.
 """
 
 from __future__ import annotations
@@ -268,6 +268,13 @@ STATUS_TEXT = {
 }
 
 
+def message(job: BackgroundJob) -> str:
+    """The status line, in the words of the job's kind where it has its own."""
+    kind = registry.get(job.kind)
+    own = kind.messages.get(job.status) if kind is not None else None
+    return own or STATUS_TEXT.get(job.status, job.status)
+
+
 def status(job: BackgroundJob) -> dict:
     """What the page's poll reads."""
     return {
@@ -277,7 +284,8 @@ def status(job: BackgroundJob) -> dict:
         "done": job.done,
         "total": job.total,
         "percent": job.percent,
-        "message": STATUS_TEXT.get(job.status, job.status),
+        "message": message(job),
         "error": job.error,
+        "summary": job.summary,
         "finished": not job.in_progress,
     }
