@@ -111,7 +111,7 @@ def test_preview_settle_fix_skip_confirm_and_progress(
         document = page.evaluate("document.documentElement.scrollWidth")
         assert document <= width, f"the preview is {document} px wide at {width} px"
 
-        # Confirmed: the progress page, filled by its script, ends with the result. (The
+        # Confirmed: the job's page, its bar moved by its script, ends with the result. (The
         # task is held for two seconds, so the page is seen while it works.)
         real = apply._Writer.add
 
@@ -122,9 +122,10 @@ def test_preview_settle_fix_skip_confirm_and_progress(
         monkeypatch.setattr(apply._Writer, "add", slow)
         with page.expect_navigation():
             page.get_by_role("button", name="Загрузить (2 строки)").click()
-        assert page.url.endswith("/progress")
+        assert re.search(r"/jobs/\d+$", page.url), page.url
+        expect(main).to_contain_text("Загрузка перечня из файла")
         if "Загрузка выполнена" not in page.inner_text("main"):
-            expect(main).to_contain_text("Строки вносятся в перечень")
+            expect(main).to_contain_text("Загружаем файл в перечень")
             expect(page.locator("progress")).to_be_visible()
         expect(main).to_contain_text("Загрузка выполнена", timeout=30_000)
         expect(main).to_contain_text("новых строк: 2")

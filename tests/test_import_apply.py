@@ -3,26 +3,24 @@ in the background with a progress page (issue 11: «confirming 5,000 rows takes 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import re
 import time
 
 import pytest
-import redis
 import sqlalchemy as sa
-from conftest import REDIS_TEST_URL, make_app
+from conftest import login
 
 from tests import import_fixtures as fx
 from tests.test_transfer import token_of, upload
 from touchpoints.audit.models import AuditEvent
 from touchpoints.auth.roles import Role
-from touchpoints.config import ROOT_DIR, build_config
+from touchpoints.background import service
+from touchpoints.background.models import BackgroundJob
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, push_scope, scoped
 from touchpoints.core.tenancy import Agency
 from touchpoints.lists.models import Entry
 from touchpoints.notifications.models import Notification
-from touchpoints.transfer import apply, imports, job
+from touchpoints.transfer import apply, import_jobs, imports
 from touchpoints.transfer.models import ImportSession
 
 
@@ -160,19 +158,32 @@ def test_an_open_proposal_refuses_the_whole_import(seeded, make_agency, make_use
 # --------------------------------------------------------------------------- in the background
 
 
-def _wait_json(client, token, timeout=60):
+def _job_url(response) -> str:
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    location = response.headers["Location"]
+    assert re.fullmatch(r"/jobs/\d+", location), location
+    return location
+
+
+def _wait_json(client, page_url, timeout=60):
+    """The job's JSON, as its page polls it, until the job has finished; and all seen."""
     deadline = time.monotonic() + timeout
     seen = []
     while time.monotonic() < deadline:
-        state = client.get(f"/list/import/{token}/progress.json").get_json()
+        state = client.get(f"{page_url}.json").get_json()
         seen.append(state)
-        if state["status"] in ("done", "failed"):
+        if state["finished"]:
             return state, seen
         time.sleep(0.2)
     raise AssertionError(f"no end: {seen[-3:]}")
 
 
-def test_large_confirm_runs_in_a_task_with_a_progress_page(
+def _count(app, agency_id, model=Entry) -> int:
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_large_confirm_runs_as_a_background_job_with_its_page(
     seeded, make_agency, make_user, login_as, client
 ):
     app = seeded
@@ -183,35 +194,41 @@ def test_large_confirm_runs_in_a_task_with_a_progress_page(
     response = client.post(f"/list/import/{small}/confirm")
     assert response.headers["Location"].endswith("/list/"), "a small file stays in-request"
     token = token_of(upload(client, kuzbass_file(60, start=11), "big.xlsx"))
-    response = client.post(f"/list/import/{token}/confirm")
-    assert response.headers["Location"].endswith(f"/list/import/{token}/progress")
-    page = client.get(f"/list/import/{token}/progress").get_data(as_text=True)
-    assert "К перечню" in page
+    page_url = _job_url(client.post(f"/list/import/{token}/confirm"))
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Загрузка перечня из файла" in page and "Файл «big.xlsx»" in page
+    assert "← К перечню" in page
     app.extensions["inprocess_jobs"].wait()
-    state, _ = _wait_json(client, token)
-    assert state["status"] == "done" and state["percent"] == 100
+    state, _ = _wait_json(client, page_url)
+    assert state["status"] == "ready" and state["percent"] == 100
     assert state["done"] == state["total"] == 60
     # Kuzbass rows are the same entry when area and touchpoint agree (3.7): ten of them are
     # the small file's rows again, changed in their text; fifty are new.
-    result = state["result"]
-    assert (result["added"], result["changed"], result["pending"]) == (50, 10, False)
-    page = client.get(f"/list/import/{token}/progress").get_data(as_text=True)
+    summary = state["summary"]
+    assert (summary["added"], summary["changed"], summary["pending"]) == (50, 10, False)
+    page = client.get(page_url).get_data(as_text=True)
     assert "Загрузка выполнена" in page and "новых строк: <b>50</b>" in page
     assert "изменённых строк: <b>10</b>" in page
-    assert "Открыть перечень" in page
-    # The upload is done: the preview shows the result, fixes and a second confirm are refused.
-    assert client.get(f"/list/import/{token}").headers["Location"].endswith("/progress")
-    client.post(f"/list/import/{token}/confirm")
+    assert "Открыть перечень" in page and "К проверке строк" not in page
+    # Applied: the preview leads to the job's page; fixes and a second confirm are refused.
+    assert client.get(f"/list/import/{token}").headers["Location"] == page_url
+    assert client.post(f"/list/import/{token}/confirm").headers["Location"] == page_url
     client.post(f"/list/import/{token}/rows/3/skip", data={"skip": "1"})
     app.extensions["inprocess_jobs"].wait()
+    assert _count(app, agency_id) == 60
+    assert _count(app, agency_id, BackgroundJob) == 1, "one job for the upload"
     with app.app_context(), scoped(agency_scope(agency_id)):
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Entry)) == 60
         session = db.session.scalar(sa.select(ImportSession).where(ImportSession.token == token))
-        assert session.cells == [] and session.job_status == "done"
+        assert session.cells == [] and session.state["applied"]["added"] == 50
         assert "skipped" not in session.state
+    # A colleague's job page is not theirs to see: the preview sends them to the list.
+    colleague = app.test_client()
+    login(colleague, app, make_user(Role.EDITOR, agency_id=agency_id))
+    assert colleague.get(f"/list/import/{token}").headers["Location"].endswith("/list/")
+    assert colleague.get(page_url).status_code == 404
 
 
-def test_a_failed_task_is_retried_then_shown_and_can_be_confirmed_again(
+def test_a_failed_import_says_so_and_returns_to_its_preview(
     seeded, make_agency, make_user, login_as, client, monkeypatch
 ):
     app = seeded
@@ -220,31 +237,76 @@ def test_a_failed_task_is_retried_then_shown_and_can_be_confirmed_again(
     login_as(make_user(Role.REGISTRAR, agency_id=agency_id))
     token = token_of(upload(client, kuzbass_file(30), "big.xlsx"))
     real = apply._Writer.add
-    calls = {"n": 0}
 
     def broken(self, rows):
-        calls["n"] += 1
         real(self, rows)  # the rows are written, then the connection "drops"
         raise sa.exc.OperationalError("INSERT", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr(apply._Writer, "add", broken)
-    client.post(f"/list/import/{token}/confirm")
+    page_url = _job_url(client.post(f"/list/import/{token}/confirm"))
     app.extensions["inprocess_jobs"].wait()
-    state, _ = _wait_json(client, token)
-    assert calls["n"] == 4, "tried once and retried three times"
-    assert state["status"] == "failed" and state["error"] == job.INTERNAL_ERROR
-    page = client.get(f"/list/import/{token}/progress").get_data(as_text=True)
+    state, _ = _wait_json(client, page_url)
+    assert state["status"] == "failed" and state["error"] == service.FAILED_MESSAGE
+    page = client.get(page_url).get_data(as_text=True)
     assert "перечень не изменён" in page and "Попробовать ещё раз" in page
-    assert "Вернуться к проверке файла" in page
-    with app.app_context(), scoped(agency_scope(agency_id)):
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Entry)) == 0
-    # The preview is open again; confirmed once more, it goes in.
+    assert f'href="/list/import/{token}"' in page and "К проверке файла" in page
+    assert _count(app, agency_id) == 0, "nothing of a failed import stays"
+    # The preview is open again; confirmed once more, it goes in (a new job).
     assert client.get(f"/list/import/{token}").status_code == 200
     monkeypatch.setattr(apply._Writer, "add", real)
-    client.post(f"/list/import/{token}/confirm")
+    again = _job_url(client.post(f"/list/import/{token}/confirm"))
+    assert again != page_url
     app.extensions["inprocess_jobs"].wait()
-    state, _ = _wait_json(client, token)
-    assert state["status"] == "done" and state["result"]["added"] == 30
+    state, _ = _wait_json(client, again)
+    assert state["status"] == "ready" and state["summary"]["added"] == 30
+    # «Попробовать ещё раз» on the old job now finds the upload applied: nothing twice.
+    assert client.post(f"{page_url}/retry").headers["Location"] == page_url
+    app.extensions["inprocess_jobs"].wait()
+    state, _ = _wait_json(client, page_url)
+    assert state["status"] == "ready" and state["summary"]["added"] == 30
+    assert _count(app, agency_id) == 30
+
+
+def test_a_refused_import_shows_why(seeded, make_agency, make_user, login_as, client):
+    app = seeded
+    app.config["IMPORT_BACKGROUND_ROWS"] = 3
+    agency_id = make_agency(template="kuzbass-3")
+    registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
+    _confirm_counting(app, agency_id, registrar, kuzbass_file(6))
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        first = db.session.scalars(sa.select(Entry).order_by(Entry.id)).first()
+        db.session.add(Entry(agency_id=agency_id, kind="exclusion", target_id=first.id,
+                             status="submitted", activity_area=first.activity_area,
+                             exclusion_reason="нет"))  # fmt: skip
+        db.session.commit()
+    before = _count(app, agency_id)
+    login_as(registrar)
+    token = token_of(upload(client, kuzbass_file(4, start=2), "list.xlsx"))
+    client.post(
+        f"/list/import/{token}/options", data={"apply_changes": "1", "exclude_missing": "1"}
+    )
+    page_url = _job_url(client.post(f"/list/import/{token}/confirm"))
+    app.extensions["inprocess_jobs"].wait()
+    state, _ = _wait_json(client, page_url)
+    assert state["status"] == "failed" and "неподтверждённое предложение" in state["error"]
+    page = client.get(page_url).get_data(as_text=True)
+    assert "неподтверждённое предложение" in page and "К проверке файла" in page
+    assert _count(app, agency_id) == before
+
+
+def _queued_import(app, agency_id, user_id, rows) -> tuple[int, int]:
+    """An upload with its import job queued as the confirm button queues it, without sending the
+    task (the test runs it)."""
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        agency = db.session.get(Agency, agency_id)
+        session = imports.start_import(agency, kuzbass_file(rows), "big.xlsx", user_id)
+        job = BackgroundJob(kind=import_jobs.KIND, agency_id=agency_id, user_id=user_id,
+                            params={"upload": session.id})  # fmt: skip
+        db.session.add(job)
+        db.session.flush()
+        session.state = {**session.state, "job_id": job.id}
+        db.session.commit()
+        return session.id, job.id
 
 
 def test_progress_is_visible_while_the_import_transaction_is_open(
@@ -253,83 +315,64 @@ def test_progress_is_visible_while_the_import_transaction_is_open(
     app = seeded
     agency_id = make_agency(template="kuzbass-3")
     registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
-    with app.app_context(), scoped(agency_scope(agency_id)):
-        agency = db.session.get(Agency, agency_id)
-        session = imports.start_import(agency, kuzbass_file(1200), "big.xlsx", registrar)
-        # Queued as the confirm button queues it, without starting the task: run here below.
-        session.job_status = job.QUEUED
-        session.state = {**session.state, "job_user_id": registrar}
-        session_id = session.id
-        db.session.commit()
+    session_id, job_id = _queued_import(app, agency_id, registrar, 1200)
     seen = []
-    real = job.Progress.__call__
+    real = service.Heartbeat.progress
 
     def watch(self, done, total):
         real(self, done, total)
-        # What the progress page reads, from another connection, while the import is open.
+        time.sleep(0.3)  # a few beats
+        # What the job's page reads, from another connection, while the import is open.
         with db.engine.connect() as conn, conn.begin():
             push_scope(conn, agency_scope(agency_id))
             row = conn.execute(
-                sa.text(
-                    "SELECT job_status, job_done, job_total FROM import_session WHERE id = :id"
-                ),
-                {"id": session_id},
+                sa.text("SELECT status, done, total FROM background_job WHERE id = :id"),
+                {"id": job_id},
             ).one()
             seen.append(tuple(row))
             count = conn.execute(sa.text("SELECT count(*) FROM entry")).scalar()
             assert count == 0, "nothing of the import is visible before its commit"
 
-    monkeypatch.setattr(job.Progress, "__call__", watch)
-    monkeypatch.setattr(job.Progress, "INTERVAL", 0)  # every batch reports
+    monkeypatch.setattr(service.Heartbeat, "progress", watch)
+    monkeypatch.setattr(service, "HEARTBEAT_SECONDS", 0.05)
     with app.app_context():
-        assert job.run(agency_id, session_id) == "done"
-        assert job.run(agency_id, session_id) == "done", "a redelivered task does nothing"
-    assert seen == [("running", 500, 1200), ("running", 1000, 1200), ("running", 1200, 1200)]
+        assert service.run(agency_id, job_id) == "ready"
+        assert service.run(agency_id, job_id) == "ready", "a redelivered task does nothing"
+    assert seen == [("running", done, 1200) for done in (0, 500, 1000, 1200)]
+    assert _count(app, agency_id) == 1200
+    # A second job of the same upload (one retried by hand, a worker taking over from one that
+    # was only slow) waits for the first one's lock and finds the upload applied.
     with app.app_context(), scoped(agency_scope(agency_id)):
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Entry)) == 1200
+        job = BackgroundJob(kind=import_jobs.KIND, agency_id=agency_id, user_id=registrar,
+                            params={"upload": session_id})  # fmt: skip
+        db.session.add(job)
+        db.session.commit()
+        second = job.id
+    with app.app_context():
+        assert service.run(agency_id, second) == "ready"
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        summaries = db.session.scalars(sa.select(BackgroundJob.summary)).all()
+    assert [s["added"] for s in summaries] == [1200, 1200]
+    assert _count(app, agency_id) == 1200
 
 
-def test_real_celery_worker_applies_a_large_import(app, migrated, seeded, make_agency, make_user):
+def test_real_celery_worker_applies_a_large_import(seeded, make_agency, make_user, real_workers):
     """The web app enqueues on Redis; a worker process claims, applies and reports."""
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
-    celery_cfg = dict(build_config("test")["CELERY"])
-    celery_cfg.update(broker_url=REDIS_TEST_URL, result_backend=REDIS_TEST_URL,
-                      task_always_eager=False)  # fmt: skip
-    web = make_app(migrated, REDIS_URL=REDIS_TEST_URL, CELERY=celery_cfg,
-                   IMPORT_BACKGROUND_ROWS=50)  # fmt: skip
+    web = real_workers.broker_app(IMPORT_BACKGROUND_ROWS=50)
     agency_id = make_agency(template="kuzbass-3")
     registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
-    env = dict(os.environ, TOUCHPOINTS_ENV="test", TOUCHPOINTS_DATABASE_URL=migrated["app"],
-               TOUCHPOINTS_REDIS_URL=REDIS_TEST_URL,
-               PYTHONPATH=f"{ROOT_DIR / 'platform'}:{ROOT_DIR}")  # fmt: skip
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
-        cwd=ROOT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        client = web.test_client()
-        from conftest import login
-
-        login(client, web, registrar)
-        token = token_of(upload(client, kuzbass_file(800), "big.xlsx"))
-        response = client.post(f"/list/import/{token}/confirm")
-        assert response.headers["Location"].endswith("/progress")
-        assert worker.poll() is None, worker.stdout.read().decode()[-3000:]
-        state, seen = _wait_json(client, token, timeout=90)
-        assert state["status"] == "done", state
-        assert state["result"]["added"] == 800
-        assert {s["status"] for s in seen} <= {"queued", "running", "done"}
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        with web.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    with app.app_context(), scoped(SYSTEM_SCOPE):
+    worker = real_workers.start()
+    client = web.test_client()
+    login(client, web, registrar)
+    token = token_of(upload(client, kuzbass_file(800), "big.xlsx"))
+    page_url = _job_url(client.post(f"/list/import/{token}/confirm"))
+    real_workers.assert_alive(worker)
+    state, seen = _wait_json(client, page_url, timeout=90)
+    real_workers.assert_alive(worker)
+    assert state["status"] == "ready", state
+    assert state["summary"]["added"] == 800
+    assert {s["status"] for s in seen} <= {"queued", "running", "ready"}
+    with seeded.app_context(), scoped(SYSTEM_SCOPE):
         count = db.session.scalar(
             sa.select(sa.func.count()).where(
                 Entry.agency_id == agency_id, Entry.status == "included"

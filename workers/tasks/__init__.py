@@ -3,7 +3,6 @@
 from workers.tasks import (
     background,  # noqa: F401
     dashboard,  # noqa: F401
-    imports,  # noqa: F401
     mail,  # noqa: F401
     orders,  # noqa: F401
     publication,  # noqa: F401

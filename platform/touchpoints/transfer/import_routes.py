@@ -17,14 +17,12 @@ from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
 from touchpoints.core.web import Page, ru_datetime
 from touchpoints.lists.form import Form
-from touchpoints.transfer import imports, job
+from touchpoints.transfer import import_jobs, imports
 from touchpoints.transfer.fields import CHANNEL_LABELS, CLIENT_LABELS, FIELD_LABELS
 from touchpoints.transfer.forms import ACCEPT, KIND_LABELS, UploadForm, column_name, mapping_form
 from touchpoints.transfer.matching import HOW_LABELS, targets_for
 from touchpoints.transfer.reader import ImportFileError, mb
 from touchpoints.transfer.routes import bp, list_url
-
-# The progress page of a confirmation running in the background: .progress_routes.
 
 PREVIEW_PAGE_SIZE = 100
 
@@ -71,11 +69,22 @@ def _session_or_404(token: str, *, for_update: bool = False):
     session = imports.get_session(current_agency(), token, for_update=for_update)
     if session is None:
         abort(404)
-    if for_update and session.job_status in job.BUSY and request.method == "POST":
+    if for_update and request.method == "POST" and import_jobs.busy(session):
         # On its way into the list (or there already): a fix now would change nothing.
-        flash("Загрузка уже выполняется; исправления больше не принимаются.", "warning")
-        abort(redirect(url_for("transfer.progress", token=token)))
+        abort(_to_job(session, "Загрузка уже идёт или выполнена; исправления не принимаются."))
     return session
+
+
+def _to_job(session, note: str | None = None):
+    """The page of the upload's job (a background confirmation), or the list for anyone but
+    the person who started it (a job's page is its owner's only)."""
+    job = import_jobs.job_of(session)
+    if job is not None and job.user_id == current_user.id:
+        if note:
+            flash(note, "warning")
+        return redirect(url_for("background.status_page", job_id=job.id))
+    flash("Этот файл уже загружается в перечень или загружен; исправления не принимаются.", "info")
+    return redirect(list_url())
 
 
 def _header_choices(cells: list[list[str]]) -> list[tuple[int, str]]:
@@ -113,8 +122,8 @@ NOT_LOADED = {
 def preview(token):
     agency = current_agency()
     session = _session_or_404(token)
-    if session.job_status in job.BUSY:
-        return redirect(url_for("transfer.progress", token=token))
+    if import_jobs.busy(session):
+        return _to_job(session)
     if imports.is_expired(session):
         flash("Срок хранения загруженного файла истёк. Загрузите его снова.", "warning")
         return redirect(url_for("transfer.upload"))
@@ -295,11 +304,11 @@ def options(token):
 def confirm(token):
     agency = current_agency()
     session = _session_or_404(token, for_update=True)
-    if job.in_background(session) and not imports.is_expired(session):
-        # A large file: applied by a task in one transaction; the person watches its progress.
-        job.queue(agency, session, current_user.id)
+    if import_jobs.in_background(session) and not imports.is_expired(session):
+        # A large file: applied by a worker in one transaction; the person watches its job.
+        job = import_jobs.start(agency, session, current_user.id)
         db.session.commit()
-        return redirect(url_for("transfer.progress", token=token))
+        return redirect(url_for("background.status_page", job_id=job.id))
     try:
         result = imports.confirm(agency, token, current_user.id)
         db.session.commit()

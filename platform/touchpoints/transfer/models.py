@@ -36,23 +36,10 @@ class ImportSession(TenantMixin, db.Model):
     #: For each column of the file: the field it fills ("" = not imported, "#" = row number).
     mapping: Mapped[list] = mapped_column(sa.JSON, default=list)
     #: Everything else of the upload: where each row came from (``origins``: table, line, flag),
-    #: the person's fixes (``edits``, ``skipped``, ``settled``) and choices for applying.
+    #: the person's fixes (``edits``, ``skipped``, ``settled``) and choices for applying; once
+    #: confirmed in the background, its job (``job_id``) and, when applied, the counts
+    #: (``applied``; transfer/import_jobs.py).
     state: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-
-    # A large confirmation runs as a background task (transfer/job.py). Its state is kept
-    # here, minimal and written in short transactions of its own, while the import itself is
-    # applied in one transaction (all or nothing).
-    #: "" (the preview), "queued", "running", "done", "failed".
-    job_status: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
-    #: Changes applied so far and in all; visible while the applying transaction is open.
-    job_done: Mapped[int] = mapped_column(default=0, server_default="0")
-    job_total: Mapped[int] = mapped_column(default=0, server_default="0")
-    #: When a worker took the job: a claim older than the task's time limit is taken over.
-    job_started_at: Mapped[datetime | None]
-    #: What the person reads when it failed (the list is unchanged then).
-    job_error: Mapped[str | None] = mapped_column(sa.Text)
-    #: The counts of a finished import (apply.Result), for the result page.
-    job_result: Mapped[dict | None] = mapped_column(sa.JSON)
 
 
 class ImportChoice(TenantMixin, db.Model):

@@ -78,4 +78,4 @@ for _fmt in FORMATS:
 
 
 # The import's pages (upload, preview, fixes, confirm) live in .import_routes on this blueprint.
-from touchpoints.transfer import import_routes, progress_routes  # noqa: E402,F401
+from touchpoints.transfer import import_routes  # noqa: E402,F401
