@@ -5,9 +5,9 @@ runs it (row-level security on, CSRF on) and a real Celery worker. For each form
 BENCH_IMPORT_ROWS rows in the Kuzbass form (area rows, a title, a row of column numbers; the
 «Все сведения» part our exports write is left out, so every cell is understood from the form's
 own table) is uploaded over HTTP by the registrar of a fresh agency, the preview is rendered,
-and the import confirmed: a file this large goes to the background task
-(workers/tasks/imports.py), and confirm is timed from the POST until the progress endpoint —
-polled as the progress page polls it — says done. Every row is created and included with its
+and the import confirmed: a file this large goes to a background job (kind ``import``,
+transfer/import_jobs.py, run by workers.tasks.background.run), and confirm is timed from the
+POST until the job's JSON — polled as its page polls it — says ready. Every row is created and included with its
 audit events, in one transaction.
 
 Baseline, measured in the same run: reading the same file with the bare library (openpyxl
@@ -205,14 +205,15 @@ def _measure(procs, database, fmt, data, agency_id, celery_master) -> list[Figur
     started = time.perf_counter()
     response = s.post(location + "/confirm", data={"csrf_token": _csrf(page.text)},
                       allow_redirects=False, timeout=600)  # fmt: skip
-    assert response.headers["Location"].endswith("/progress"), "a large file runs as a task"
+    job_url = procs.base + response.headers["Location"]
+    assert re.search(r"/jobs/\d+$", job_url), "a large file runs as a background job"
     steps = []
     deadline = time.monotonic() + 1800
     while time.monotonic() < deadline:
-        state = s.get(location + "/progress.json", timeout=60).json()
+        state = s.get(job_url + ".json", timeout=60).json()
         if state["status"] == "failed":
             raise AssertionError(state["error"])
-        if state["status"] == "done":
+        if state["status"] == "ready":
             break
         if not steps or steps[-1] != state["done"]:
             steps.append(state["done"])
