@@ -330,8 +330,7 @@ class _Writer:
             for target, data in batch:
                 merged = lists.values_of(target)
                 if data:
-                    merged.update({k: v for k, v in data.items()
-                                   if k in lists.STORED_FIELDS or k == "subdivision_id"})  # fmt: skip
+                    merged.update(lists.proposed(data))
                 merged["subdivision_id"] = target.subdivision_id
                 if direct:
                     stamps = {"status": EntryStatus.APPLIED.value, "reviewed_by_id": uid,
