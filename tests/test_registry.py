@@ -521,3 +521,22 @@ def test_a_change_proposal_carries_the_registry_process(kuz, make_user):
     with in_agency(app, aid):
         target = db.session.get(Entry, row)
         assert (target.process_id, target.process_name) == (second, "Выдача результатов")
+
+
+def test_an_agency_of_another_order_is_held_to_the_kuzbass_clauses_by_name(seeded, make_user):
+    # The Murmansk order has no registry of processes: an agency of its form that keeps one is
+    # held to the Kuzbass clauses, cited by name; the list that names every process satisfies it.
+    aid = agency_id_of(seeded, "murmansk-tourism")
+    user = make_user(Role.REGISTRAR, agency_id=aid)
+    with in_agency(seeded, aid) as agency:
+        form = agency.form
+    pid = add_process(seeded, aid, user, "Аттестация гидов")
+    (found,) = findings(seeded, aid, "process_uncovered")
+    assert found.clause == "п. 3.5 (Кузбасс)" and found.level == "error"
+    (typed,) = add_included(seeded, aid, user, [data(form, process="Выставки", code="portal")])
+    (warned,) = findings(seeded, aid, "process_free_text")
+    assert warned.clause == "п. 3.1 (Кузбасс)" and warned.entry_id == typed
+    add_included(
+        seeded, aid, user, [data(form, process="Аттестация гидов", process_id=pid, code="portal")]
+    )
+    assert findings(seeded, aid, "process_uncovered") == []
