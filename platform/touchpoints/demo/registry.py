@@ -309,6 +309,7 @@ def ensure_shared(region: Region, office: User) -> dict[str, SharedTouchpoint]:
 def ensure_registry(agency: Agency, registrar: User) -> dict[str, int]:
     """The agency's registry of processes, as its registrar keeps it; process ids by name key."""
     have = RegistryProcess.ids_by_key(agency.id)
+    refs = services.working_refs(agency.id)  # read once: the list has no rows yet
     for code, kind, name, area, situations in REGISTRY.get(agency.slug, []):
         if normalized(name) in have:
             continue
@@ -322,6 +323,7 @@ def ensure_registry(agency: Agency, registrar: User) -> dict[str, int]:
                 "activity_area": area,
                 "life_situations": situations,
             },
+            refs=refs,
             bulk=True,
         )
     return RegistryProcess.ids_by_key(agency.id)
