@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from tests import import_fixtures as fx
 from tests.test_transfer import agency_id_of, export, token_of, upload, working
 from touchpoints.audit.models import AuditEvent
+from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
-from touchpoints.core.db import agency_scope, db, scoped
-from touchpoints.core.tenancy import Agency
+from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency, Region
 from touchpoints.lists.models import Entry
 from touchpoints.transfer import imports
 from touchpoints.transfer.models import ImportChoice, ImportSession
@@ -256,9 +257,11 @@ def test_csv_export_imports_back_to_the_same_entries(demo_app, make_agency, make
     app = demo_app
     source = agency_id_of(app, slug)
     with app.app_context(), scoped(agency_scope(source)):
-        template = db.session.get(Agency, source).form_template
+        agency = db.session.get(Agency, source)
+        template, region_id = agency.form_template, agency.region_id
     data, name, _ = export(app, source, "csv")
-    agency_id = make_agency(template=template)
+    # In the same region: the list's shared touchpoints are its region's (docs/registry.md).
+    agency_id = make_agency(template=template, region_id=region_id)
     registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
     with app.app_context(), scoped(agency_scope(agency_id)):
         agency = db.session.get(Agency, agency_id)
@@ -451,3 +454,80 @@ def test_cli_update_sheet_and_exclusions(demo_app, tmp_path):
             sa.select(AuditEvent.actor_label).where(AuditEvent.action == "list.import")
         ).all()
     assert "cli" in labels
+
+
+# --------------------------------------------------------------------------- registry links
+
+
+def _shared(app, region_id, office_id, name, kind="offline") -> int:
+    from touchpoints.registry import shared
+
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        item = shared.create(
+            db.session.get(Region, region_id),
+            db.session.get(User, office_id),
+            {"name": name, "channel_kind": kind},
+        )
+        db.session.commit()
+        return item.id
+
+
+def test_rows_naming_a_shared_touchpoint_or_a_registry_process_are_linked(
+    seeded, make_user, make_region, login_as, client
+):
+    # docs/registry.md: a row whose touchpoint is a shared touchpoint of the agency's region
+    # (case, «ё» and spacing aside) is linked to it, as a row naming a registry process is; the
+    # preview shows both links; another region's shared touchpoint is free text.
+    from registry_support import add_process
+
+    app = seeded
+    agency_id = agency_id_of(app, MURMANSK)
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        region_id = db.session.get(Agency, agency_id).region_id
+    office = make_user(Role.OFFICE, region_id=region_id)
+    mfc = _shared(app, region_id, office, "МФЦ «Мои документы»")
+    other_region = make_region()
+    _shared(app, other_region, make_user(Role.OFFICE, region_id=other_region), "Горячая линия")
+    registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
+    process = add_process(app, agency_id, registrar, "Аттестация экскурсоводов")
+    rows = [
+        *fx.murmansk_rows(),
+        ["", "", "аттестация экскурсоводов", "мфц «МОИ  документы»", "Приём заявлений", ""],
+        ["", "", "Рассмотрение обращений граждан", "Горячая линия", "Консультирование", ""],
+    ]
+    data = fx.xlsx({"Перечень": [fx.MURMANSK_HEADER, *rows]})
+    login_as(registrar)
+    token = token_of(upload(client, data, "list.xlsx"))
+    html = client.get(f"/list/import/{token}").get_data(as_text=True)
+    assert "→ МФЦ «Мои документы» (общая точка региона)" in html
+    assert html.count("→ Аттестация экскурсоводов (реестр процессов)") == 3
+    assert "→ Горячая линия (общая точка региона)" not in html
+    assert client.post(f"/list/import/{token}/confirm").status_code == 302
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        got = {
+            (e.process_name, e.touchpoint): (
+                e.process_id, e.shared_touchpoint_id, e.touchpoint_code, e.channel_kind
+            )
+            for e in Entry.working(agency_id)
+        }  # fmt: skip
+    assert got[("аттестация экскурсоводов", "МФЦ «Мои документы»")] == (
+        process, mfc, None, "offline"
+    )  # fmt: skip
+    assert got[("Аттестация экскурсоводов", "Телефонная связь")][:3] == (process, None, "phone")
+    assert got[("Рассмотрение обращений граждан", "Горячая линия")][:2] == (None, None)
+
+    # The same file again, once the registry has the appeals process: the rows that name it
+    # are linked as a change, said in the preview, and nothing else changes.
+    appeals = add_process(app, agency_id, registrar, "Рассмотрение обращений граждан")
+    token = token_of(upload(client, data, "list.xlsx"))
+    html = client.get(f"/list/import/{token}").get_data(as_text=True)
+    assert "изменённых строк: <b>2</b>" in html and "новых строк: <b>0</b>" in html
+    assert "Процесс из реестра процессов" in html and "не выбран (текстом)" in html
+    assert client.post(f"/list/import/{token}/confirm").status_code == 302
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        linked = {
+            e.touchpoint: e.process_id
+            for e in Entry.working(agency_id)
+            if e.process_name == "Рассмотрение обращений граждан"
+        }
+    assert linked == {"Электронная почта Комитета": appeals, "Горячая линия": appeals}

@@ -14,7 +14,7 @@ from lists_support import add_included, agency_id_of, approve_list, data, in_age
 
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
-from touchpoints.core.db import db
+from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
 from touchpoints.lists import services
 from touchpoints.lists.models import Entry, ListVersion, VersionEntry
 
@@ -198,3 +198,159 @@ def test_version_cannot_be_changed_by_sql_as_the_application_role(seeded, make_u
     with in_agency(app, aid):
         v = db.session.scalar(sa.select(ListVersion))
         assert v.order_number == "1" and len(v.entries) == 3
+
+
+def _compare(app, aid):
+    from touchpoints.lists.approval import changes_since_last
+
+    with in_agency(app, aid) as agency:
+        return changes_since_last(agency)[1]
+
+
+def _forget_links(app, version_number):
+    """A version approved before versions kept references: its rows' ids are NULL. Written as
+    the owner with the immutability trigger off (replica), as no role of the platform can."""
+    engine = sa.create_engine(app.config["MIGRATION_DATABASE_URL"], poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            conn.execute(
+                sa.text(
+                    "UPDATE version_entry SET process_id = NULL, shared_touchpoint_id = NULL "
+                    "WHERE version_id = (SELECT id FROM list_version WHERE number = :n)"
+                ),
+                {"n": version_number},
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_renamed_registry_process_stays_the_same_process(seeded, make_user):
+    # Versions keep the registry process each row named, not only its name: after a rename the
+    # version still shows the approved name, says what it is called now, and the comparison
+    # calls the change a rename of the same process (details), not another process.
+    from registry_support import add_process
+
+    from touchpoints.lists.processes import RegistryProcess
+    from touchpoints.registry import services as registry
+
+    app = seeded
+    aid = agency_id_of(app, "kuzbass-emergencies")
+    user = make_user(Role.REGISTRAR, agency_id=aid)
+    with in_agency(app, aid) as agency:
+        form = agency.form
+    pid = add_process(app, aid, user, "Выдача справок о пожарах")
+    rows = add_included(
+        app,
+        aid,
+        user,
+        [
+            data(form, process="Выдача справок о пожарах", process_id=pid, code="site"),
+            data(form, process="Выдача справок о пожарах", process_id=pid, code="email"),
+        ],
+    )
+    assert approve(app, aid, user) == 1
+    with in_agency(app, aid):
+        frozen = db.session.scalars(sa.select(VersionEntry)).all()
+        assert {(ve.entry_id, ve.process_id) for ve in frozen} == {(r, pid) for r in rows}
+
+    with in_agency(app, aid):
+        process = db.session.get(RegistryProcess, pid)
+        registry.update_process(
+            process,
+            db.session.get(User, user),
+            {"name": "Выдача справок о пожарах и их последствиях", "kind": "service"},
+        )
+        db.session.commit()
+    with in_agency(app, aid):
+        # The rows that name the process by id follow the registry; the registrar's edit.
+        renamed = [db.session.get(Entry, r) for r in rows]
+        assert {e.process_name for e in renamed} == {"Выдача справок о пожарах и их последствиях"}
+        assert all(e.reviewed_by_id == user for e in renamed)
+    diff = _compare(app, aid)
+    assert [c.fields for c in diff.changed] == [["process_name"], ["process_name"]]
+    assert all(c.renamed == ("process_name",) for c in diff.changed)
+    details = diff.reasons["details"]
+    assert all(c.reasons == [details] for c in diff.changed)
+
+    client = app.test_client()
+    login(client, app, user)
+    page = client.get("/list/versions/1").get_data(as_text=True)
+    assert "Выдача справок о пожарах</td>" in page or "Выдача справок о пожарах<" in page
+    assert (
+        "процесс реестра «Выдача справок о пожарах» — теперь "
+        "«Выдача справок о пожарах и их последствиях»" in page
+    )
+    assert approve(app, aid, user, "2") == 2
+    page = client.get("/list/versions/compare?a=1&b=2").get_data(as_text=True)
+    assert "Процесс переименован в реестре процессов: строка о том же процессе" in page
+    assert "переименованы" not in client.get("/list/versions/2").get_data(as_text=True)
+
+    # A version approved before the ids were kept still reads: the same change, no rename.
+    _forget_links(app, 1)
+    page = client.get("/list/versions/compare?a=1&b=2").get_data(as_text=True)
+    assert "Выдача справок о пожарах и их последствиях" in page
+    assert "Процесс переименован" not in page
+    page = client.get("/list/versions/1").get_data(as_text=True)
+    assert "Выдача справок о пожарах" in page and "переименованы" not in page
+
+
+def test_a_renamed_shared_touchpoint_is_the_same_touchpoint(seeded, make_user):
+    # A shared touchpoint renamed by the office and picked again is the same touchpoint: its
+    # row changed details, not the kind of touchpoint (Kuzbass 5.3); a typed touchpoint that
+    # changed its name is another touchpoint.
+    from touchpoints.core.tenancy import Region
+    from touchpoints.lists.passports import SharedTouchpoint
+    from touchpoints.registry import shared
+
+    app = seeded
+    aid = agency_id_of(app, "kuzbass-emergencies")
+    user = make_user(Role.REGISTRAR, agency_id=aid)
+    with in_agency(app, aid) as agency:
+        form, region_id = agency.form, agency.region_id
+    office = make_user(Role.OFFICE, region_id=region_id)
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        item = shared.create(
+            db.session.get(Region, region_id),
+            db.session.get(User, office),
+            {"name": "МФЦ «Мои документы»", "channel_kind": "offline"},
+        )
+        db.session.commit()
+        sid = item.id
+    mfc, typed = add_included(
+        app,
+        aid,
+        user,
+        [
+            data(form, code=None, touchpoint="МФЦ «Мои документы»", channel_kind="offline",
+                 shared_touchpoint_id=sid),
+            data(form, code=None, touchpoint="Горячая линия", channel_kind="offline"),
+        ],
+    )  # fmt: skip
+    assert approve(app, aid, user) == 1
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        item = db.session.get(SharedTouchpoint, sid)
+        shared.update(
+            item,
+            db.session.get(User, office),
+            {"name": "МФЦ «Мои документы» Кузбасса", "channel_kind": "offline"},
+        )
+        db.session.commit()
+    client = app.test_client()
+    login(client, app, user)
+    page = client.get("/list/versions/1").get_data(as_text=True)
+    assert "общая точка региона «МФЦ «Мои документы»» — теперь «МФЦ «Мои документы» Кузбасса»" in (
+        page.replace("&#34;", '"').replace("&laquo;", "«").replace("&raquo;", "»")
+    )
+    with in_agency(app, aid):
+        registrar = db.session.get(User, user)
+        for entry_id, name in ((mfc, "МФЦ «Мои документы» Кузбасса"), (typed, "Горячая линия 112")):
+            e = db.session.get(Entry, entry_id)
+            services.update_entry(e, registrar, {"touchpoint": name}, e.revision)
+        db.session.commit()
+    diff = _compare(app, aid)
+    by_key = {c.key: c for c in diff.changed}
+    assert by_key[mfc].renamed == ("touchpoint",)
+    assert by_key[mfc].reasons == [diff.reasons["details"]]
+    assert by_key[typed].renamed == ()
+    assert by_key[typed].reasons == [diff.reasons["kind"]]

@@ -179,3 +179,77 @@ def test_other_agencys_passport_is_404(agency, client):
             )
             == "act"
         )
+
+
+@pytest.mark.parametrize(
+    "slug, field, code, norm, clause",
+    [
+        (KUZBASS, "measured_mentions_hours", "social", "norm_mentions", "п. 4.2.3 в Порядка"),
+        (KUZBASS, "measured_requests_hours", "social", "norm_requests", "п. 4.2.3 в Порядка"),
+        (KUZBASS, "measured_waiting_minutes", "reception", "norm_waiting", "п. 4.2.7 ж Порядка"),
+        (MURMANSK, "measured_mentions_hours", "social", "norm_mentions", "п. 3.2.3 Порядка"),
+        (MURMANSK, "measured_requests_hours", "messengers", "norm_requests", "п. 3.2.3 Порядка"),
+    ],
+)
+def test_each_measured_figure_against_its_norm(agency, slug, field, code, norm, clause):
+    # Every measured figure of a passport is held to the limit its procedure states: over it
+    # breaks the rule, at it satisfies it.
+    app, aid, user, form = agency(slug)
+    (row,) = add_included(app, aid, user, [data(form, process="Информирование", code=code)])
+    key = touchpoint_key(code, None, None)
+    with in_agency(app, aid) as a:
+        limit = procedures.limit(procedures.procedure_of(a.form), norm)
+    over = limit + (0.5 if field.endswith("_hours") else 1)
+    save(app, aid, user, key, **{field: over, "measured_on": date(2026, 9, 30)})
+    (found,) = findings(app, aid, "measured_norm")
+    assert (found.clause, found.entry_id, found.level) == (clause, row, "warning")
+    assert "30.09.2026" in found.message
+    save(app, aid, user, key, **{field: limit, "measured_on": date(2026, 9, 30)})
+    assert findings(app, aid, "measured_norm") == []
+
+
+def test_a_figure_the_procedure_sets_no_norm_for_is_not_judged(agency):
+    # The Murmansk order states no waiting time (only Kuzbass 4.2.7 ж does).
+    app, aid, user, form = agency(MURMANSK)
+    add_included(app, aid, user, [data(form, process="Аттестация", code="personal")])
+    save(
+        app, aid, user, touchpoint_key("personal", None, None),
+        measured_waiting_minutes=90, measured_on=date(2026, 9, 30),
+    )  # fmt: skip
+    assert findings(app, aid, "measured_norm") == []
+
+
+def test_a_shared_touchpoints_passport_keeps_the_alternative(agency, make_user):
+    # The passport of a region's shared touchpoint (keyed by its id, not its name) states the
+    # alternative of a process reached only through it; the same name typed by hand is another
+    # touchpoint, whose passport is its own.
+    from touchpoints.core.tenancy import Region
+    from touchpoints.registry import shared
+
+    app, aid, user, form = agency(MURMANSK)
+    with in_agency(app, aid) as a:
+        region_id = a.region_id
+    office = make_user(Role.OFFICE, region_id=region_id)
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        portal = shared.create(
+            db.session.get(Region, region_id),
+            db.session.get(User, office),
+            {"name": "Региональный портал услуг", "channel_kind": "digital"},
+        )
+        db.session.commit()
+        sid = portal.id
+    add_included(
+        app, aid, user,
+        [data(form, process="Электронная запись", code=None, touchpoint="Региональный портал услуг",
+              channel_kind="digital", shared_touchpoint_id=sid)],
+    )  # fmt: skip
+    key = touchpoint_key(None, sid, None)
+    save(app, aid, user, key, basis_kind="act", basis_title="210-ФЗ")
+    (found,) = findings(app, aid, "no_alternative")
+    assert "Электронная запись" in found.message
+    # The same name typed by hand is not this touchpoint: the list has no such one.
+    typed = touchpoint_key(None, None, "Региональный портал услуг")
+    with in_agency(app, aid) as a, pytest.raises(RegistryError, match="нет в перечне"):
+        passports.open_passport(a, db.session.get(User, user), typed)
+    save(app, aid, user, key, accessibility={"low_digital": "Подача того же заявления в МФЦ"})
+    assert findings(app, aid, "no_alternative") == []

@@ -348,3 +348,32 @@ def test_recording_the_publication_again_closes_the_reopened_deadline(app, proof
         assert pub.deadline.started_at > pub.version.approved_at  # the re-opened clock
     assert _publication_state(app, proof["agency_id"]).publication_status == "on_time"
     assert _verify(app, proof["agency_id"])["final_url"] == new_url
+
+
+def test_cli_exit_codes(app, proof, site, make_agency):
+    # 0: recorded / every page shows the current version; 1: a page does not, or there is
+    # nothing to check, or the agency is unknown; 2: a malformed argument (click's usage error).
+    runner = app.test_cli_runner()
+    site.put("/perechen", EMBED)
+    ok = runner.invoke(args=["publication", "record", SLUG, "--url", proof["url"]])
+    assert ok.exit_code == 0 and date.today().strftime("%d.%m.%Y") in ok.output  # default: today
+    assert runner.invoke(args=["publication", "verify", SLUG]).exit_code == 0
+    assert runner.invoke(args=["publication", "verify"]).exit_code == 0
+    bad_date = runner.invoke(
+        args=["publication", "record", SLUG, "--url", proof["url"], "--date", "31.12.2025"]
+    )
+    assert bad_date.exit_code == 2 and "ГГГГ-ММ-ДД" in bad_date.output
+    unknown = runner.invoke(args=["publication", "verify", "no-such-agency"])
+    assert unknown.exit_code == 1 and "Нет органа власти «no-such-agency»" in unknown.output
+    make_agency(slug="never-approved")
+    nothing = runner.invoke(args=["publication", "verify", "never-approved"])
+    assert nothing.exit_code == 1 and "нечего проверять" in nothing.output
+    no_version = runner.invoke(
+        args=["publication", "record", "never-approved", "--url", "https://x.example/p"]
+    )
+    assert no_version.exit_code == 1
+    site.put("/perechen", "<p>Перечень скоро появится</p>")
+    shown_nothing = runner.invoke(args=["publication", "verify", SLUG])
+    assert (
+        shown_nothing.exit_code == 1 and "не показывает актуальную редакцию" in shown_nothing.output
+    )

@@ -475,3 +475,68 @@ def test_an_imported_row_naming_a_registry_process_is_linked_to_it(seeded, make_
     }
     # Only the row whose process is not in the registry is warned about.
     assert len(findings(seeded, aid, "process_free_text")) == 1
+
+
+def test_a_change_proposal_carries_the_registry_process(kuz, make_user):
+    # A proposal that names another process of the registry carries its id into the row when
+    # included (the link is the row's, lists.services.LINK_FIELDS); another agency's process is
+    # refused, as in the entry form.
+    from touchpoints.lists.errors import ReviewError
+    from touchpoints.lists.services import include, propose_change, submit
+
+    app, aid, user, form = kuz
+    first = add_process(app, aid, user, "Приём заявлений")
+    second = add_process(app, aid, user, "Выдача результатов")
+    editor = make_user(Role.EDITOR, agency_id=aid)
+    with in_agency(app, aid):
+        sub = db.session.get(User, editor).subdivision_id
+    (row,) = add_included(
+        app,
+        aid,
+        user,
+        [data(form, process="Приём заявлений", process_id=first, subdivision_id=sub)],
+    )
+    other_aid = agency_id_of(app, "murmansk-tourism")
+    stranger = add_process(
+        app, other_aid, make_user(Role.REGISTRAR, agency_id=other_aid), "Чужой процесс"
+    )
+    with in_agency(app, aid):
+        target = db.session.get(Entry, row)
+        with pytest.raises(ReviewError, match="нет в реестре процессов организации"):
+            propose_change(
+                target, db.session.get(User, editor), {"process_id": stranger, "process_name": "x"}
+            )
+        db.session.rollback()
+    with in_agency(app, aid):
+        target = db.session.get(Entry, row)
+        proposal = propose_change(
+            target,
+            db.session.get(User, editor),
+            {"process_id": second, "process_name": "Выдача результатов"},
+        )
+        assert proposal.process_id == second
+        submit(proposal, db.session.get(User, editor))
+        include(proposal, db.session.get(User, user))
+        db.session.commit()
+    with in_agency(app, aid):
+        target = db.session.get(Entry, row)
+        assert (target.process_id, target.process_name) == (second, "Выдача результатов")
+
+
+def test_an_agency_of_another_order_is_held_to_the_kuzbass_clauses_by_name(seeded, make_user):
+    # The Murmansk order has no registry of processes: an agency of its form that keeps one is
+    # held to the Kuzbass clauses, cited by name; the list that names every process satisfies it.
+    aid = agency_id_of(seeded, "murmansk-tourism")
+    user = make_user(Role.REGISTRAR, agency_id=aid)
+    with in_agency(seeded, aid) as agency:
+        form = agency.form
+    pid = add_process(seeded, aid, user, "Аттестация гидов")
+    (found,) = findings(seeded, aid, "process_uncovered")
+    assert found.clause == "п. 3.5 (Кузбасс)" and found.level == "error"
+    (typed,) = add_included(seeded, aid, user, [data(form, process="Выставки", code="portal")])
+    (warned,) = findings(seeded, aid, "process_free_text")
+    assert warned.clause == "п. 3.1 (Кузбасс)" and warned.entry_id == typed
+    add_included(
+        seeded, aid, user, [data(form, process="Аттестация гидов", process_id=pid, code="portal")]
+    )
+    assert findings(seeded, aid, "process_uncovered") == []

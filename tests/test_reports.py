@@ -391,3 +391,26 @@ def test_nightly_task_snapshots_every_region_idempotently(app, region_a):
         with scoped(SYSTEM_SCOPE):
             rows = db.session.scalars(sa.select(QuarterSnapshot.agency_id)).all()
     assert sorted(rows) == sorted([region_a["a1"], region_a["a2"], region_a["b1"]])
+
+
+def test_cli_exit_codes(app, region_a, tmp_path):
+    # 0: written; 1: the region is unknown or the quarter has not begun; 2: a malformed
+    # quarter or a file that is neither .xlsx nor .docx (click's usage error).
+    runner = app.test_cli_runner()
+    q = _current_quarter(app, region_a["region"])
+
+    def run(region, quarter, name):
+        return runner.invoke(
+            args=["reports", "quarterly", region, "--quarter", quarter, "-o", str(tmp_path / name)]
+        )
+
+    assert run("reg-a", q.key, "r.xlsx").exit_code == 0 and (tmp_path / "r.xlsx").exists()
+    unknown = run("no-such-region", q.key, "x.xlsx")
+    assert unknown.exit_code == 1 and "Нет региона «no-such-region»" in unknown.output
+    future = run("reg-a", q.next().key, "x.docx")
+    assert future.exit_code == 1 and "ещё не начался" in future.output
+    malformed = run("reg-a", "2025-7", "x.xlsx")
+    assert malformed.exit_code == 2 and "2026-4" in malformed.output
+    wrong_file = run("reg-a", q.key, "x.pdf")
+    assert wrong_file.exit_code == 2 and ".xlsx или .docx" in wrong_file.output
+    assert not (tmp_path / "x.xlsx").exists() and not (tmp_path / "x.docx").exists()

@@ -130,10 +130,15 @@ def docx_bytes(rows=None, text="Просто текст без таблицы.")
 
 @pytest.fixture
 def target_agency(app, make_agency, make_user):
-    """An empty agency in a seed agency's form, with its registrar: where round trips land."""
+    """An empty agency in a seed agency's form, with its registrar: where round trips land. In
+    the seed agency's region, whose shared touchpoints the list names (docs/registry.md)."""
 
     def make(template):
-        agency_id = make_agency(template=template)
+        with app.app_context(), scoped(SYSTEM_SCOPE):
+            region_id = db.session.scalar(
+                sa.select(Agency.region_id).where(Agency.form_template == template).limit(1)
+            )
+        agency_id = make_agency(template=template, region_id=region_id)
         return agency_id, make_user(Role.REGISTRAR, agency_id=agency_id)
 
     return make

@@ -1,7 +1,9 @@
 """Demo accounts and realistic lists for both seed agencies (issue 2, `flask demo load`).
 
 Entries are built from the processes below and the touchpoints, areas and needs named in the
-seeds; each agency gets one approved version and a few items waiting in the review path.
+seeds; each agency gets one approved version and a few items waiting in the review path. The
+registry of processes, the region's shared touchpoints the rows name and the touchpoint
+passports come from demo/registry.py (docs/registry.md, «Demo data»).
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from flask import current_app
 
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
-from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.db import SYSTEM_SCOPE, db, scoped, utcnow
 from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.core.text import counted
+from touchpoints.deadlines.compute import local_date
+from touchpoints.demo import registry as demo_registry
 from touchpoints.lists import approval
 from touchpoints.lists import services as lists
 from touchpoints.lists.models import Entry
+from touchpoints.lists.processes import normalized
 from touchpoints.tenants.sync import sync
 
 DEMO_USERS = [
@@ -112,6 +117,25 @@ MURMANSK = [
                 ["submit", "inspection", "result"],
                 "Приём документов и проведение аттестационного испытания",
                 "По предварительной записи",
+            ),
+            (
+                "@mfc",
+                ["submit", "result"],
+                "Приём заявлений об аттестации и выдача удостоверений",
+                "В офисах МФЦ в городских округах области",
+            ),
+        ],
+    ),
+    (
+        "services",
+        "Подача заявления на аттестацию экскурсоводов (гидов) в электронной форме",
+        "tourism-dev",
+        [
+            (
+                "@rpgu",
+                ["submit", "info", "result"],
+                "Заявление с электронными копиями документов, уведомления о ходе аттестации",
+                "Уведомления в личный кабинет заявителя",
             ),
         ],
     ),
@@ -211,6 +235,12 @@ MURMANSK = [
                 ["submit", "consultation"],
                 "Личный приём председателем Комитета",
                 "По графику личного приёма",
+            ),
+            (
+                "@hotline",
+                ["consultation", "submit"],
+                "Приём вопросов о туризме; перевод звонка в Комитет",
+                "Вопросы, на которые нет ответа в базе знаний, передаются в Комитет",
             ),
         ],
     ),
@@ -375,7 +405,7 @@ KUZBASS = [
         [
             ("site", ["info", "forms"], "Порядок и перечень документов для получения помощи", ""),
             (
-                "mfc",
+                "@mfc",
                 ["submit", "result"],
                 "Приём заявлений в многофункциональных центрах",
                 "Время ожидания не более 15 минут",
@@ -386,9 +416,16 @@ KUZBASS = [
                 "Консультации и справки о ходе рассмотрения",
                 "Не более двух переключений",
             ),
+        ],
+    ),
+    (
+        "support",
+        "Подача заявления о единовременной материальной помощи в электронной форме",
+        "civil-defence",
+        [
             (
                 "personal_account",
-                ["submit", "status"],
+                ["submit", "status", "result"],
                 "Подача заявления и отслеживание статуса в личном кабинете",
                 "",
             ),
@@ -470,6 +507,12 @@ KUZBASS = [
             ),
             ("chatbot", ["info", "status"], "Чат-бот оповещения о ЧС", ""),
             ("mobile_app", ["info"], "Мобильное приложение «Безопасный Кузбасс»", ""),
+            (
+                "@112",
+                ["info", "consultation"],
+                "Справки населению о мерах безопасности в период чрезвычайной ситуации",
+                "Круглосуточно",
+            ),
         ],
     ),
     (
@@ -554,28 +597,46 @@ def _ensure_users() -> list[str]:
     return created
 
 
-def _entry_data(agency: Agency, area: str, process: str, sub: Subdivision, tp: tuple) -> dict:
+def _entry_data(agency: Agency, area: str, process: str, sub: Subdivision, tp: tuple, refs) -> dict:
+    """A row of the plan; ``refs``: (registry process ids by name key, shared touchpoints by
+    the plan's key). A process of the registry is named by its id (docs/registry.md)."""
     code, needs, interaction, specifics = tp
-    item = next(t for t in agency.form["touchpoints"] if t["code"] == code)
+    process_ids, shared = refs
     area_def = next(a for a in agency.form["activity_areas"] if a["code"] == area)
     data = {
         "activity_area": area,
         "process_name": process,
-        "touchpoint_code": code,
-        "touchpoint": item["name"],
-        "channel_kind": item["channel_kind"],
+        "process_id": process_ids.get(normalized(process)),
         "client_kind": area_def.get("client_kind", "external"),
         "client_needs": needs,
         "interaction": interaction,
         "specifics": specifics,
         "subdivision_id": sub.id,
     }
-    for norm in item.get("norms", []):
+    if code.startswith(demo_registry.SHARED):
+        key = code[len(demo_registry.SHARED) :]
+        item = shared[key]
+        data |= {
+            "shared_touchpoint_id": item.id,
+            "touchpoint_code": None,
+            "touchpoint": item.name,
+            "channel_kind": item.channel_kind,
+        }
+        norms = demo_registry.SHARED_TOUCHPOINTS[agency.region.slug][key][3]
+    else:
+        item = next(t for t in agency.form["touchpoints"] if t["code"] == code)
+        data |= {
+            "touchpoint_code": code,
+            "touchpoint": item["name"],
+            "channel_kind": item["channel_kind"],
+        }
+        norms = item.get("norms", [])
+    for norm in norms:
         data[norm] = NORMS[norm]
     return data
 
 
-def _fill(agency: Agency, plan: list, registrar: User, editor: User) -> int:
+def _fill(agency: Agency, plan: list, registrar: User, refs) -> int:
     subs = {
         s.code: s
         for s in db.session.scalars(
@@ -586,7 +647,7 @@ def _fill(agency: Agency, plan: list, registrar: User, editor: User) -> int:
     for area, process, sub_code, touchpoints in plan:
         for tp in touchpoints:
             entry = lists.create_entry(
-                agency, registrar, _entry_data(agency, area, process, subs[sub_code], tp)
+                agency, registrar, _entry_data(agency, area, process, subs[sub_code], tp, refs)
             )
             entry.status = "included"
             entry.submitted_by_id = registrar.id
@@ -681,13 +742,22 @@ def load_demo() -> list[str]:
                 continue
             registrar = _user(f"registrar@{slug}.example.org")
             editor = _user(f"editor@{slug}.example.org")
-            n = _fill(agency, plan, registrar, editor)
+            # The region's shared touchpoints and the agency's registry come first: the list
+            # is formed «с учетом» of the registry (Kuzbass 3.1) and its rows name them.
+            shared = demo_registry.ensure_shared(
+                agency.region, demo_registry.office_of(agency.region)
+            )
+            process_ids = demo_registry.ensure_registry(agency, registrar)
+            n = _fill(agency, plan, registrar, (process_ids, shared))
             version = approval.approve_version(
                 agency, registrar, order_number=order[0], order_date=order[1]
             )
+            today = local_date(utcnow(), agency.region.tz)
+            passports = demo_registry.fill_passports(agency, registrar, shared, today)
             _pending(agency, registrar, editor)
             out.append(
-                f"{agency.short_name}: {counted(n, 'строка', 'строки', 'строк')}, утверждена редакция № {version.number}."
+                f"{agency.short_name}: {counted(n, 'строка', 'строки', 'строк')}, утверждена редакция № {version.number}; "
+                f"в реестре процессов {len(process_ids)}, паспортов точек {passports}."
             )
         db.session.commit()
     return out

@@ -22,7 +22,7 @@ from touchpoints.lists.diff import Diff, compare, row_of, version_rows
 from touchpoints.lists.errors import ReviewError
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion, VersionEntry
-from touchpoints.lists.services import STORED_FIELDS, sort_key_for
+from touchpoints.lists.services import LINK_FIELDS, STORED_FIELDS, sort_key_for
 from touchpoints.notifications import events as notify
 
 
@@ -139,7 +139,7 @@ def approve_version(
             entry_id=e.id,
             row_number=i,
             subdivision_name=e.subdivision.name if e.subdivision else "",
-            **{f: getattr(e, f) for f in STORED_FIELDS},
+            **{f: getattr(e, f) for f in (*STORED_FIELDS, *LINK_FIELDS)},
         )
         for i, e in enumerate(entries, start=1)
     )

@@ -75,6 +75,9 @@ UNIT_KINDS = {
     "subordinate": "подведомственная организация",
 }
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+#: References a row keeps to its registry process and shared touchpoint: the trail says them in
+#: words through the process and touchpoint names recorded with them, never as ids.
+HIDDEN_KEYS = frozenset({"process_id", "shared_touchpoint_id"})
 
 
 @dataclasses.dataclass
@@ -149,6 +152,8 @@ def items(values: dict | None, ctx: Context, skip_empty: bool = False) -> list[t
     """Label and readable value of each recorded key (entry histories)."""
     out = []
     for key, value in (values or {}).items():
+        if key in HIDDEN_KEYS:
+            continue
         text = value_text(key, value, ctx)
         if text or not skip_empty:
             out.append((key_label(key, ctx), text or "—"))
@@ -158,7 +163,7 @@ def items(values: dict | None, ctx: Context, skip_empty: bool = False) -> list[t
 def changes(event, ctx: Context) -> list[tuple[str, str, str]]:
     """(field, before, after) for every key of the event; an empty side reads «—»."""
     before, after = event.before or {}, event.after or {}
-    keys = list(dict.fromkeys([*before, *after]))
+    keys = [k for k in dict.fromkeys([*before, *after]) if k not in HIDDEN_KEYS]
     out = []
     for key in keys:
         if key in ("number", "version") and event.object_type == "list_version":

@@ -309,6 +309,12 @@ class VersionEntry(EntryFieldsMixin, PublicReadMixin, TenantMixin, db.Model):
     entry_id: Mapped[int] = mapped_column(index=True)
     row_number: Mapped[int]
     subdivision_name: Mapped[str] = mapped_column(sa.String(500), default="")
+    #: The registry process and the region's shared touchpoint the row named when approved
+    #: (``Entry.process_id``, ``Entry.shared_touchpoint_id``), so that a later rename is told
+    #: from another process or touchpoint (lists.diff). Plain ids, not foreign keys: a frozen
+    #: record of what was referenced; None in versions approved before they were kept.
+    process_id: Mapped[int | None]
+    shared_touchpoint_id: Mapped[int | None]
 
     version: Mapped[ListVersion] = relationship(back_populates="entries")
 

@@ -38,12 +38,26 @@ NORM_FIELDS = (
 
 #: Fields stored on the entry itself (the common ones minus the derived subdivision name).
 STORED_FIELDS = (*tuple(f for f in COMMON_FIELDS if f != "subdivision"), "touchpoint_code", "extra")
+#: The row's references to its registry process and its region's shared touchpoint
+#: (docs/registry.md): carried by proposals with the row's values and frozen into versions.
+LINK_FIELDS = ("process_id", "shared_touchpoint_id")
 
 
 def values_of(entry) -> dict:
     out = {f: getattr(entry, f) for f in STORED_FIELDS}
     out["subdivision_id"] = getattr(entry, "subdivision_id", None)
+    for field in LINK_FIELDS:
+        out[field] = getattr(entry, field, None)
     return out
+
+
+def proposed(data: dict) -> dict:
+    """What a change proposal takes of a form's or a file's data: the row's own values."""
+    return {
+        k: v
+        for k, v in data.items()
+        if k in STORED_FIELDS or k in LINK_FIELDS or k == "subdivision_id"
+    }
 
 
 def _assign(entry: Entry, data: dict, form: Form) -> None:
@@ -278,9 +292,8 @@ def _propose(
     )
     values = values_of(target)
     if data:
-        values.update(
-            {k: v for k, v in data.items() if k in STORED_FIELDS or k == "subdivision_id"}
-        )
+        values.update(proposed(data))
+        _require_references(entry_agency(target), data)
     values["subdivision_id"] = target.subdivision_id
     _assign(proposal, values, Form(entry_agency(target).form))
     db.session.add(proposal)

@@ -185,7 +185,7 @@ def changes_appendix(
 
     rows = [row("added", r, [d.reasons["added"]]) for r in d.added]
     for c in d.changed:
-        details = list(c.reasons)
+        details = [*c.reasons, *c.notes]
         for f in c.fields:
             old_text = _changed_text(form, f, c.old.get(f))
             new_text = _changed_text(form, f, c.new.get(f))

@@ -274,10 +274,10 @@ def apply(agency: Agency, user, plan: Plan) -> dict[str, int]:
         if row.action == "add":
             services.add_process(agency, user, values, now=now, refs=refs, bulk=True)
         elif row.action == "restore":
-            services.update_process(process, user, values)
+            services.update_process(process, user, values, bulk=True)
             services.restore_process(process, user, now=now, bulk=True)
         elif row.action == "update":
-            services.update_process(process, user, values)
+            services.update_process(process, user, values, bulk=True)
         counts[row.action] += 1
     sync([agency.id], now=now)
     return counts

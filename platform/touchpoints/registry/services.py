@@ -19,7 +19,7 @@ from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db, utcnow
 from touchpoints.core.tenancy import Agency
 from touchpoints.deadlines.compute import sync
-from touchpoints.lists.models import Entry, ListVersion
+from touchpoints.lists.models import OPEN_PROPOSAL, WORKING, Entry, ListVersion
 from touchpoints.lists.processes import (
     ProcessKind,
     RegistryChange,
@@ -131,15 +131,17 @@ def add_process(
     return process
 
 
-def update_process(process: RegistryProcess, user, data: dict) -> RegistryProcess:
+def update_process(process: RegistryProcess, user, data: dict, *, bulk=False) -> RegistryProcess:
     """Correct a process's details. Not a change of the registry's content (5.3 подп. 1 speaks
-    of inclusion and exclusion), so it starts no clock."""
+    of inclusion and exclusion), so it marks nothing. A new name is carried into the rows that
+    name the process by id (:func:`_rename_rows`); ``bulk``: the caller syncs the deadlines."""
     agency = db.session.get(Agency, process.agency_id)
     require_keeper(agency, user)
     values = clean(agency, data)
     if process.archived_at is None:
         _require_unique(agency.id, values["name_key"], process.id)
     before = _values(process)
+    renamed = values["name"] != process.name
     for key, value in values.items():
         setattr(process, key, value)
     process.updated_at = utcnow()
@@ -147,7 +149,40 @@ def update_process(process: RegistryProcess, user, data: dict) -> RegistryProces
     b, a = audit.changes(before, _values(process))
     if b:
         audit.record("registry.update", process, before=b, after=a, actor=user)
+    if renamed and _rename_rows(process, user, process.updated_at) and not bulk:
+        sync([agency.id], now=process.updated_at)
     return process
+
+
+def _rename_rows(process: RegistryProcess, user, now: datetime) -> int:
+    """Write the process's new name into the working list's rows and the rows under review that
+    name it by id: the registry names its processes (Kuzbass 3.1). An included row so renamed is
+    the registrar's edit of the list like any other (the comparison calls it a rename,
+    lists.diff), so its publication clock runs (Murmansk 5.4, Kuzbass 5.5). Returns how many
+    rows of the working list changed."""
+    rows = db.session.scalars(
+        sa.select(Entry).where(
+            Entry.agency_id == process.agency_id,
+            Entry.process_id == process.id,
+            Entry.status.in_((*WORKING, *OPEN_PROPOSAL)),
+            Entry.process_name != process.name,
+        )
+    ).all()
+    working = 0
+    for entry in rows:
+        old = entry.process_name
+        entry.process_name = process.name
+        entry.updated_at = now
+        if entry.status in WORKING:
+            entry.reviewed_at, entry.reviewed_by_id = now, getattr(user, "id", None)
+            working += 1
+        audit.record(
+            "entry.update", entry, before={"process_name": old},
+            after={"process_name": process.name}, actor=user, actor_label=_cli(user),
+            comment="Процесс переименован в реестре процессов",
+        )  # fmt: skip
+    db.session.flush()
+    return working
 
 
 def archive_process(process: RegistryProcess, user, reason: str, *, now=None) -> bool:

@@ -15,6 +15,7 @@ from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.lists.form import Form
 from touchpoints.transfer import plan as planning
+from touchpoints.transfer.links import Links
 from touchpoints.transfer.matching import NUMBER, Catalogue, Target, catalogue_synonyms, targets_for
 from touchpoints.transfer.models import ImportChoice, ImportSession
 from touchpoints.transfer.rows import Question, RowReader, RowResult
@@ -113,7 +114,7 @@ def analyse_session(agency: Agency, session: ImportSession, *, with_plan=True) -
     targets = targets_for(form)
     cats = catalogues(agency, form, state.get("settled") or {})
     mapping = session.mapping
-    reader = RowReader(form, mapping, cats, targets)
+    reader = RowReader(form, mapping, cats, targets, Links.of(agency))
     problems = []
     mapped = reader.mapped
     for t in targets:

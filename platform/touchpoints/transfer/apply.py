@@ -35,7 +35,6 @@ from touchpoints.lists import policy
 from touchpoints.lists import services as lists
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import Entry, EntryKind, EntryStatus
-from touchpoints.lists.processes import RegistryProcess, normalized
 from touchpoints.notifications import service as notices
 from touchpoints.transfer import bulk
 from touchpoints.transfer.choices import remember
@@ -235,17 +234,13 @@ class _Writer:
 
     def add(self, rows) -> None:
         position = Entry.next_position(self.agency.id)
-        processes = RegistryProcess.ids_by_key(self.agency.id)
         for start in range(0, len(rows), BATCH):
             batch = rows[start : start + BATCH]
             entries, values = [], []
             for n, row in enumerate(batch):
+                # A row naming a registry process or a shared touchpoint carries its id
+                # (transfer.links, at analysis); another name stays free text (a warning).
                 data = _data(row.values)
-                # A row naming a process of the registry is linked to it, as the entry form
-                # links a picked one (Kuzbass 3.1); another name stays free text (a warning).
-                key = normalized(data.get("process_name"))
-                if key in processes and not data.get("process_id"):
-                    data["process_id"] = processes[key]
                 if self.user is not None and self.user.role_enum is Role.EDITOR:
                     data["subdivision_id"] = self.user.subdivision_id
                 if self.user is not None:
@@ -330,8 +325,7 @@ class _Writer:
             for target, data in batch:
                 merged = lists.values_of(target)
                 if data:
-                    merged.update({k: v for k, v in data.items()
-                                   if k in lists.STORED_FIELDS or k == "subdivision_id"})  # fmt: skip
+                    merged.update(lists.proposed(data))
                 merged["subdivision_id"] = target.subdivision_id
                 if direct:
                     stamps = {"status": EntryStatus.APPLIED.value, "reviewed_by_id": uid,

@@ -20,6 +20,7 @@ from touchpoints.lists.form import Form
 from touchpoints.transfer import import_jobs, imports
 from touchpoints.transfer.fields import CHANNEL_LABELS, CLIENT_LABELS, FIELD_LABELS
 from touchpoints.transfer.forms import ACCEPT, KIND_LABELS, UploadForm, column_name, mapping_form
+from touchpoints.transfer.links import Links
 from touchpoints.transfer.matching import HOW_LABELS, targets_for
 from touchpoints.transfer.reader import ImportFileError, mb
 from touchpoints.transfer.routes import bp, list_url
@@ -181,6 +182,8 @@ def preview(token):
 def _field_label(field: str) -> str:
     extra = {
         "touchpoint_code": "Точка из каталога",
+        "process_id": "Процесс из реестра процессов",
+        "shared_touchpoint_id": "Общая точка региона",
         "subdivision_id": FIELD_LABELS["subdivision"],
         "extra": "Дополнительные графы",
     }
@@ -190,8 +193,17 @@ def _field_label(field: str) -> str:
 def _value_text(agency, form: Form):
     units = {s.id: s.name for s in agency.subdivisions}
     points = {t["code"]: t["name"] for t in form.touchpoints}
+    links = Links.of(agency)
+    names = {
+        "process_id": {p.id: p.name for p in links.processes.values()},
+        "shared_touchpoint_id": {t.id: t.name for t in links.shared.values()},
+    }
 
     def text(field, value):
+        if field in names:
+            if not value:
+                return "не выбран (текстом)"
+            return names[field].get(value, "в архиве")
         if field == "subdivision_id":
             return units.get(value, "")
         if field == "touchpoint_code":

@@ -13,6 +13,7 @@ import dataclasses
 from collections import defaultdict
 
 from touchpoints.lists import services as lists
+from touchpoints.lists.diff import LINKS
 from touchpoints.lists.models import Entry
 from touchpoints.transfer.fields import norm
 from touchpoints.transfer.matching import ENTRY_ID
@@ -104,6 +105,13 @@ def make_plan(agency, form, rows, mapped: set[str]) -> Plan:
             before = getattr(entry, field)
             if not _same(field, before, v[field]):
                 diff[field] = (before, v[field])
+        for link, name in LINKS.items():
+            # The row's registry process or shared touchpoint (transfer.links): taken when the
+            # file names one the entry does not, dropped when the entry's name changes to a
+            # name of none; the same name without a link leaves the entry's link alone.
+            before, after = getattr(entry, link), v.get(link)
+            if before != after and (after is not None or name in diff):
+                diff[link] = (before, after)
         if diff:
             plan.changed.append(Change(row, entry, diff))
         else:

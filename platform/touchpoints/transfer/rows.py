@@ -15,6 +15,7 @@ import json
 import re
 
 from touchpoints.transfer.fields import CHANNEL_LABELS, CLIENT_LABELS, NUMERIC_FIELDS, norm
+from touchpoints.transfer.links import Links
 from touchpoints.transfer.matching import (
     ENTRY_ID,
     EXTRA_JSON,
@@ -123,8 +124,10 @@ def split_needs(text: str) -> list[str]:
 class RowReader:
     """Classifies rows and turns data rows into values, given the catalogues and the mapping."""
 
-    def __init__(self, form, mapping, catalogues: dict[str, Catalogue], targets):
+    def __init__(self, form, mapping, catalogues: dict[str, Catalogue], targets, links=None):
         self.form = form
+        #: The registry's processes and the region's shared touchpoints rows may name (.links).
+        self.links = links if links is not None else Links()
         self.mapping = mapping
         self.areas = catalogues["area"]
         self.touchpoints = catalogues["touchpoint"]
@@ -222,6 +225,9 @@ class RowReader:
         for key in ("process_name", "interaction", "specifics", "organisation"):
             if key in cells:
                 values[key] = cells[key]
+        process = self.links.process(values)
+        if process is not None:
+            r.matches["process_name"] = process
         self._channel_and_touchpoint(r)
         if "client_kind" in cells:
             kind = parse_choice(cells["client_kind"], CLIENT_LABELS)
@@ -295,6 +301,11 @@ class RowReader:
                 values["channel_kind"] = kind
         name = cells.get("touchpoint", "")
         code = cells.get(TOUCHPOINT_CODE, "")
+        # The region's shared touchpoint named exactly: before the catalogue's likenesses.
+        shared = None if code else self.links.shared_touchpoint(values, name)
+        if shared is not None:
+            r.matches["touchpoint"] = shared
+            return
         item = self.form.touchpoint_by_code.get(code) if code else None
         if item is None and name:
             m = self.touchpoints(name)

@@ -17,7 +17,7 @@ from touchpoints.core.web import Page
 from touchpoints.lists import table
 from touchpoints.lists.approval import approve_version, changes_since_last
 from touchpoints.lists.compliance import check
-from touchpoints.lists.diff import compare, row_of, version_rows
+from touchpoints.lists.diff import compare, renamed_since, row_of, version_rows
 from touchpoints.lists.errors import ReviewError
 from touchpoints.lists.form import Form
 from touchpoints.lists.forms import ApproveForm
@@ -112,6 +112,7 @@ def _version_context(agency: Agency, version: ListVersion, *, readonly: bool) ->
         "version": version,
         "title": form.title(agency),
         "table": table.build(form, entries),
+        "renamed": renamed_since(entries),
         "previous": previous,
         "readonly": readonly,
     }
