@@ -4,7 +4,7 @@ then told from another process or touchpoint. Rows of earlier versions keep NULL
 before (docs/registry.md).
 
 Revision ID: registry16b
-Revises: registry16_processes
+Revises: importjob0001
 Create Date: 2026-11-26 13:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "registry16b"
-down_revision = "registry16_processes"
+down_revision = "importjob0001"
 branch_labels = None
 depends_on = None
 
