@@ -9,8 +9,9 @@ query over five tables and their row-level security (docs/public-cache.md).
 * PostgreSQL: one ``SECURITY DEFINER`` trigger function. The writer of the change may be an
   agency, a project office (it edits its agencies' cards) or the system: the function writes as
   the owner, for whom a policy of this table lets it through (forced RLS binds the owner too,
-  unless a superuser); the application role only reads (or writes its own agency's row, like
-  every tenant table).
+  unless a superuser); the application role reads in its scope (and may write its own agency's
+  row, like every tenant table). Two narrow ``SECURITY DEFINER`` lookups give anonymous pages
+  one agency's fingerprint, and a summary of all, without a transaction.
 * SQLite (the demo): the same as plain triggers.
 
 Revision ID: public15fingerprint
@@ -72,6 +73,31 @@ BEGIN
 END $$
 """
 
+#: What a public page needs before anything else: whether it changed. Anonymous pages read it
+#: without a transaction or a scope (one statement: docs/public-cache.md), like the login
+#: helpers of a0000000003: they return no more than the public scope may read of this table.
+LOOKUPS = [
+    """
+    CREATE OR REPLACE FUNCTION public_fingerprint_lookup(p_slug text)
+    RETURNS TABLE (agency_id int, stamp bigint, changed_at timestamptz)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+        SELECT f.agency_id, f.stamp, f.changed_at FROM public_fingerprint f WHERE f.slug = p_slug
+    $$
+    """,
+    """
+    CREATE OR REPLACE FUNCTION public_fingerprint_summary()
+    RETURNS TABLE (agencies bigint, stamps numeric, changed_at timestamptz)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+        SELECT count(*), sum(f.stamp), max(f.changed_at) FROM public_fingerprint f
+    $$
+    """,
+]
+FUNCTION_NAMES = (
+    "public_fingerprint_touch()",
+    "public_fingerprint_lookup(text)",
+    "public_fingerprint_summary()",
+)
+
 #: (trigger name, table, event, condition): what changes a public page. Every column of the
 #: agency and the region (a page may show any of them; json columns allow no cheap comparison),
 #: approved versions (immutable: inserted only), their annulments, and the orders' PDFs of
@@ -96,13 +122,15 @@ TRIGGERS = [
 ]
 
 SQLITE_NOW = "datetime('now')"
+#: 32 random bits: SQLite's sum() (the index's validator) fails on an integer overflow.
+SQLITE_STAMP = "(random() >> 32)"
 
 
 def _sqlite_body(table: str, event: str) -> str:
     if table == "agency":
         return (
             "INSERT OR REPLACE INTO public_fingerprint (agency_id, slug, stamp, changed_at) "
-            f"VALUES (NEW.id, NEW.slug, random(), {SQLITE_NOW});"
+            f"VALUES (NEW.id, NEW.slug, {SQLITE_STAMP}, {SQLITE_NOW});"
         )
     if table == "region":
         target = "(SELECT id FROM agency WHERE region_id = NEW.id)"
@@ -110,7 +138,7 @@ def _sqlite_body(table: str, event: str) -> str:
         row = "OLD" if event == "DELETE" else "NEW"
         target = f"({row}.agency_id)"
     return (
-        f"UPDATE public_fingerprint SET stamp = random(), changed_at = {SQLITE_NOW} "
+        f"UPDATE public_fingerprint SET stamp = {SQLITE_STAMP}, changed_at = {SQLITE_NOW} "
         f"WHERE agency_id IN {target};"
     )
 
@@ -144,7 +172,7 @@ def upgrade():
         )
         op.execute(
             "INSERT INTO public_fingerprint (agency_id, slug, stamp, changed_at) "
-            f"SELECT id, slug, random(), {SQLITE_NOW} FROM agency"
+            f"SELECT id, slug, {SQLITE_STAMP}, {SQLITE_NOW} FROM agency"
         )
         return
     public, region_read = TENANT_TABLES["public_fingerprint"]
@@ -152,12 +180,13 @@ def upgrade():
         "public_fingerprint", public_read=public, region_read=region_read
     ):
         op.execute(statement)
-    # The trigger function writes as the owner, whatever the writer's scope.
+    # The trigger function writes, the lookups read, as the owner, whatever the caller's scope.
     op.execute(
-        "DO $$ BEGIN EXECUTE format('CREATE POLICY trigger_write ON public_fingerprint "
+        "DO $$ BEGIN EXECUTE format('CREATE POLICY owner_access ON public_fingerprint "
         "FOR ALL TO %I USING (true) WITH CHECK (true)', current_user); END $$"
     )
-    op.execute(PG_FUNCTION)
+    for statement in (PG_FUNCTION, *LOOKUPS):
+        op.execute(statement)
     for name, table, event, condition in TRIGGERS:
         when = f" WHEN ({condition})" if condition else ""
         op.execute(
@@ -176,7 +205,8 @@ def downgrade():
     for name, table, _, _ in TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if postgres else ""))
     if postgres:
-        op.execute("DROP FUNCTION IF EXISTS public_fingerprint_touch()")
+        for name in FUNCTION_NAMES:
+            op.execute(f"DROP FUNCTION IF EXISTS {name}")
     else:
         op.execute("DROP TRIGGER IF EXISTS public_fp_agency_del")
     op.drop_table("public_fingerprint")

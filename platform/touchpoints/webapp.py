@@ -9,7 +9,7 @@ depend on them; create_app calls :func:`init_app`.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, g, jsonify, render_template, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -26,6 +26,9 @@ from touchpoints.core.web import (
     wants_json,
 )
 from touchpoints.extensions import login_manager
+
+#: Blueprints whose pages are anonymous: the public registry under /p/.
+ANONYMOUS_BLUEPRINTS = frozenset({"public"})
 
 
 def init_app(app: Flask) -> None:
@@ -75,6 +78,13 @@ def init_app(app: Flask) -> None:
         # Every request starts with no scope; the signed-in user's scope is applied here, and
         # public blueprints pick "public" themselves.
         set_scope(NO_SCOPE)
+        if request.blueprint in ANONYMOUS_BLUEPRINTS:
+            # The same page for everybody, cached for everybody (docs/public-cache.md): nobody
+            # is signed in here. The session is never read, so no Set-Cookie and no "Vary:
+            # Cookie" reach shared caches, and no user's scope can be loaded in the middle of
+            # rendering a page (Flask-Login's current_user is this request's g._login_user).
+            g._login_user = login_manager.anonymous_user()
+            return
         apply_user_scope()
 
     @app.teardown_request

@@ -27,7 +27,7 @@ from touchpoints.core.web import Page
 from touchpoints.extensions import limiter
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import ListVersion
-from touchpoints.public import opendata, services
+from touchpoints.public import fingerprint, opendata, services
 from touchpoints.public.services import PUBLIC_SCOPE, NotFound
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def index():
     # The validator from every agency's fingerprint (one aggregate of one narrow table); the
     # agencies and versions are read only to render a page not already rendered by this process.
     number = request.args.get("page", 1, type=int) or 1
-    facts, last = services.index_tag()
+    facts, last = fingerprint.index_tag()
     etag = services.etag_of("index", PAGE_REVISION, number, *facts)
 
     def build():
@@ -155,11 +155,11 @@ def opendata_table_schema():
 
 
 def _fingerprinted(slug: str, kind: str, build, *parts) -> Response:
-    """A page of one agency, validated by the agency's fingerprint (services.page_tag: one
+    """A page of one agency, validated by the agency's fingerprint (fingerprint.page_tag: one
     index lookup of one table, kept by triggers): the agency, its versions and rows are read
     only when the page is neither current at the client nor already rendered by this process.
     ``parts``: what else tells this page's representations apart."""
-    tag = services.page_tag(slug)
+    tag = fingerprint.page_tag(slug)
     if tag is None:
         services.agency_by_slug(slug)  # NotFound: the message of a missing agency
         # An agency without a fingerprint means a trigger is missing: served, never cached.

@@ -14,7 +14,6 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterator
-from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -28,7 +27,7 @@ from touchpoints.lists.models import ListVersion, VersionEntry
 from touchpoints.lists.table import FormTable, build
 from touchpoints.orders import storage as orders
 from touchpoints.public import opendata
-from touchpoints.public.models import PublicFingerprint, PublishedFile
+from touchpoints.public.models import PublishedFile
 from touchpoints.transfer.export import export_list
 
 log = logging.getLogger(__name__)
@@ -62,31 +61,6 @@ def agency_by_slug(slug: str) -> Agency:
     if agency is None:
         raise NotFound(f"Организация «{slug}» не найдена в реестре.")
     return agency
-
-
-@dataclasses.dataclass(frozen=True)
-class PageTag:
-    """An agency's publication fingerprint (public.models.PublicFingerprint)."""
-
-    agency_id: int
-    #: Random, new whenever anything the agency's public pages show has changed.
-    stamp: int
-    #: When that was: the pages' Last-Modified.
-    changed_at: datetime
-
-
-def page_tag(slug: str) -> PageTag | None:
-    """The agency's fingerprint, read by its slug in one index lookup of one public table (in
-    the request's own public scope); None when there is no such agency. Triggers keep it
-    (migration public15fingerprint, docs/public-cache.md): the page need not be read to know
-    whether it changed."""
-    if not SLUG_RE.match(slug or ""):
-        return None
-    f = PublicFingerprint
-    row = db.session.execute(
-        sa.select(f.agency_id, f.stamp, f.changed_at).where(f.slug == slug)
-    ).first()
-    return PageTag(*row) if row is not None else None
 
 
 def region_by_slug(slug: str) -> Region:
@@ -125,18 +99,6 @@ def agencies_query(region_id: int | None = None):
     if region_id is not None:
         q = q.where(Agency.region_id == region_id)
     return q
-
-
-def index_tag() -> tuple[tuple, datetime | None]:
-    """The validator of the /p/ index, from every agency's fingerprint in one aggregate of one
-    narrow table: (how many agencies, the sum of their stamps) and when the last of them
-    changed. Any change an agency's pages show changes the sum; an agency added or removed
-    changes the count."""
-    f = PublicFingerprint
-    count, total, last = db.session.execute(
-        sa.select(sa.func.count(), sa.func.sum(f.stamp), sa.func.max(f.changed_at))
-    ).one()
-    return (count, total), last
 
 
 # --------------------------------------------------------------------------- the table in the form
