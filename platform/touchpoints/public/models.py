@@ -39,10 +39,10 @@ class PublicFingerprint(PublicReadMixin, TenantScoped, db.Model):
     """What an agency's public pages show, as one random stamp that changes with them
     (docs/public-cache.md): the validator of the pages and the key of their cached bodies.
 
-    Written only by PostgreSQL (SQLite: the demo's) triggers of the migration
-    public15fingerprint, on every change of the agency, its region, its approved versions, their
-    annulments and their orders' PDFs, in the same transaction as the change: no service can
-    forget it. Public, because it holds no more than its slug and when the page last changed."""
+    Kept by the triggers of the migration public15fingerprint (PostgreSQL, and SQLite for the
+    demo), on every change of the agency, its region, its approved versions, their annulments and
+    their orders' PDFs, in the same transaction as the change: no service can forget it, and the
+    application never writes it. Public: a slug, a random number and when the pages changed."""
 
     __tablename__ = "public_fingerprint"
 
