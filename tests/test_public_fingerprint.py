@@ -106,8 +106,9 @@ def test_signed_in_visitors_get_the_anonymous_page_and_keep_their_session(
     anonymous = app.test_client().get(url)
     login_as(published["registrar_id"])
     response = client.get(url)
-    # The session is not read: nothing for a shared cache to keep apart, no cookie rewritten.
+    # No session: nothing for a shared cache to keep apart, no cookie rewritten.
     assert "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")
     assert response.headers["ETag"] == anonymous.headers["ETag"]
     assert response.get_data() == anonymous.get_data()
     # The registrar is still signed in elsewhere.
