@@ -17,6 +17,7 @@ from touchpoints.lists.models import ListVersion
 from touchpoints.orders import storage as orders
 from touchpoints.orders.document import default_with_changes
 from touchpoints.orders.models import OrderDocument
+from touchpoints.public import fingerprint
 from touchpoints.public import services as public
 
 
@@ -32,20 +33,20 @@ def _no_rendering(monkeypatch):
 
 
 class Statements:
+    """Statements of every engine (the application's and the fingerprint lookups' own)."""
+
     def __init__(self, app):
-        with app.app_context():
-            self.engine = db.engine
         self.seen: list[str] = []
 
     def _listen(self, conn, cursor, statement, *args):
         self.seen.append(statement)
 
     def __enter__(self):
-        sa.event.listen(self.engine, "before_cursor_execute", self._listen)
+        sa.event.listen(sa.Engine, "before_cursor_execute", self._listen)
         return self
 
     def __exit__(self, *exc):
-        sa.event.remove(self.engine, "before_cursor_execute", self._listen)
+        sa.event.remove(sa.Engine, "before_cursor_execute", self._listen)
 
     @property
     def data(self) -> list[str]:
@@ -86,8 +87,14 @@ def test_page_validator_is_one_query(app, client, published):
         wait_for_inprocess_jobs()
     with Statements(app) as st:
         assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
-    assert len(st.data) == 1, st.data
-    assert "version_entry" not in st.data[0]
+    # One statement and no transaction: not even the scope's hand-over (set_config).
+    assert st.seen == st.data and len(st.data) == 1, st.seen
+    assert "public_fingerprint_lookup" in st.data[0]
+    # A client without the page: the body this process rendered, for the same one statement.
+    with Statements(app) as st:
+        cached = client.get(url)
+    assert cached.status_code == 200 and cached.headers["ETag"] == etag
+    assert len(st.seen) == 1 and "public_fingerprint_lookup" in st.seen[0], st.seen
 
 
 def test_page_tag_follows_the_pdf_and_new_versions(app, client, published):
@@ -99,7 +106,7 @@ def test_page_tag_follows_the_pdf_and_new_versions(app, client, published):
     assert second.status_code == 200, "a ready PDF changes the page"
     assert "PDF приказа</a>" in second.get_data(as_text=True)
     with app.app_context():
-        assert public.page_tag("no-such-agency") is None
+        assert fingerprint.page_tag("no-such-agency") is None
     assert client.get("/p/no-such-agency/").status_code == 404
     assert client.get(f"/p/{published['slug']}/v/99/").status_code == 404
 

@@ -117,7 +117,10 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "WTF_CSRF_ENABLED": env_bool("CSRF_ENABLED", True),
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
+        #: X-RateLimit-* and Retry-After on every limited response cost two more Redis round
+        #: trips per request (the window's state), and public pages meant for shared caches
+        #: would carry one client's budget (docs/public-cache.md). A 429 page says when to retry.
+        "RATELIMIT_HEADERS_ENABLED": env_bool("RATELIMIT_HEADERS", False),
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute; 50 per hour"),
         #: Per account (auth/lockout.py): failures before the first lock, and the longest lock.
         "LOGIN_LOCKOUT_THRESHOLD": env_int("LOGIN_LOCKOUT_THRESHOLD", 5),

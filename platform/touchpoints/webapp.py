@@ -9,7 +9,8 @@ depend on them; create_app calls :func:`init_app`.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, g, jsonify, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -27,8 +28,28 @@ from touchpoints.core.web import (
 )
 from touchpoints.extensions import login_manager
 
+#: Where pages are anonymous: the public registry (public/routes.py, url_prefix "/p").
+ANONYMOUS_PREFIX = "/p/"
+
+
+def anonymous(req) -> bool:
+    """Whether the request is for a page that is the same for everybody (docs/public-cache.md)."""
+    return req.path.startswith(ANONYMOUS_PREFIX)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """No session for anonymous pages: the cookie is neither read nor written, so no Set-Cookie
+    and no "Vary: Cookie" reach shared caches. Elsewhere Flask's signed cookie, unchanged."""
+
+    def open_session(self, app, request):
+        if anonymous(request):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
 
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+
     @login_manager.user_loader
     def load_user(token: str):
         from touchpoints.auth import sessions
@@ -75,6 +96,12 @@ def init_app(app: Flask) -> None:
         # Every request starts with no scope; the signed-in user's scope is applied here, and
         # public blueprints pick "public" themselves.
         set_scope(NO_SCOPE)
+        if anonymous(request):
+            # Nobody is signed in here (there is no session, see SessionInterface): no user's
+            # scope can be loaded in the middle of rendering a page that is cached for all.
+            # Flask-Login's current_user is this request's g._login_user.
+            g._login_user = login_manager.anonymous_user()
+            return
         apply_user_scope()
 
     @app.teardown_request

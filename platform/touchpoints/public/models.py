@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from touchpoints.core.db import PublicReadMixin, TenantMixin, db, utcnow
+from touchpoints.core.db import PublicReadMixin, TenantMixin, TenantScoped, db, utcnow
 
 
 class PublishedFile(PublicReadMixin, TenantMixin, db.Model):
@@ -33,3 +33,25 @@ class PublishedFile(PublicReadMixin, TenantMixin, db.Model):
     #: SHA-256 of the content, hex; the strong ETag of the download.
     sha256: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PublicFingerprint(PublicReadMixin, TenantScoped, db.Model):
+    """What an agency's public pages show, as one random stamp that changes with them
+    (docs/public-cache.md): the validator of the pages and the key of their cached bodies.
+
+    Kept by the triggers of the migration public15fingerprint (PostgreSQL, and SQLite for the
+    demo), on every change of the agency, its region, its approved versions, their annulments and
+    their orders' PDFs, in the same transaction as the change: no service can forget it, and the
+    application never writes it. Public: a slug, a random number and when the pages changed."""
+
+    __tablename__ = "public_fingerprint"
+
+    agency_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Copied from the agency, so that a request's validator is one index lookup of one table.
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: Random, drawn anew at each change: never reused, not even after a restore from a backup.
+    stamp: Mapped[int] = mapped_column(sa.BigInteger)
+    #: When the stamp was last drawn: the pages' Last-Modified.
+    changed_at: Mapped[datetime]

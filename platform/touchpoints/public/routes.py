@@ -8,6 +8,7 @@ pages are the same for everybody and can be cached by anyone in between.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 
 from flask import (
@@ -26,9 +27,10 @@ from touchpoints.core.web import Page
 from touchpoints.extensions import limiter
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import ListVersion
-from touchpoints.public import opendata, services
+from touchpoints.public import fingerprint, opendata, services
 from touchpoints.public.services import PUBLIC_SCOPE, NotFound
 
+log = logging.getLogger(__name__)
 bp = Blueprint("public", __name__, url_prefix="/p")
 # Open to anyone: a per-address budget keeps one scraper from starving the agencies' staff.
 limiter.limit(lambda: current_app.config["PUBLIC_RATE_LIMIT"])(bp)
@@ -97,10 +99,10 @@ def _body(etag: str, build):
 
 @bp.route("/")
 def index():
-    # The validator from one query of plain columns; agencies and versions are loaded only to
-    # render a page not already rendered by this process.
+    # The validator from every agency's fingerprint (one aggregate of one narrow table); the
+    # agencies and versions are read only to render a page not already rendered by this process.
     number = request.args.get("page", 1, type=int) or 1
-    facts, last = services.index_tag(number, INDEX_PAGE_SIZE)
+    facts, last = fingerprint.index_tag()
     etag = services.etag_of("index", PAGE_REVISION, number, *facts)
 
     def build():
@@ -152,24 +154,30 @@ def opendata_table_schema():
     return _json_file(opendata.table_schema(), "tableschema")
 
 
-def _version_page(slug: str, number: int | None):
-    """The agency's page: its cache tag comes from one query (services.page_tag); the agency,
-    its versions and rows are loaded only when the page is not already cached or current."""
-    tag = services.page_tag(slug, number)
-    if tag is None or (number is not None and tag.version_id is None):
-        # The same messages as ever (no such agency / no such version).
-        agency = services.agency_by_slug(slug)
-        services.version_by_number(agency, number or 0)
-    history_page = request.args.get("page", "")
+def _fingerprinted(slug: str, kind: str, build, *parts) -> Response:
+    """A page of one agency, validated by the agency's fingerprint (fingerprint.page_tag: one
+    index lookup of one table, kept by triggers): the agency, its versions and rows are read
+    only when the page is neither current at the client nor already rendered by this process.
+    ``parts``: what else tells this page's representations apart."""
+    tag = fingerprint.page_tag(slug)
+    if tag is None:
+        services.agency_by_slug(slug)  # NotFound: the message of a missing agency
+        # An agency without a fingerprint means a trigger is missing: served, never cached.
+        log.error("agency %s has no public fingerprint; its page is not cached", slug)
+        return make_response(build())
     etag = services.etag_of(
-        "agency",
+        kind,
         PAGE_REVISION,
-        *tag.facts,
-        history_page,
+        tag.agency_id,
+        tag.stamp,
         services.available_formats(),
-        number is None,
+        services.pdf_available(),
+        *parts,
     )
+    return conditional(etag, tag.changed_at, build)
 
+
+def _version_page(slug: str, number: int | None):
     def build():
         agency = services.agency_by_slug(slug)
         version = (
@@ -195,7 +203,7 @@ def _version_page(slug: str, number: int | None):
             is_current_url=number is None,
         )
 
-    return conditional(etag, tag.current_approved_at, build)
+    return _fingerprinted(slug, "agency", build, number, request.args.get("page", ""))
 
 
 @bp.route("/<slug>/")
@@ -210,28 +218,16 @@ def version(slug, number):
 
 @bp.route("/<slug>/embed")
 def embed(slug):
-    agency = services.agency_by_slug(slug)
-    current = ListVersion.latest(agency.id)
-    etag = services.etag_of(
-        "embed",
-        PAGE_REVISION,
-        agency.id,
-        agency.full_name,
-        agency.name_genitive,
-        getattr(current, "id", 0),
-        services.pdf_available(),
-        services.available_formats(),
-    )
-    response = conditional(
-        etag,
-        getattr(current, "approved_at", None),
-        lambda: render_template(
+    def build():
+        agency = services.agency_by_slug(slug)
+        return render_template(
             "public/embed.html",
             agency=agency,
-            version=current,
+            version=ListVersion.latest(agency.id),
             formats=(["pdf"] if services.pdf_available() else []) + services.available_formats(),
-        ),
-    )
+        )
+
+    response = _fingerprinted(slug, "embed", build)
     # The one page meant to be framed by other sites. frame-ancestors supersedes X-Frame-Options
     # (CSP level 2); the app only sets its defaults where a view has set nothing.
     response.headers["Content-Security-Policy"] = (

@@ -14,14 +14,13 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app, url_for
 from markupsafe import escape
 from sqlalchemy.exc import IntegrityError
 
-from touchpoints.core.db import SYSTEM_SCOPE, Scope, agency_scope, db, scoped
+from touchpoints.core.db import Scope, agency_scope, db, scoped
 from touchpoints.core.tenancy import Agency, Region
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import ListVersion, VersionEntry
@@ -64,101 +63,6 @@ def agency_by_slug(slug: str) -> Agency:
     return agency
 
 
-@dataclasses.dataclass(frozen=True)
-class PageTag:
-    """What an agency's public page shows, as facts read in one query (the cache tag)."""
-
-    agency_id: int
-    #: The version the page shows (the current one, or the one asked for); None: none.
-    version_id: int | None
-    current_id: int | None
-    current_approved_at: datetime | None
-    facts: tuple
-
-
-def page_tag(slug: str, number: int | None = None) -> PageTag | None:
-    """The agency's publication fingerprint in one SELECT: its names, region, the current and
-    the shown version, how many versions there are and the state of the shown version's order PDF.
-    None when there is no such agency.
-
-    The order documents are not public rows (their drafts are the agency's own), so this one
-    query runs in the system scope; only ids, names, times and the PDF's state and hash leave it,
-    all of which the page itself shows or derives from."""
-    from touchpoints.orders.models import OrderDocument
-
-    if not SLUG_RE.match(slug or "") or (number is not None and not 0 < number < 2**31):
-        return None
-    a, r, d = Agency, Region, OrderDocument
-    v1, v2, v3, v4 = (sa.orm.aliased(ListVersion) for _ in range(4))
-
-    def latest_of(v):
-        return (
-            sa.select(v.id)
-            .where(v.agency_id == a.id)
-            .order_by(v.number.desc())
-            .limit(1)
-            .correlate(a)
-            .scalar_subquery()
-        )
-
-    def shown_of(v):
-        if number is None:
-            return latest_of(v)
-        return (
-            sa.select(v.id)
-            .where(v.agency_id == a.id, v.number == number)
-            .correlate(a)
-            .scalar_subquery()
-        )
-
-    latest = latest_of(v1)
-    query = (
-        sa.select(
-            a.id,
-            a.slug,
-            a.full_name,
-            a.short_name,
-            a.website,
-            r.name,
-            latest,
-            sa.select(v2.approved_at)
-            .where(v2.agency_id == a.id)
-            .order_by(v2.number.desc())
-            .limit(1)
-            .correlate(a)
-            .scalar_subquery(),
-            shown_of(v3),
-            sa.select(sa.func.count())
-            .select_from(v4)
-            .where(v4.agency_id == a.id)
-            .correlate(a)
-            .scalar_subquery(),
-            sa.select(sa.func.string_agg(d.status + ":" + sa.func.coalesce(d.sha256, ""), ","))
-            .where(d.version_id == shown_of(sa.orm.aliased(ListVersion)), d.agency_id == a.id)
-            .where(sa.not_(d.draft))
-            .correlate(a)
-            .scalar_subquery(),
-            # The list's title reads the name in its cases (Agency.name_in).
-            a.name_genitive,
-            a.name_dative,
-            a.name_prepositional,
-        )
-        .join(r, r.id == a.region_id)
-        .where(a.slug == slug)
-    )
-    with scoped(SYSTEM_SCOPE):
-        row = db.session.execute(query).first()
-    if row is None:
-        return None
-    return PageTag(
-        agency_id=row[0],
-        version_id=row[8],
-        current_id=row[6],
-        current_approved_at=row[7],
-        facts=tuple(row),
-    )
-
-
 def region_by_slug(slug: str) -> Region:
     region = None
     if SLUG_RE.match(slug or ""):
@@ -195,52 +99,6 @@ def agencies_query(region_id: int | None = None):
     if region_id is not None:
         q = q.where(Agency.region_id == region_id)
     return q
-
-
-def index_tag(page: int, per_page: int) -> tuple[tuple, datetime | None]:
-    """The facts one page of the /p/ index shows, in one query of plain columns (no forms, no
-    version objects): each agency's id, slug, names, region and current version, and the total.
-    Returns (facts, the newest approval among them).
-
-    The page's agencies are cut first (ORDER BY … LIMIT in a subquery), so the versions are
-    looked up for those ``per_page`` agencies only, not for every agency of the registry."""
-    a, r = Agency.__table__.c, Region.__table__.c
-    v = ListVersion.__table__.c
-    shown = (
-        sa.select(a.id, a.slug, a.short_name, a.full_name, r.name.label("region"))
-        .select_from(Agency.__table__.join(Region.__table__, r.id == a.region_id))
-        .order_by(r.name, a.short_name, a.id)
-        .limit(per_page)
-        .offset((max(page, 1) - 1) * per_page)
-        .subquery("shown")
-    )
-    latest = (
-        sa.select(v.id)
-        .where(v.agency_id == shown.c.id)
-        .order_by(v.number.desc())
-        .limit(1)
-        .correlate(shown)
-        .scalar_subquery()
-    )
-    approved = (
-        sa.select(sa.func.max(v.approved_at))
-        .where(v.agency_id == shown.c.id)
-        .correlate(shown)
-        .scalar_subquery()
-    )
-    total = sa.select(sa.func.count()).select_from(Agency.__table__).scalar_subquery()
-    rows = db.session.execute(
-        sa.select(*shown.c, latest, approved, total).order_by(
-            shown.c.region, shown.c.short_name, shown.c.id
-        )
-    ).all()
-    last = max((row[6] for row in rows if row[6] is not None), default=None)
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=UTC)
-    if not rows:
-        total_count = db.session.scalar(sa.select(sa.func.count()).select_from(Agency.__table__))
-        return ((total_count or 0),), None
-    return (*tuple(tuple(row[:6]) for row in rows), rows[0][7]), last
 
 
 # --------------------------------------------------------------------------- the table in the form
