@@ -15,7 +15,7 @@ query over five tables and their row-level security (docs/public-cache.md).
 * SQLite (the demo): the same as plain triggers.
 
 Revision ID: public15fingerprint
-Revises: registry16_processes
+Revises: registry16b
 Create Date: 2026-12-02
 """
 
@@ -25,7 +25,7 @@ from alembic import op
 from touchpoints.core.db import UTCDateTime, rls_statements
 
 revision = "public15fingerprint"
-down_revision = "registry16_processes"
+down_revision = "registry16b"
 branch_labels = None
 depends_on = None
 
