@@ -1,29 +1,21 @@
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from touchpoints.core.db import TenantMixin, db, utcnow
+from touchpoints.core.enums import LabelledEnum
 
 
-class DeadlineKind(enum.StrEnum):
-    PUBLICATION = "publication"  # seeds 5.4 (Murmansk) / 5.5 (Kuzbass)
-    REVIEW = "review"  # a submitted entry waits for the registrar (2.2 / 3.3)
-    RECONFIRM = "reconfirm"  # a subdivision confirms its entries (5.3 / 5.4)
-
-    @property
-    def label(self) -> str:
-        return KIND_LABELS[self]
-
-
-KIND_LABELS = {
-    DeadlineKind.PUBLICATION: "Размещение перечня на сайте",
-    DeadlineKind.REVIEW: "Проверка сведений уполномоченным лицом",
-    DeadlineKind.RECONFIRM: "Подтверждение актуальности сведений подразделения",
-}
+class DeadlineKind(LabelledEnum):
+    # seeds 5.4 (Murmansk) / 5.5 (Kuzbass)
+    PUBLICATION = "publication", "Размещение перечня на сайте"
+    # a submitted entry waits for the registrar (2.2 / 3.3)
+    REVIEW = "review", "Проверка сведений уполномоченным лицом"
+    # a subdivision confirms its entries (5.3 / 5.4)
+    RECONFIRM = "reconfirm", "Подтверждение актуальности сведений подразделения"
 
 
 class Deadline(TenantMixin, db.Model):
