@@ -10,7 +10,7 @@ from touchpoints.auth.access import apply_user_scope, get_agency_or_404, get_ten
 from touchpoints.auth.models import User
 from touchpoints.core.db import db, utcnow
 from touchpoints.core.tenancy import Subdivision
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, committed
 from touchpoints.extensions import limiter
 from touchpoints.invitations import services
 from touchpoints.invitations.forms import AcceptForm, InviteForm
@@ -37,7 +37,7 @@ def index(slug):
     units = [s for s in Subdivision.of_agency(agency.id) if s.active]
     form.subdivision_id.choices = [(0, "—")] + [(s.id, s.name) for s in units]
     if form.validate_on_submit():
-        try:
+        with committed(services.InvitationError, form.email, form=form) as done:
             inv = services.invite(
                 agency,
                 form.email.data,
@@ -46,11 +46,7 @@ def index(slug):
                 name=form.name.data,
                 subdivision_id=form.subdivision_id.data or None,
             )
-        except services.InvitationError as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.email).errors.append(str(exc))
-        else:
-            db.session.commit()
+        if done:
             flash(f"Приглашение отправлено на {inv.email}. Ссылка действует 7 дней.", "success")
             return redirect(url_for("invitations.index", slug=agency.slug))
     return render_template(
@@ -69,13 +65,9 @@ def _invitation(slug: str, invitation_id: int) -> Invitation:
 
 def _act(slug: str, action, done: str):
     """Run one action on an invitation: commit and say ``done``, or roll back and say why not."""
-    try:
+    with committed(services.InvitationError) as ok:
         action()
-    except services.InvitationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if ok:
         flash(done, "success")
     return redirect(url_for("invitations.index", slug=slug))
 

@@ -12,8 +12,7 @@ from touchpoints.auth.access import (
     permission_required,
 )
 from touchpoints.auth.roles import Permission
-from touchpoints.core.db import db
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, committed, form_status
 from touchpoints.lists.processes import PROCESS_KIND_LABELS, RegistryProcess
 from touchpoints.registry import importer, services
 from touchpoints.registry.forms import ArchiveForm, ConfirmImportForm, ImportForm, ProcessForm
@@ -56,17 +55,12 @@ def new_process():
     agency = current_agency()
     form = ProcessForm().with_areas(agency)
     if form.validate_on_submit():
-        try:
+        with committed(services.RegistryError, form.name) as done:
             process = services.add_process(agency, current_user, form.values())
-        except services.RegistryError as exc:
-            db.session.rollback()
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
+        if done:
             flash(f"«{process.name}» включён в реестр процессов.", "success")
             return redirect(url_for("registry.index"))
-    status = 400 if form.is_submitted() else 200
-    return render_template("registry/process_form.html", form=form, process=None), status
+    return render_template("registry/process_form.html", form=form, process=None), form_status(form)
 
 
 @bp.route("/<int:registry_process_id>", methods=["GET", "POST"])
@@ -80,13 +74,9 @@ def process(registry_process_id):
         if not current_user.can(Permission.REVIEW_ENTRIES):
             abort(403)
         if form.validate_on_submit():
-            try:
+            with committed(services.RegistryError, form.name) as done:
                 services.update_process(item, current_user, form.values())
-            except services.RegistryError as exc:
-                db.session.rollback()
-                form.name.errors.append(str(exc))
-            else:
-                db.session.commit()
+            if done:
                 flash("Сведения о процессе сохранены.", "success")
                 return redirect(url_for("registry.index"))
     status = 400 if form.is_submitted() and form.errors else 200
@@ -119,13 +109,10 @@ def archive(registry_process_id):
     if not form.validate_on_submit():
         flash("Укажите, почему процесс исключается из реестра.", "error")
         return redirect(url_for("registry.process", registry_process_id=item.id))
-    try:
+    with committed(services.RegistryError) as done:
         calls = services.archive_process(item, current_user, form.reason.data)
-    except services.RegistryError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if not done:
         return redirect(url_for("registry.process", registry_process_id=item.id))
-    db.session.commit()
     flash(
         f"«{item.name}» исключён из реестра. "
         + (
@@ -143,13 +130,9 @@ def archive(registry_process_id):
 def restore(registry_process_id):
     agency = current_agency()
     item = get_tenant_object_or_404(RegistryProcess, registry_process_id, agency.id)
-    try:
+    with committed(services.RegistryError) as done:
         services.restore_process(item, current_user)
-    except services.RegistryError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if done:
         flash(f"«{item.name}» снова в реестре процессов.", "success")
     return redirect(url_for("registry.index"))
 
@@ -163,8 +146,7 @@ def import_file():
     agency = current_agency()
     form = ImportForm()
     if not form.validate_on_submit():
-        status = 400 if form.is_submitted() else 200
-        return render_template("registry/import.html", form=form, plan=None), status
+        return render_template("registry/import.html", form=form, plan=None), form_status(form)
     plan = importer.read(agency, form.file.data.read())
     token = None
     if plan.ok:
@@ -186,14 +168,11 @@ def import_confirm():
     if not form.validate_on_submit():
         flash("Подтверждение устарело: загрузите файл заново.", "error")
         return redirect(url_for("registry.import_file"))
-    try:
+    with committed(services.RegistryError) as done:
         plan = importer.from_token(agency, form.token.data, current_app.config["SECRET_KEY"])
         counts = importer.apply(agency, current_user, plan)
-    except services.RegistryError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if not done:
         return redirect(url_for("registry.import_file"))
-    db.session.commit()
     flash(
         f"Реестр загружен: добавлено {counts['add']}, изменено {counts['update']}, "
         f"возвращено {counts['restore']}, без изменений {counts['same']}.",

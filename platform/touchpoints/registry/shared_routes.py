@@ -8,9 +8,8 @@ from flask_login import current_user
 
 from touchpoints.auth.access import permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.db import db
 from touchpoints.core.tenancy import Region
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, committed, form_status
 from touchpoints.lists.labels import CHANNEL_CHOICES
 from touchpoints.lists.passports import SharedTouchpoint
 from touchpoints.registry import shared
@@ -48,21 +47,16 @@ def new():
     region = _region()
     form = SharedForm()
     if form.validate_on_submit():
-        try:
+        with committed(RegistryError, form.name) as done:
             item = shared.create(region, current_user, form.data)
-        except RegistryError as exc:
-            db.session.rollback()
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
+        if done:
             flash(f"Общая точка «{item.name}» добавлена.", "success")
             return redirect(
                 url_for("shared.item", shared_touchpoint_id=item.id, region=region.slug)
             )
-    status = 400 if form.is_submitted() else 200
     return render_template(
         "registry/shared_form.html", form=form, item=None, region=region, uses=[]
-    ), status
+    ), form_status(form)
 
 
 @bp.route("/<int:shared_touchpoint_id>", methods=["GET", "POST"])
@@ -75,20 +69,15 @@ def item(shared_touchpoint_id):
     form = SharedForm(obj=None if request.method == "POST" else found)
     if form.validate_on_submit():
         archived = {"archive": True, "restore": False}.get(request.form.get("action", ""))
-        try:
+        with committed(RegistryError, form.name) as done:
             shared.update(found, current_user, form.data, archived=archived)
-        except RegistryError as exc:
-            db.session.rollback()
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
+        if done:
             flash("Общая точка сохранена.", "success")
             return redirect(url_for("shared.index", region=region.slug))
-    status = 400 if form.is_submitted() else 200
     return render_template(
         "registry/shared_form.html",
         form=form,
         item=found,
         region=region,
         uses=shared.usage(found),
-    ), status
+    ), form_status(form)

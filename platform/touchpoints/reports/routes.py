@@ -10,6 +10,7 @@ from flask_login import current_user
 from touchpoints.auth.access import get_agency_or_404, permission_required
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.db import db
+from touchpoints.core.web import committed
 from touchpoints.reports import exports, services
 from touchpoints.reports.models import ASSESSMENT_TEXT, ASSESSMENTS
 
@@ -91,13 +92,9 @@ def snapshot():
     q = _quarter(region)
     if not services.can_assess(current_user, region):
         abort(403)
-    try:
+    with committed(services.ReportError) as done:
         result = services.take_snapshot(region, q)
-    except services.ReportError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if done:
         flash(
             f"Показатели за {q.label} зафиксированы: новых строк {result['created']}, "
             f"обновлено {result['updated']}.",

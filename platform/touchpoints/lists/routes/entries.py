@@ -11,7 +11,7 @@ from touchpoints.auth.access import current_agency, get_tenant_object_or_404, pe
 from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, as_int, committed
 from touchpoints.lists import policy, queue, services
 from touchpoints.lists.audit_queries import entry_history
 from touchpoints.lists.compliance import check
@@ -28,7 +28,7 @@ from touchpoints.lists.forms import (
 from touchpoints.lists.models import OPEN_PROPOSAL, Entry, EntryKind, EntryStatus
 from touchpoints.lists.passports import SharedTouchpoint
 from touchpoints.lists.processes import RegistryProcess
-from touchpoints.lists.routes.common import as_int, audit_items, bp, flash_error
+from touchpoints.lists.routes.common import audit_items, bp, flash_error
 
 
 def _entry_form(agency: Agency, form: Form, formdata=None, data=None):
@@ -65,17 +65,13 @@ def new_entry():
         entry_form = _entry_form(agency, form, data=initial)
     if request.method == "POST" and entry_form.validate():
         action = request.form.get("action", "draft")
-        try:
+        with committed(ReviewError) as done:
             entry = services.create_entry(agency, current_user, entry_form.entry_data(form))
             if action == "submit":
                 services.submit(entry, current_user)
             elif action == "include":
                 services.include(entry, current_user)
-        except ReviewError as exc:
-            db.session.rollback()
-            flash_error(exc)
-        else:
-            db.session.commit()
+        if done:
             flash(
                 {
                     "submit": "Строка отправлена на проверку уполномоченному лицу.",

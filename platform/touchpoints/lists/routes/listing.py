@@ -9,7 +9,7 @@ from touchpoints.auth.access import current_agency, get_agency_or_404, permissio
 from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, committed
 from touchpoints.lists import changes, procedures, services, table
 from touchpoints.lists.approval import changes_since_last
 from touchpoints.lists.compliance import check
@@ -20,7 +20,7 @@ from touchpoints.lists.forms import AreaStatusForm
 from touchpoints.lists.listing import STATUS_FILTERS, filtered
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion
 from touchpoints.lists.processes import RegistryChange
-from touchpoints.lists.routes.common import bp, flash_error
+from touchpoints.lists.routes.common import bp
 
 
 def _list_context(agency: Agency, *, readonly: bool) -> dict:
@@ -122,13 +122,9 @@ def area_status():
     if not_performed and not reason:
         flash("Укажите, почему направление не осуществляется.", "error")
         return redirect(url_for("lists.check_report"))
-    try:
+    with committed(ReviewError) as done:
         services.set_area_not_performed(agency, form.area_code.data, not_performed, reason)
-    except ReviewError as exc:
-        db.session.rollback()
-        flash_error(exc)
-    else:
-        db.session.commit()
+    if done:
         flash(
             "Направление отмечено как не осуществляемое."
             if not_performed
