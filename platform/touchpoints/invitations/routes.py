@@ -63,35 +63,34 @@ def _invitation(slug: str, invitation_id: int) -> Invitation:
     return get_tenant_object_or_404(Invitation, invitation_id, agency.id)
 
 
-def _act(slug: str, action, done: str):
-    """Run one action on an invitation: commit and say ``done``, or roll back and say why not."""
-    with committed(services.InvitationError) as ok:
-        action()
-    if ok:
-        flash(done, "success")
+#: The buttons of an invitation's row: the service each one calls and what the page says after.
+_ACTIONS = {
+    "resend": (
+        services.resend,
+        "Приглашение отправлено повторно на {email}; прежняя ссылка больше не действует.",
+    ),
+    "revoke": (
+        services.revoke,
+        "Приглашение для {email} отозвано: ссылка из письма больше не действует.",
+    ),
+}
+
+
+@bp.route(
+    "/agencies/<slug>/people/invitations/<int:invitation_id>/<any(resend, revoke):action>",
+    methods=["POST"],
+)
+@login_required
+def act(slug, invitation_id, action):
+    """Run one action on an invitation: commit and say so, or roll back and say why not."""
+    inv = _invitation(slug, invitation_id)
+    service, said = _ACTIONS[action]
+    message = said.format(email=inv.email)
+    with committed(services.InvitationError) as done:
+        service(inv, actor=current_user)
+    if done:
+        flash(message, "success")
     return redirect(url_for("invitations.index", slug=slug))
-
-
-@bp.route("/agencies/<slug>/people/invitations/<int:invitation_id>/resend", methods=["POST"])
-@login_required
-def resend(slug, invitation_id):
-    inv = _invitation(slug, invitation_id)
-    return _act(
-        slug,
-        lambda: services.resend(inv, actor=current_user),
-        f"Приглашение отправлено повторно на {inv.email}; прежняя ссылка больше не действует.",
-    )
-
-
-@bp.route("/agencies/<slug>/people/invitations/<int:invitation_id>/revoke", methods=["POST"])
-@login_required
-def revoke(slug, invitation_id):
-    inv = _invitation(slug, invitation_id)
-    return _act(
-        slug,
-        lambda: services.revoke(inv, actor=current_user),
-        f"Приглашение для {inv.email} отозвано: ссылка из письма больше не действует.",
-    )
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
