@@ -26,6 +26,7 @@ from touchpoints.audit import service as audit
 from touchpoints.auth.roles import Role
 from touchpoints.calendar.services import calendars_for_regions
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped, utcnow
+from touchpoints.core.queries import greatest_per
 from touchpoints.core.tenancy import Agency, Region
 from touchpoints.dashboard import services as dashboard
 from touchpoints.deadlines.models import Publication, Reconfirmation
@@ -134,12 +135,8 @@ def indicators(region: Region) -> list[dict]:
             .group_by(Publication.agency_id)
         ).all()
     )
-    reconfirmed = dict(
-        db.session.execute(
-            sa.select(Reconfirmation.agency_id, sa.func.max(Reconfirmation.confirmed_on))
-            .where(Reconfirmation.agency_id.in_(ids))
-            .group_by(Reconfirmation.agency_id)
-        ).all()
+    reconfirmed = greatest_per(
+        Reconfirmation.agency_id, Reconfirmation.confirmed_on, Reconfirmation.agency_id.in_(ids)
     )
     checks = latest_checks(ids)
     uncovered = uncovered_counts(ids)

@@ -1,0 +1,31 @@
+"""Query shapes several features ask of their own tables: the greatest value per key, and the
+first row of each group. Each is one query however many agencies or subdivisions it covers."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from touchpoints.core.db import db
+
+
+def greatest_per(key, value, *where) -> dict:
+    """``{key: the greatest value}`` over the rows that match ``where`` (keys without rows are
+    absent), e.g. the last reconfirmation of each agency."""
+    return dict(
+        db.session.execute(sa.select(key, sa.func.max(value)).where(*where).group_by(key)).all()
+    )
+
+
+def first_per(group, order_by, *columns, where=()) -> sa.Subquery:
+    """``columns`` of the first row of each ``group`` in ``order_by`` order, among the rows that
+    match ``where``: a subquery to select from or join to (a window function numbers the rows of
+    each group; its number, ``rn``, is among the subquery's columns)."""
+    ranked = (
+        sa.select(
+            *columns,
+            sa.func.row_number().over(partition_by=group, order_by=order_by).label("rn"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    return sa.select(ranked).where(ranked.c.rn == 1).subquery()
