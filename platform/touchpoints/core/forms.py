@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, FloatField, IntegerField, StringField
+from wtforms import DecimalField, FloatField, IntegerField, StringField, TextAreaField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -44,6 +44,13 @@ def required(message: str, max_length: int) -> list:
 def optional(max_length: int) -> list:
     """Validators of a text that may stay empty, with its limit."""
     return [Optional(), limit(max_length)]
+
+
+def text_area(label: str, max_length: int, missing: str | None = None, **kwargs) -> TextAreaField:
+    """A text area of at most ``max_length`` characters: required, saying ``missing`` when it is
+    left empty, or optional when ``missing`` is None."""
+    validators = optional(max_length) if missing is None else required(missing, max_length)
+    return TextAreaField(label, validators=validators, **kwargs)
 
 
 def finite_number(form, field) -> None:

@@ -11,11 +11,10 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from touchpoints.core.forms import BaseForm, required
+from touchpoints.core.forms import BaseForm, required, text_area
 from touchpoints.lists.forms import MultiCheckboxField
 from touchpoints.lists.labels import CHANNEL_CHOICES
 from touchpoints.lists.passports import BASIS_KINDS, CLIENT_GROUPS, FEEDBACK_KINDS
@@ -26,18 +25,15 @@ KIND_CHOICES = [(k.value, label) for k, label in PROCESS_KIND_LABELS.items()]
 
 class ProcessForm(BaseForm):
     kind = RadioField("Вид", choices=KIND_CHOICES, default="service", validators=[DataRequired()])
-    name = TextAreaField(
-        "Наименование услуги, функции или сервиса",
-        validators=required("Укажите наименование", 2000),
-    )
+    name = text_area("Наименование услуги, функции или сервиса", 2000, "Укажите наименование")
     code = StringField(
         "Номер в реестре (необязательно)",
         validators=[Optional(), Length(max=64, message="Не длиннее 64 символов")],
     )
     activity_area = SelectField("Направление деятельности (необязательно)", choices=[])
-    life_situations = TextAreaField(
+    life_situations = text_area(
         "Жизненные ситуации (необязательно)",
-        validators=[Optional(), Length(max=4000, message="Не длиннее 4000 символов")],
+        4000,
         description="Каждая с новой строки или через точку с запятой.",
     )
 
@@ -57,10 +53,7 @@ class ProcessForm(BaseForm):
 
 
 class ArchiveForm(BaseForm):
-    reason = TextAreaField(
-        "Почему процесс исключается из реестра",
-        validators=required("Укажите причину исключения", 4000),
-    )
+    reason = text_area("Почему процесс исключается из реестра", 4000, "Укажите причину исключения")
 
 
 class ImportForm(BaseForm):
@@ -94,9 +87,9 @@ class PassportForm(BaseForm):
         default="",
         validators=[Optional()],
     )
-    basis_title = TextAreaField(
+    basis_title = text_area(
         "Документ или распорядительное действие",
-        validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")],
+        2000,
         description="Название, номер и дата акта или контракта; что и кем поручено.",
     )
     basis_url = StringField(
@@ -106,10 +99,7 @@ class PassportForm(BaseForm):
     feedback = MultiCheckboxField(
         "Обратная связь собирается", choices=list(FEEDBACK_KINDS.items()), validators=[Optional()]
     )
-    feedback_note = TextAreaField(
-        "Как ещё собирается обратная связь",
-        validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")],
-    )
+    feedback_note = text_area("Как ещё собирается обратная связь", 2000)
     measured_mentions_hours = FloatField(
         "Время ответа на упоминания в соцсетях, ч", validators=_number(8760)
     )
@@ -127,14 +117,7 @@ class PassportForm(BaseForm):
 
 # One text area per client group and one checkbox value per feedback kind, named by their keys.
 for _key, _label in CLIENT_GROUPS.items():
-    setattr(
-        PassportForm,
-        f"offer__{_key}",
-        TextAreaField(
-            _label,
-            validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")],
-        ),
-    )
+    setattr(PassportForm, f"offer__{_key}", text_area(_label, 2000))
 
 
 class SharedForm(BaseForm):
@@ -144,7 +127,4 @@ class SharedForm(BaseForm):
         description="Например: МФЦ «Мои документы», региональная горячая линия 122.",
     )
     channel_kind = RadioField("Вид точки", choices=list(CHANNEL_CHOICES.items()), default="offline")
-    description = TextAreaField(
-        "Кто её ведёт и как к ней обратиться",
-        validators=[Optional(), Length(max=4000, message="Не длиннее 4000 символов")],
-    )
+    description = text_area("Кто её ведёт и как к ней обратиться", 4000)
