@@ -53,6 +53,15 @@ def text_area(label: str, max_length: int, missing: str | None = None, **kwargs)
     return TextAreaField(label, validators=validators, **kwargs)
 
 
+def bounded(most: float, message: str | None = None) -> list:
+    """Validators of a number that may stay empty, from 0 to ``most`` (``message`` past it)."""
+    return [
+        Optional(),
+        NumberRange(min=0, message="Не может быть отрицательным"),
+        NumberRange(max=most, message=message or f"Не больше {most:g}"),
+    ]
+
+
 def finite_number(form, field) -> None:
     value = field.data
     if value is None:

@@ -14,10 +14,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from touchpoints.core.forms import BaseForm, required, text_area
+from touchpoints.core.forms import BaseForm, bounded, required, text_area
 from touchpoints.lists import procedures
 from touchpoints.lists.compliance import NORMS
 from touchpoints.lists.form import Form
@@ -291,11 +291,7 @@ def entry_form_class(
         attrs[field] = field_class(
             labels[field],
             # Within the column (Numeric(6, 2) hours; integer minutes) and within reason.
-            validators=[
-                Optional(),
-                NumberRange(min=0, message="Не может быть отрицательным"),
-                NumberRange(max=most, message=message),
-            ],
+            validators=bounded(most, message),
             description=hint(form, field),
         )
     for column in form.extra_columns:

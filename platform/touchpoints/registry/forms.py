@@ -12,10 +12,10 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Optional
 
-from touchpoints.core.forms import BaseForm, required, text_area
-from touchpoints.lists.forms import MultiCheckboxField
+from touchpoints.core.forms import BaseForm, bounded, optional, required, text_area
+from touchpoints.lists.forms import HOURS_MAX, MINUTES_MAX, TRANSFERS_MAX, MultiCheckboxField
 from touchpoints.lists.labels import CHANNEL_CHOICES
 from touchpoints.lists.passports import BASIS_KINDS, CLIENT_GROUPS, FEEDBACK_KINDS
 from touchpoints.lists.processes import PROCESS_KIND_LABELS
@@ -28,7 +28,7 @@ class ProcessForm(BaseForm):
     name = text_area("Наименование услуги, функции или сервиса", 2000, "Укажите наименование")
     code = StringField(
         "Номер в реестре (необязательно)",
-        validators=[Optional(), Length(max=64, message="Не длиннее 64 символов")],
+        validators=optional(64),
     )
     activity_area = SelectField("Направление деятельности (необязательно)", choices=[])
     life_situations = text_area(
@@ -72,14 +72,6 @@ class ConfirmImportForm(BaseForm):
     token = HiddenField(validators=[DataRequired()])
 
 
-def _number(most: float):
-    return [
-        Optional(),
-        NumberRange(min=0, message="Не может быть отрицательным"),
-        NumberRange(max=most, message=f"Не больше {most:g}"),
-    ]
-
-
 class PassportForm(BaseForm):
     basis_kind = RadioField(
         "Правовое основание",
@@ -94,23 +86,23 @@ class PassportForm(BaseForm):
     )
     basis_url = StringField(
         "Ссылка на документ",
-        validators=[Optional(), Length(max=1000, message="Не длиннее 1000 символов")],
+        validators=optional(1000),
     )
     feedback = MultiCheckboxField(
         "Обратная связь собирается", choices=list(FEEDBACK_KINDS.items()), validators=[Optional()]
     )
     feedback_note = text_area("Как ещё собирается обратная связь", 2000)
     measured_mentions_hours = FloatField(
-        "Время ответа на упоминания в соцсетях, ч", validators=_number(8760)
+        "Время ответа на упоминания в соцсетях, ч", validators=bounded(HOURS_MAX)
     )
     measured_requests_hours = FloatField(
-        "Время ответа на официальные обращения и комментарии, ч", validators=_number(8760)
+        "Время ответа на официальные обращения и комментарии, ч", validators=bounded(HOURS_MAX)
     )
     measured_transfers = IntegerField(
-        "Переключений на других сотрудников при звонке", validators=_number(100)
+        "Переключений на других сотрудников при звонке", validators=bounded(TRANSFERS_MAX)
     )
     measured_waiting_minutes = IntegerField(
-        "Время ожидания при очном обслуживании, мин", validators=_number(1440)
+        "Время ожидания при очном обслуживании, мин", validators=bounded(MINUTES_MAX)
     )
     measured_on = DateField("Дата замера", validators=[Optional()], format="%Y-%m-%d")
 
