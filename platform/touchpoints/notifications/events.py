@@ -28,6 +28,11 @@ def _stamp(moment) -> str:
     return moment.isoformat() if moment else ""
 
 
+def _order(version) -> str:
+    """The order that approved ``version``, as the mail names it: «от 1 марта 2026 г. № 12»."""
+    return f"от {ru_date(version.order_date)} № {version.order_number}"
+
+
 def _send(kind, agency, key, recipients, what, lines, link, actor) -> None:
     """Tell ``recipients`` of an event of ``agency``: the subject names the agency and ``what``
     happened; ``key`` makes the event unique (once per recipient however often it is called)."""
@@ -111,8 +116,7 @@ def version_approved(version, actor) -> None:
         notices.editors(agency.id) + notices.office(agency),
         f"утверждена редакция перечня № {version.number}",
         [
-            f"Утверждена редакция перечня № {version.number} приказом "
-            f"от {ru_date(version.order_date)} № {version.order_number}; "
+            f"Утверждена редакция перечня № {version.number} приказом {_order(version)}; "
             f"строк в перечне: {version.entry_count}.",
             "Актуальная версия размещается на сайте в течение 10 рабочих дней "
             "(п. 5.4 / 5.5 порядка).",
@@ -132,7 +136,7 @@ def version_annulled(version, annulment, actor) -> None:
         f"утверждение редакции № {version.number} аннулировано",
         [
             f"{actor.name} аннулировал(а) утверждение редакции № {version.number} "
-            f"(приказ от {ru_date(version.order_date)} № {version.order_number}).",
+            f"(приказ {_order(version)}).",
             f"Причина: {annulment.reason}",
             "Действующей снова считается предыдущая утверждённая редакция.",
         ],
