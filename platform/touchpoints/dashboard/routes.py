@@ -23,6 +23,7 @@ from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Region
 from touchpoints.core.web import Page
+from touchpoints.core.xlsx import XLSX_MIME
 from touchpoints.dashboard import charts, exports, services
 from touchpoints.dashboard.board import AgencyRow, Dashboard
 from touchpoints.dashboard.filters import PUBLICATION_FILTERS, Filters
@@ -224,7 +225,7 @@ def _export_rows():
 def export_xlsx():
     region, board, rows = _export_rows()
     data = exports.xlsx(region, board, rows, heat_values(rows, board.catalogue["activity_areas"]))
-    return _download(data, exports.XLSX_MIME, f"dashboard-{region.slug}-{board.today}.xlsx")
+    return _download(data, XLSX_MIME, f"dashboard-{region.slug}-{board.today}.xlsx")
 
 
 @bp.route("/dashboard/export.pdf")

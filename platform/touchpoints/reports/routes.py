@@ -11,6 +11,7 @@ from touchpoints.auth.access import get_agency_or_404, permission_required
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.db import db
 from touchpoints.core.web import committed
+from touchpoints.core.xlsx import XLSX_MIME
 from touchpoints.reports import exports, services
 from touchpoints.reports.models import ASSESSMENT_TEXT, ASSESSMENTS
 
@@ -160,7 +161,7 @@ def _export(fmt: str):
     made = services.today_in(region)
     t = services.totals(snaps)
     if fmt == "xlsx":
-        body, mime = exports.xlsx(region, q, snaps, t, made), exports.XLSX_MIME
+        body, mime = exports.xlsx(region, q, snaps, t, made), XLSX_MIME
     else:
         body, mime = exports.docx(region, q, snaps, t, made), exports.DOCX_MIME
     filename = f"otchet-{region.slug}-{q.year}-{q.q}.{fmt}"
