@@ -4,8 +4,20 @@ first row of each group. Each is one query however many agencies or subdivisions
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from touchpoints.core.db import db
+
+
+def newest_first(model, moment, *where, load=()) -> sa.Select:
+    """Rows of ``model`` that match ``where``, the latest ``moment`` first (of two at the same
+    moment, the later row), with the relationships in ``load`` read along (one query each)."""
+    return (
+        sa.select(model)
+        .where(*where)
+        .order_by(moment.desc(), model.id.desc())
+        .options(*(selectinload(relationship) for relationship in load))
+    )
 
 
 def greatest_per(key, value, *where) -> dict:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from touchpoints.core.db import TenantMixin, db, utcnow
 from touchpoints.core.enums import LabelledEnum
+from touchpoints.core.queries import newest_first
 
 
 class DeadlineKind(LabelledEnum):
@@ -84,12 +85,7 @@ class Publication(TenantMixin, db.Model):
     @classmethod
     def of_agency(cls, agency_id: int) -> sa.Select:
         """The agency's publications, the latest first, with their versions."""
-        return (
-            sa.select(cls)
-            .where(cls.agency_id == agency_id)
-            .order_by(cls.published_on.desc(), cls.id.desc())
-            .options(sa.orm.selectinload(cls.version))
-        )
+        return newest_first(cls, cls.published_on, cls.agency_id == agency_id, load=[cls.version])
 
 
 class Reconfirmation(TenantMixin, db.Model):
@@ -178,12 +174,7 @@ class Reminder(TenantMixin, db.Model):
     @classmethod
     def of_user(cls, user_id: int) -> sa.Select:
         """A person's own reminders, newest first, with their deadlines."""
-        return (
-            sa.select(cls)
-            .where(cls.user_id == user_id)
-            .options(sa.orm.selectinload(cls.deadline))
-            .order_by(cls.created_at.desc(), cls.id.desc())
-        )
+        return newest_first(cls, cls.created_at, cls.user_id == user_id, load=[cls.deadline])
 
 
 class ReminderDigest(db.Model):

@@ -19,6 +19,7 @@ from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import TenantMixin, db, utcnow
 from touchpoints.core.enums import LabelledEnum
+from touchpoints.core.queries import newest_first
 from touchpoints.core.tenancy import Agency, Subdivision
 
 #: How long a link works after it was (re)sent.
@@ -94,12 +95,7 @@ class Invitation(TenantMixin, db.Model):
     @classmethod
     def of_agency(cls, agency_id: int) -> sa.Select:
         """The agency's invitations, newest first."""
-        return (
-            sa.select(cls)
-            .where(cls.agency_id == agency_id)
-            .options(sa.orm.selectinload(cls.subdivision))
-            .order_by(cls.created_at.desc(), cls.id.desc())
-        )
+        return newest_first(cls, cls.created_at, cls.agency_id == agency_id, load=[cls.subdivision])
 
     @classmethod
     def open_for(cls, agency_id: int, email: str) -> Invitation | None:

@@ -19,7 +19,7 @@ from flask import current_app
 
 from touchpoints.audit import service as audit
 from touchpoints.core.db import db, utcnow
-from touchpoints.core.queries import first_per
+from touchpoints.core.queries import first_per, newest_first
 from touchpoints.core.tenancy import Agency
 from touchpoints.deadlines import services as deadlines
 from touchpoints.deadlines.models import Publication
@@ -56,10 +56,9 @@ def current_version(agency_id: int) -> ListVersion | None:
 
 def latest_publication(agency_id: int) -> Publication | None:
     return db.session.scalar(
-        sa.select(Publication)
-        .where(Publication.agency_id == agency_id)
-        .order_by(Publication.published_on.desc(), Publication.id.desc())
-        .limit(1)
+        newest_first(
+            Publication, Publication.published_on, Publication.agency_id == agency_id
+        ).limit(1)
     )
 
 
@@ -82,14 +81,10 @@ def latest_checks(agency_ids: list[int]) -> dict[int, PublicationCheck]:
 
 
 def recent_checks(agency_id: int, limit: int = 10) -> list[PublicationCheck]:
-    return list(
-        db.session.scalars(
-            sa.select(PublicationCheck)
-            .where(PublicationCheck.agency_id == agency_id)
-            .order_by(PublicationCheck.checked_at.desc(), PublicationCheck.id.desc())
-            .limit(limit)
-        )
+    newest = newest_first(
+        PublicationCheck, PublicationCheck.checked_at, PublicationCheck.agency_id == agency_id
     )
+    return list(db.session.scalars(newest.limit(limit)))
 
 
 def _decode(body: bytes, content_type: str) -> str:
