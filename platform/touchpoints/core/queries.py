@@ -20,6 +20,11 @@ def newest_first(model, moment, *where, load=()) -> sa.Select:
     )
 
 
+def next_number(column, *where) -> int:
+    """One more than the greatest ``column`` among the rows that match ``where``; 1 for the first."""
+    return (db.session.scalar(sa.select(sa.func.max(column)).where(*where)) or 0) + 1
+
+
 def greatest_per(key, value, *where) -> dict:
     """``{key: the greatest value}`` over the rows that match ``where`` (keys without rows are
     absent), e.g. the last reconfirmation of each agency."""
