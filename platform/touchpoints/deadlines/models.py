@@ -5,6 +5,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from touchpoints.auth.models import PersonalChoice
 from touchpoints.core.db import TenantMixin, db, utcnow
 from touchpoints.core.enums import LabelledEnum
 from touchpoints.core.queries import newest_first
@@ -196,12 +197,9 @@ class ReminderDigest(db.Model):
     sent_at: Mapped[datetime | None]
 
 
-class ReminderOptOut(db.Model):
+class ReminderOptOut(PersonalChoice, db.Model):
     """A person turned off early (optional) reminders of one kind."""
 
     __tablename__ = "reminder_opt_out"
-    __table_args__ = (sa.UniqueConstraint("user_id", "kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     kind: Mapped[str] = mapped_column(sa.String(16))
