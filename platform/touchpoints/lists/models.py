@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from touchpoints.core import queries
 from touchpoints.core.db import PublicReadMixin, TenantMixin, db, utcnow
+from touchpoints.core.text import share
 
 #: Field names of the common model, in the order of the fullest form.
 COMMON_FIELDS = (
@@ -32,6 +33,15 @@ COMMON_FIELDS = (
     "max_transfers",
     "waiting_minutes",
 )
+
+
+class DigitalShare:
+    """Figures that count ``touchpoints`` and, of them, the ``digital`` ones (a dashboard row, a
+    quarter's snapshot, the region's totals)."""
+
+    @property
+    def digital_share(self) -> float | None:
+        return share(self.digital, self.touchpoints)
 
 
 class ChannelKind(enum.StrEnum):

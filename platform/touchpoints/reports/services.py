@@ -28,10 +28,11 @@ from touchpoints.calendar.services import calendars_for_regions
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped, utcnow
 from touchpoints.core.queries import greatest_per
 from touchpoints.core.tenancy import Agency, Region
+from touchpoints.core.text import share
 from touchpoints.dashboard import services as dashboard
 from touchpoints.deadlines.models import Publication, Reconfirmation
 from touchpoints.lists.coverage import uncovered_counts
-from touchpoints.lists.models import ListVersion
+from touchpoints.lists.models import DigitalShare, ListVersion
 from touchpoints.publication.services import latest_checks
 from touchpoints.reports.models import ASSESSMENTS, QuarterSnapshot
 
@@ -301,7 +302,7 @@ def set_assessment(
 
 
 @dataclasses.dataclass
-class Totals:
+class Totals(DigitalShare):
     """The region's indicators over the agencies' snapshots of one quarter."""
 
     agencies: int = 0
@@ -325,15 +326,11 @@ class Totals:
 
     @property
     def published_share(self) -> float | None:
-        return self.published / self.agencies if self.agencies else None
-
-    @property
-    def digital_share(self) -> float | None:
-        return self.digital / self.touchpoints if self.touchpoints else None
+        return share(self.published, self.agencies)
 
     @property
     def coverage(self) -> float | None:
-        return self.areas_covered / self.areas_total if self.areas_total else None
+        return share(self.areas_covered, self.areas_total)
 
     @property
     def average_days(self) -> float | None:
