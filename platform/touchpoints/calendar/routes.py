@@ -38,17 +38,15 @@ def _page(form: OverrideForm | None = None, status: int = 200):
     except (ValueError, services.CalendarError):
         year = date.today().year
         report = services.year_report(year, region.id)
-    overrides = Page(CalendarOverride.of_region(region.id))
-    can_edit = current_user.can(Permission.MANAGE_ALL)
     return render_template(
         "calendar/index.html",
         regions=regions,
         region=region,
         year=year,
         report=report,
-        overrides=overrides,
+        overrides=Page(CalendarOverride.of_region(region.id)),
         form=form or OverrideForm(),
-        can_edit=can_edit,
+        can_edit=current_user.can(Permission.MANAGE_ALL),
     ), status
 
 

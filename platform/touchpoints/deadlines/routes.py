@@ -44,15 +44,12 @@ def _can_confirm(sub_id: int) -> bool:
 @permission_required(Permission.READ_AGENCY)
 def index():
     agency = current_agency()
-    summary = deadline_summaries([agency.id])[agency.id]
-    publications = Page(Publication.of_agency(agency.id))
-    confirmations = Reconfirmation.latest_by_subdivision(agency.id)
     return render_template(
         "deadlines/index.html",
         agency=agency,
-        summary=summary,
-        publications=publications,
-        confirmations=confirmations,
+        summary=deadline_summaries([agency.id])[agency.id],
+        publications=Page(Publication.of_agency(agency.id)),
+        confirmations=Reconfirmation.latest_by_subdivision(agency.id),
         can_confirm=_can_confirm,
         reconfirm_form=ReconfirmForm(),
     )

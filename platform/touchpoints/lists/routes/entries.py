@@ -99,7 +99,6 @@ def entry(entry_id):
     proposals = Entry.proposals_for(item.id)
     open_proposal = next((p for p in proposals if p.status in OPEN_PROPOSAL), None)
     findings = check(agency).for_entry(item.id) if item.status == EntryStatus.INCLUDED.value else []
-    is_registrar = current_user.can(Permission.REVIEW_ENTRIES)
     return render_template(
         "lists/entry.html",
         agency=agency,
@@ -113,7 +112,7 @@ def entry(entry_id):
         open_proposal=open_proposal,
         findings=findings,
         history=entry_history(item),
-        is_registrar=is_registrar,
+        is_registrar=current_user.can(Permission.REVIEW_ENTRIES),
         # Answered here rather than in the template: the open proposal is already read.
         proposable=bool(policy.can_propose(current_user, item, open_proposal)),
         return_form=ReturnForm(),
