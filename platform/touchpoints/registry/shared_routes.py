@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from touchpoints.auth.access import permission_required
+from touchpoints.auth.access import current_region, permission_required
 from touchpoints.auth.roles import Permission
 from touchpoints.core.tenancy import Region
 from touchpoints.core.web import Page, committed, form_status
@@ -19,17 +19,10 @@ from touchpoints.registry.services import RegistryError
 bp = Blueprint("shared", __name__, url_prefix="/registry/shared")
 
 
-def _region() -> Region:
-    region = shared.region_of(current_user, request.args.get("region"))
-    if region is None:
-        abort(404)
-    return region
-
-
 @bp.route("/")
 @permission_required(Permission.READ_REGION)
 def index():
-    region = _region()
+    region = current_region()
     items = SharedTouchpoint.of_region(region.id, with_archived=True)
     return render_template(
         "registry/shared_index.html",
@@ -44,7 +37,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @permission_required(Permission.READ_REGION)
 def new():
-    region = _region()
+    region = current_region()
     form = SharedForm()
     if form.validate_on_submit():
         with committed(RegistryError, form.name) as done:
@@ -62,7 +55,7 @@ def new():
 @bp.route("/<int:shared_touchpoint_id>", methods=["GET", "POST"])
 @permission_required(Permission.READ_REGION)
 def item(shared_touchpoint_id):
-    region = _region()
+    region = current_region()
     found = SharedTouchpoint.in_region(shared_touchpoint_id, region.id)
     if found is None:
         abort(404)

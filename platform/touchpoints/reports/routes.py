@@ -7,8 +7,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from touchpoints.auth.access import get_agency_or_404, permission_required
-from touchpoints.auth.roles import Permission, Role
+from touchpoints.auth.access import (
+    current_region,
+    get_agency_or_404,
+    permission_required,
+    region_arg,
+)
+from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
 from touchpoints.core.web import committed
 from touchpoints.core.xlsx import XLSX_MIME
@@ -18,15 +23,9 @@ from touchpoints.reports.models import ASSESSMENT_TEXT, ASSESSMENTS
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
-def _region():
-    region = services.region_for(current_user, request.values.get("region"))
-    if region is None:
-        abort(404)
-    return region
-
-
 def _region_args(region) -> dict:
-    return {"region": region.slug} if current_user.role_enum is Role.ADMIN else {}
+    arg = region_arg(region)
+    return {"region": arg} if arg else {}
 
 
 def _quarter(region) -> services.Quarter:
@@ -42,9 +41,7 @@ def _quarter(region) -> services.Quarter:
 @bp.route("/")
 @permission_required(Permission.READ_REGION)
 def index():
-    if current_user.role_enum is Role.ADMIN and not request.args.get("region"):
-        return redirect(url_for("dashboard.regions"))
-    region = _region()
+    region = current_region(url_for("dashboard.regions"))
     current = services.Quarter.of(services.today_in(region))
     return render_template(
         "reports/index.html",
@@ -82,14 +79,14 @@ def _quarter_page(region, q: services.Quarter, failed: dict | None = None) -> st
 @bp.route("/quarter")
 @permission_required(Permission.READ_REGION)
 def quarter():
-    region = _region()
+    region = current_region()
     return _quarter_page(region, _quarter(region))
 
 
 @bp.route("/snapshot", methods=["POST"])
 @permission_required(Permission.READ_REGION)
 def snapshot():
-    region = _region()
+    region = current_region()
     q = _quarter(region)
     if not services.can_assess(current_user, region):
         abort(403)
@@ -108,7 +105,7 @@ def snapshot():
 @permission_required(Permission.READ_REGION)
 def assessment(slug):
     agency = get_agency_or_404(slug)
-    region = _region()
+    region = current_region()
     if agency.region_id != region.id:
         abort(404)
     q = _quarter(region)
@@ -152,7 +149,7 @@ def export_docx():
 
 
 def _export(fmt: str):
-    region = _region()
+    region = current_region()
     q = _quarter(region)
     snaps = services.snapshots(region, q)
     if not snaps:

@@ -90,21 +90,8 @@ def can_assess(user, region: Region) -> bool:
     return role is Role.ADMIN or (role is Role.OFFICE and user.region_id == region.id)
 
 
-def region_for(user, slug: str | None) -> Region | None:
-    """The office's own region; the operator names one (``?region=``)."""
-    if user.role_enum is Role.OFFICE:
-        return db.session.get(Region, user.region_id)
-    if user.role_enum is Role.ADMIN and slug:
-        return db.session.scalar(sa.select(Region).where(Region.slug == slug))
-    return None
-
-
 def all_regions() -> list[Region]:
     return list(db.session.scalars(sa.select(Region).order_by(Region.id)))
-
-
-def region_by_slug(slug: str) -> Region | None:
-    return db.session.scalar(sa.select(Region).where(Region.slug == slug))
 
 
 # --------------------------------------------------------------------------- indicators
