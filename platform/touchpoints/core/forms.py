@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DecimalField, FloatField, IntegerField, StringField, TextAreaField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -60,6 +61,11 @@ def bounded(most: float, message: str | None = None) -> list:
         NumberRange(min=0, message="Не может быть отрицательным"),
         NumberRange(max=most, message=message or f"Не больше {most:g}"),
     ]
+
+
+def upload(label: str, missing: str, **kwargs) -> FileField:
+    """A file the form needs, saying ``missing`` when none is chosen."""
+    return FileField(label, validators=[FileRequired(missing)], **kwargs)
 
 
 def finite_number(form, field) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     FloatField,
@@ -14,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Optional
 
-from touchpoints.core.forms import BaseForm, bounded, optional, required, text_area
+from touchpoints.core.forms import BaseForm, bounded, optional, required, text_area, upload
 from touchpoints.lists.forms import HOURS_MAX, MINUTES_MAX, TRANSFERS_MAX, MultiCheckboxField
 from touchpoints.lists.labels import CHANNEL_CHOICES
 from touchpoints.lists.passports import BASIS_KINDS, CLIENT_GROUPS, FEEDBACK_KINDS
@@ -57,9 +56,9 @@ class ArchiveForm(BaseForm):
 
 
 class ImportForm(BaseForm):
-    file = FileField(
+    file = upload(
         "Файл реестра (.xlsx)",
-        validators=[FileRequired("Выберите файл реестра в формате Excel (.xlsx)")],
+        "Выберите файл реестра в формате Excel (.xlsx)",
         description=(
             "Первый лист книги: строка заголовков с графами «Наименование» и «Вид» (услуга, "
             "функция, сервис); по желанию — «Номер в реестре», «Направление деятельности», "
