@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterator
 
 import sqlalchemy as sa
-from flask import flash, request
+from flask import abort, flash, redirect, request
 from flask_login import current_user
 
 from touchpoints.core import text
@@ -74,6 +74,14 @@ def committed(refusal, field=None, *, form=None) -> Iterator[Done]:
     else:
         db.session.commit()
         done.ok = True
+
+
+def valid_or_back(form, refusal: str, back: str) -> None:
+    """A posted form that does not validate ends the request: ``refusal`` is flashed and the
+    person is sent ``back`` to the page the form was on."""
+    if not form.validate():
+        flash(refusal, "error")
+        abort(redirect(back))
 
 
 def as_int(value) -> int:

@@ -12,7 +12,7 @@ from touchpoints.auth.access import (
     permission_required,
 )
 from touchpoints.auth.roles import Permission
-from touchpoints.core.web import Page, committed, form_status
+from touchpoints.core.web import Page, committed, form_status, valid_or_back
 from touchpoints.lists.processes import PROCESS_KIND_LABELS, RegistryProcess
 from touchpoints.registry import importer, services
 from touchpoints.registry.forms import ArchiveForm, ConfirmImportForm, ImportForm, ProcessForm
@@ -106,9 +106,11 @@ def archive(registry_process_id):
     agency = current_agency()
     item = get_tenant_object_or_404(RegistryProcess, registry_process_id, agency.id)
     form = ArchiveForm()
-    if not form.validate_on_submit():
-        flash("Укажите, почему процесс исключается из реестра.", "error")
-        return redirect(url_for("registry.process", registry_process_id=item.id))
+    valid_or_back(
+        form,
+        "Укажите, почему процесс исключается из реестра.",
+        url_for("registry.process", registry_process_id=item.id),
+    )
     with committed(services.RegistryError) as done:
         calls = services.archive_process(item, current_user, form.reason.data)
     if not done:
@@ -165,9 +167,9 @@ def import_file():
 def import_confirm():
     agency = current_agency()
     form = ConfirmImportForm()
-    if not form.validate_on_submit():
-        flash("Подтверждение устарело: загрузите файл заново.", "error")
-        return redirect(url_for("registry.import_file"))
+    valid_or_back(
+        form, "Подтверждение устарело: загрузите файл заново.", url_for("registry.import_file")
+    )
     with committed(services.RegistryError) as done:
         plan = importer.from_token(agency, form.token.data, current_app.config["SECRET_KEY"])
         counts = importer.apply(agency, current_user, plan)

@@ -11,7 +11,7 @@ from touchpoints.auth.access import current_agency, get_tenant_object_or_404, pe
 from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
-from touchpoints.core.web import Page, as_int, committed
+from touchpoints.core.web import Page, as_int, committed, valid_or_back
 from touchpoints.lists import policy, queue, services
 from touchpoints.lists.audit_queries import entry_history
 from touchpoints.lists.compliance import check
@@ -268,9 +268,11 @@ def include_entry(entry_id):
 def return_entry(entry_id):
     get_tenant_object_or_404(Entry, entry_id)  # another agency's entry is a 404 before anything
     form = ReturnForm()
-    if not form.validate():
-        flash("Укажите, что нужно исправить: без комментария строку не вернуть.", "error")
-        return redirect(url_for("lists.entry", entry_id=entry_id))
+    valid_or_back(
+        form,
+        "Укажите, что нужно исправить: без комментария строку не вернуть.",
+        url_for("lists.entry", entry_id=entry_id),
+    )
     return _post_action(
         entry_id,
         lambda e: services.return_entry(e, current_user, form.comment.data),
@@ -286,9 +288,7 @@ def exclude_entry(entry_id):
     alone carries it out at once; otherwise it waits for review like any proposal."""
     get_tenant_object_or_404(Entry, entry_id)  # another agency's entry is a 404 before anything
     form = ExclusionForm()
-    if not form.validate():
-        flash("Укажите причину исключения.", "error")
-        return redirect(url_for("lists.entry", entry_id=entry_id))
+    valid_or_back(form, "Укажите причину исключения.", url_for("lists.entry", entry_id=entry_id))
 
     def act(target):
         proposal = services.propose_exclusion(target, current_user, form.reason.data)

@@ -9,7 +9,7 @@ from touchpoints.auth.access import current_agency, get_agency_or_404, permissio
 from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
-from touchpoints.core.web import Page, committed
+from touchpoints.core.web import Page, committed, valid_or_back
 from touchpoints.lists import changes, procedures, services, table
 from touchpoints.lists.approval import changes_since_last
 from touchpoints.lists.compliance import check
@@ -114,9 +114,11 @@ def _check_context(agency: Agency, *, readonly: bool) -> dict:
 def area_status():
     agency = current_agency()
     form = AreaStatusForm()
-    if not form.validate():
-        flash("Не удалось сохранить отметку: не указано направление.", "error")
-        return redirect(url_for("lists.check_report"))
+    valid_or_back(
+        form,
+        "Не удалось сохранить отметку: не указано направление.",
+        url_for("lists.check_report"),
+    )
     not_performed = form.not_performed.data == "1"
     reason = (form.reason.data or "").strip()
     if not_performed and not reason:
