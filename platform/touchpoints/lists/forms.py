@@ -58,6 +58,14 @@ HINTS = {
 NORM_RULE_OF = {field: rule for rule, field in NORMS.items()}
 
 
+def measured_number(rule: str, label: str):
+    """A field for a measured figure compared with the norm ``rule`` (a touchpoint's passport):
+    the same kind of number within the same bound as the entry's field for that norm."""
+    field = NORMS[rule]
+    field_class, most = next((c, m) for f, c, m, _ in NORM_BOUNDS if f == field)
+    return field_class(label, validators=bounded(most))
+
+
 def hint(form: Form, field: str) -> str:
     """A field's hint; what cites the procedure cites the agency's own (its form's), and a norm
     the procedure does not state gets no hint (no Kuzbass norm on a Murmansk form)."""

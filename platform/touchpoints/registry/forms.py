@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from wtforms import (
-    DateField,
-    FloatField,
-    HiddenField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    StringField,
-)
+from wtforms import DateField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Optional
 
-from touchpoints.core.forms import BaseForm, bounded, optional, required, text_area, upload
-from touchpoints.lists.forms import HOURS_MAX, MINUTES_MAX, TRANSFERS_MAX, MultiCheckboxField
+from touchpoints.core.forms import BaseForm, optional, required, text_area, upload
+from touchpoints.lists.forms import MultiCheckboxField, measured_number
 from touchpoints.lists.labels import CHANNEL_CHOICES
-from touchpoints.lists.passports import BASIS_KINDS, CLIENT_GROUPS, FEEDBACK_KINDS
+from touchpoints.lists.passports import BASIS_KINDS, CLIENT_GROUPS, FEEDBACK_KINDS, MEASURED_NORMS
 from touchpoints.lists.processes import PROCESS_KIND_LABELS
 
 KIND_CHOICES = [(k.value, label) for k, label in PROCESS_KIND_LABELS.items()]
@@ -71,6 +63,11 @@ class ConfirmImportForm(BaseForm):
     token = HiddenField(validators=[DataRequired()])
 
 
+def _measured(field: str, label: str):
+    """A measured figure of the passport, a number like the entry's norm it is compared with."""
+    return measured_number(MEASURED_NORMS[field], label)
+
+
 class PassportForm(BaseForm):
     basis_kind = RadioField(
         "Правовое основание",
@@ -91,17 +88,17 @@ class PassportForm(BaseForm):
         "Обратная связь собирается", choices=list(FEEDBACK_KINDS.items()), validators=[Optional()]
     )
     feedback_note = text_area("Как ещё собирается обратная связь", 2000)
-    measured_mentions_hours = FloatField(
-        "Время ответа на упоминания в соцсетях, ч", validators=bounded(HOURS_MAX)
+    measured_mentions_hours = _measured(
+        "measured_mentions_hours", "Время ответа на упоминания в соцсетях, ч"
     )
-    measured_requests_hours = FloatField(
-        "Время ответа на официальные обращения и комментарии, ч", validators=bounded(HOURS_MAX)
+    measured_requests_hours = _measured(
+        "measured_requests_hours", "Время ответа на официальные обращения и комментарии, ч"
     )
-    measured_transfers = IntegerField(
-        "Переключений на других сотрудников при звонке", validators=bounded(TRANSFERS_MAX)
+    measured_transfers = _measured(
+        "measured_transfers", "Переключений на других сотрудников при звонке"
     )
-    measured_waiting_minutes = IntegerField(
-        "Время ожидания при очном обслуживании, мин", validators=bounded(MINUTES_MAX)
+    measured_waiting_minutes = _measured(
+        "measured_waiting_minutes", "Время ожидания при очном обслуживании, мин"
     )
     measured_on = DateField("Дата замера", validators=[Optional()], format="%Y-%m-%d")
 
