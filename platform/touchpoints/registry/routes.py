@@ -21,6 +21,12 @@ from touchpoints.registry.listing import filtered
 bp = Blueprint("registry", __name__, url_prefix="/registry")
 
 
+@bp.context_processor
+def _kinds() -> dict:
+    # Every page of the registry names the kinds of process alike (lists.processes).
+    return {"kinds": PROCESS_KIND_LABELS}
+
+
 @bp.route("/")
 @permission_required(Permission.READ_AGENCY)
 def index():
@@ -42,7 +48,6 @@ def _registry_page(agency, **access):
         agency=agency,
         page=Page(query),
         filters=filters,
-        kinds=PROCESS_KIND_LABELS,
         areas={a["code"]: a["name"] for a in agency.form.get("activity_areas", [])},
         pending=services.pending_changes(agency.id),
         **access,
@@ -158,7 +163,6 @@ def import_file():
         form=form,
         plan=plan,
         confirm=ConfirmImportForm(token=token),
-        kinds=PROCESS_KIND_LABELS,
     ), (200 if plan.ok else 400)
 
 
