@@ -76,12 +76,7 @@ _ACTIONS = {
 }
 
 
-@bp.route(
-    "/agencies/<slug>/people/invitations/<int:invitation_id>/<any(resend, revoke):action>",
-    methods=["POST"],
-)
-@login_required
-def act(slug, invitation_id, action):
+def _act(slug: str, invitation_id: int, action: str):
     """Run one action on an invitation: commit and say so, or roll back and say why not."""
     inv = _invitation(slug, invitation_id)
     service, said = _ACTIONS[action]
@@ -91,6 +86,18 @@ def act(slug, invitation_id, action):
     if done:
         flash(message, "success")
     return redirect(url_for("invitations.index", slug=slug))
+
+
+@bp.route("/agencies/<slug>/people/invitations/<int:invitation_id>/resend", methods=["POST"])
+@login_required
+def resend(slug, invitation_id):
+    return _act(slug, invitation_id, "resend")
+
+
+@bp.route("/agencies/<slug>/people/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@login_required
+def revoke(slug, invitation_id):
+    return _act(slug, invitation_id, "revoke")
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
