@@ -24,6 +24,10 @@ def _editable(slug: str):
     return agency
 
 
+def _back_to_units(agency):
+    return redirect(url_for("agency_card.units", slug=agency.slug))
+
+
 def _home_of(agency) -> str:
     if current_user.agency_id == agency.id:
         return url_for("home.index")
@@ -66,7 +70,7 @@ def units(slug):
             unit = services.add_unit(agency, form.name.data, form.kind.data, actor=current_user)
         if done:
             flash(f"Добавлено: «{unit.name}».", "success")
-            return redirect(url_for("agency_card.units", slug=agency.slug))
+            return _back_to_units(agency)
     return render_template(
         "agencies/units.html",
         agency=agency,
@@ -88,12 +92,12 @@ def rename_unit(slug, subdivision_id):
     name = (request.form.get("name") or "").strip()
     if not name or len(name) > 500:
         flash("Укажите наименование не длиннее 500 символов.", "error")
-        return redirect(url_for("agency_card.units", slug=agency.slug))
+        return _back_to_units(agency)
     with committed(services.AgencyError) as done:
         services.rename_unit(unit, name, actor=current_user)
     if done:
         flash(f"Переименовано: «{unit.name}».", "success")
-    return redirect(url_for("agency_card.units", slug=agency.slug))
+    return _back_to_units(agency)
 
 
 @bp.route("/agencies/<slug>/units/<int:subdivision_id>/active", methods=["POST"])
@@ -107,4 +111,4 @@ def unit_active(slug, subdivision_id):
         f"«{unit.name}»: {'снова действует' if active else 'в архиве'}.",
         "success",
     )
-    return redirect(url_for("agency_card.units", slug=agency.slug))
+    return _back_to_units(agency)
