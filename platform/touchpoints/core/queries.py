@@ -20,6 +20,15 @@ def newest_first(model, moment, *where, load=()) -> sa.Select:
     )
 
 
+def values_by_id(model, column, ids) -> dict:
+    """``{id: column}`` of the rows of ``model`` with the given ids (those the scope may read),
+    e.g. the names of the agencies or processes a page mentions."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(model.id, column).where(model.id.in_(ids))).all())
+
+
 def next_number(column, *where) -> int:
     """One more than the greatest ``column`` among the rows that match ``where``; 1 for the first."""
     return (db.session.scalar(sa.select(sa.func.max(column)).where(*where)) or 0) + 1
