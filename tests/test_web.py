@@ -166,3 +166,58 @@ def test_audit_trail_reads_as_sentences_with_labels_and_version_numbers(
     assert text.startswith("\ufeffКогда;Кто;Что сделано;Поле;Было;Стало;Комментарий")
     assert "Утверждена редакция перечня № 2" in text and "Мария Петрова" in text
     assert "order_date" not in text and "2025-02-01" not in text
+
+
+def test_a_form_post_commits_or_shows_the_refusal(app, make_agency):
+    """core.web.committed: the block's work is committed; a refusal is rolled back and shown on
+    the field a FieldError names, on the given field, or as a flash; other errors pass."""
+    import pytest
+    import sqlalchemy as sa
+    from flask import get_flashed_messages
+
+    from touchpoints.core.forms import FieldError
+    from touchpoints.core.web import committed
+
+    agency = make_agency()
+
+    class Field:
+        errors = ()
+
+    def event(action):
+        db.session.add(
+            AuditEvent(agency_id=agency, action=action, object_type="test", actor_label="system")
+        )
+        db.session.flush()
+
+    with app.test_request_context("/", method="POST"), scoped(SYSTEM_SCOPE):
+        with committed(ValueError) as done:
+            event("test.kept")
+        assert done
+
+        on_field = Field()
+        with committed(ValueError, on_field) as refused:
+            event("test.refused")
+            raise ValueError("Нельзя так")
+        assert not refused and on_field.errors == ["Нельзя так"]
+        with committed(ValueError) as again:
+            event("test.after")  # commits this alone: the refused work was rolled back
+        assert again
+
+        form = type("Form", (), {"email": Field(), "name": Field()})()
+        with committed(FieldError, form.name, form=form) as named:
+            raise FieldError("email", "Адрес занят")
+        assert not named and form.email.errors == ["Адрес занят"] and form.name.errors == ()
+
+        with committed(ValueError) as flashed:
+            raise ValueError("Сказано")
+        assert not flashed
+        assert get_flashed_messages(with_categories=True) == [("error", "Сказано")]
+
+        with pytest.raises(KeyError), committed(ValueError):
+            event("test.failed")
+            raise KeyError("not a refusal")
+        db.session.rollback()
+        actions = db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.agency_id == agency)
+        ).all()
+    assert sorted(actions) == ["test.after", "test.kept"]

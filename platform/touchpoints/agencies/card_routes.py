@@ -11,6 +11,7 @@ from touchpoints.agencies.forms import CardForm, UnitForm
 from touchpoints.auth.access import get_agency_or_404, get_tenant_object_or_404
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Subdivision
+from touchpoints.core.web import committed
 from touchpoints.lists.policy import can_edit_agency
 
 bp = Blueprint("agency_card", __name__)
@@ -21,6 +22,10 @@ def _editable(slug: str):
     if not can_edit_agency(current_user, agency):
         abort(403)
     return agency
+
+
+def _back_to_units(agency):
+    return redirect(url_for("agency_card.units", slug=agency.slug))
 
 
 def _home_of(agency) -> str:
@@ -35,13 +40,9 @@ def card(slug):
     agency = _editable(slug)
     form = CardForm(obj=agency)
     if form.validate_on_submit():
-        try:
+        with committed(services.AgencyError) as done:
             changed = services.update_card(agency, form.data, actor=current_user)
-        except services.AgencyError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
+        if done:
             flash("Карточка сохранена." if changed else "Изменений нет.", "success")
             return redirect(_home_of(agency))
     return render_template(
@@ -65,15 +66,11 @@ def units(slug):
     agency = _editable(slug)
     form = UnitForm()
     if form.validate_on_submit():
-        try:
+        with committed(services.AgencyError, form.name) as done:
             unit = services.add_unit(agency, form.name.data, form.kind.data, actor=current_user)
-        except services.AgencyError as exc:
-            db.session.rollback()
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
+        if done:
             flash(f"Добавлено: «{unit.name}».", "success")
-            return redirect(url_for("agency_card.units", slug=agency.slug))
+            return _back_to_units(agency)
     return render_template(
         "agencies/units.html",
         agency=agency,
@@ -95,16 +92,12 @@ def rename_unit(slug, subdivision_id):
     name = (request.form.get("name") or "").strip()
     if not name or len(name) > 500:
         flash("Укажите наименование не длиннее 500 символов.", "error")
-        return redirect(url_for("agency_card.units", slug=agency.slug))
-    try:
+        return _back_to_units(agency)
+    with committed(services.AgencyError) as done:
         services.rename_unit(unit, name, actor=current_user)
-    except services.AgencyError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if done:
         flash(f"Переименовано: «{unit.name}».", "success")
-    return redirect(url_for("agency_card.units", slug=agency.slug))
+    return _back_to_units(agency)
 
 
 @bp.route("/agencies/<slug>/units/<int:subdivision_id>/active", methods=["POST"])
@@ -118,4 +111,4 @@ def unit_active(slug, subdivision_id):
         f"«{unit.name}»: {'снова действует' if active else 'в архиве'}.",
         "success",
     )
-    return redirect(url_for("agency_card.units", slug=agency.slug))
+    return _back_to_units(agency)

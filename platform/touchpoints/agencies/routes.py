@@ -11,7 +11,7 @@ from touchpoints.auth.roles import Permission, Role
 from touchpoints.core import csvfile
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, FormTemplate, Region, Subdivision
-from touchpoints.core.web import Page, ru_datetime, viewer_timezone
+from touchpoints.core.web import Page, committed, ru_datetime, viewer_timezone
 from touchpoints.lists import audit_queries
 from touchpoints.lists import history as describe
 from touchpoints.lists.form import Form
@@ -66,12 +66,9 @@ def create():
         data = form.data
         if data["region_id"] not in {r.id for r in regions}:
             abort(403)
-        try:
+        with committed(AgencyError, form.slug) as done:
             agency = create_agency(data)
-        except AgencyError as exc:
-            form.slug.errors.append(str(exc))
-        else:
-            db.session.commit()
+        if done:
             flash(
                 f"Организация «{agency.short_name}» создана. Дальше — первые шаги ниже.",
                 "success",

@@ -31,7 +31,7 @@ from touchpoints.api.forms import TokenForm
 from touchpoints.api.models import ApiToken
 from touchpoints.core.db import db, set_scope
 from touchpoints.core.tenancy import Agency, Region
-from touchpoints.core.web import Page, count_rows
+from touchpoints.core.web import Page, committed, count_rows
 from touchpoints.extensions import csrf, limiter
 from touchpoints.lists.form import Form
 from touchpoints.lists.models import ListVersion
@@ -287,12 +287,9 @@ def token_list():
     form = _token_form()
     issued = None
     if form.validate_on_submit():
-        try:
+        with committed(tokens.TokenError, form.name) as done:
             token, raw = tokens.issue(current_user, form.name.data, form.region_id.data or None)
-        except tokens.TokenError as exc:
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
+        if done:
             issued = {"raw": raw, "name": token.name}
             form = _token_form()
             form.name.data = ""
@@ -308,11 +305,8 @@ def token_revoke(token_id):
     token = db.session.scalar(tokens.tokens_query(current_user).where(ApiToken.id == token_id))
     if token is None:
         abort(404)
-    try:
+    with committed(tokens.TokenError) as done:
         tokens.revoke(token, current_user)
-    except tokens.TokenError as exc:
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if done:
         flash(f"Токен «{token.name}» отозван: запросы с ним больше не принимаются.", "success")
     return redirect(url_for("api_tokens.token_list"))

@@ -12,6 +12,7 @@ from touchpoints.audit import service as audit
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, Scope, db, scoped, set_scope, utcnow
+from touchpoints.core.queries import greatest_per
 from touchpoints.core.tenancy import Agency, Region
 from touchpoints.deadlines.summary import deadline_summaries as summaries_of
 from touchpoints.lists.models import Entry, EntryKind, EntryStatus, ListVersion
@@ -197,13 +198,7 @@ def working_counts(agency_ids: list[int]) -> dict[int, dict[str, int]]:
 def last_change(agency_ids: list[int]) -> dict[int, object]:
     if not agency_ids:
         return {}
-    return dict(
-        db.session.execute(
-            sa.select(Entry.agency_id, sa.func.max(Entry.updated_at))
-            .where(Entry.agency_id.in_(agency_ids))
-            .group_by(Entry.agency_id)
-        ).all()
-    )
+    return greatest_per(Entry.agency_id, Entry.updated_at, Entry.agency_id.in_(agency_ids))
 
 
 def deadline_summaries(agencies: list[Agency]) -> dict[int, dict]:

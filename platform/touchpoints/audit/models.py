@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from touchpoints.core.db import TenantScoped, db, utcnow
+from touchpoints.core.queries import newest_first
 
 
 class AuditEvent(TenantScoped, db.Model):
@@ -39,7 +40,7 @@ class AuditEvent(TenantScoped, db.Model):
     @classmethod
     def of_agency(cls, agency_id: int, action_prefix: str = "") -> sa.Select:
         """The agency's trail, newest first (of the actions starting with the prefix)."""
-        q = sa.select(cls).where(cls.agency_id == agency_id)
+        where = [cls.agency_id == agency_id]
         if action_prefix:
-            q = q.where(cls.action.startswith(action_prefix))
-        return q.order_by(cls.at.desc(), cls.id.desc())
+            where.append(cls.action.startswith(action_prefix))
+        return newest_first(cls, cls.at, *where)

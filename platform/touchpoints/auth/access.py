@@ -9,12 +9,12 @@ from __future__ import annotations
 import functools
 
 import sqlalchemy as sa
-from flask import abort, g
+from flask import abort, g, redirect, request
 from flask_login import current_user, login_required
 
 from touchpoints.auth.roles import Permission, Role
 from touchpoints.core.db import NO_SCOPE, SYSTEM_SCOPE, Scope, agency_scope, db, set_scope
-from touchpoints.core.tenancy import Agency
+from touchpoints.core.tenancy import Agency, Region
 
 
 def scope_for(user) -> Scope:
@@ -70,6 +70,35 @@ def can_read_agency(agency) -> bool:
     if role is Role.OFFICE:
         return agency.region_id == current_user.region_id
     return agency.id == current_user.agency_id
+
+
+def region_of(user, slug: str | None) -> Region | None:
+    """The region a region-level page is about: the project office's own; the operator names
+    one (``?region=``); nobody else has one."""
+    if user.role_enum is Role.OFFICE:
+        return db.session.get(Region, user.region_id)
+    if user.role_enum is Role.ADMIN:
+        return Region.by_slug(slug)
+    return None
+
+
+def current_region(choose_url: str | None = None) -> Region:
+    """``region_of`` the signed-in person and the request's ``region``; 404 when there is none.
+    A page given ``choose_url`` (the list of regions) sends the operator there to pick one
+    when they have named none yet."""
+    slug = request.values.get("region")
+    if choose_url and not slug and current_user.role_enum is Role.ADMIN:
+        abort(redirect(choose_url))
+    region = region_of(current_user, slug)
+    if region is None:
+        abort(404)
+    return region
+
+
+def region_arg(region: Region) -> str | None:
+    """The ``?region=`` that links of a region-level page carry: the operator's choice; the
+    office's own region goes without saying."""
+    return region.slug if current_user.role_enum is Role.ADMIN else None
 
 
 def current_agency():

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from touchpoints.auth.roles import GRANTS, Permission, Role
 from touchpoints.core.db import db, utcnow
@@ -43,6 +43,20 @@ def hash_session_token(raw: str) -> str:
     # 256 random bits: a fast hash suffices; only the hash is stored (a database read or a
     # backup does not yield a usable cookie).
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+class PersonalChoice:
+    """A person's own setting about one kind of message (a reminder, a notice): at most one row
+    per person and kind; no row means the kind's default. Each table declares its ``kind``."""
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:
+        # A constraint per table (a shared one would belong to the first table only).
+        return (sa.UniqueConstraint("user_id", "kind"),)
+
+    # First in the table, as the migrations created them.
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), sort_order=-1)
 
 
 class User(UserMixin, db.Model):

@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import enum
 
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    OFFICE = "office"
-    REGISTRAR = "registrar"
-    EDITOR = "editor"
-    VIEWER = "viewer"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
+from touchpoints.core.enums import LabelledEnum
 
 
-ROLE_LABELS = {
-    Role.ADMIN: "Администратор",
-    Role.OFFICE: "Проектный офис",
-    Role.REGISTRAR: "Уполномоченное лицо",
-    Role.EDITOR: "Сотрудник подразделения",
-    Role.VIEWER: "Наблюдатель",
-}
+class Role(LabelledEnum):
+    ADMIN = "admin", "Администратор"
+    OFFICE = "office", "Проектный офис"
+    REGISTRAR = "registrar", "Уполномоченное лицо"
+    EDITOR = "editor", "Сотрудник подразделения"
+    VIEWER = "viewer", "Наблюдатель"
+
+
+ROLE_LABELS = Role.labels()
 AGENCY_ROLES = frozenset({Role.REGISTRAR, Role.EDITOR, Role.VIEWER})
 
 

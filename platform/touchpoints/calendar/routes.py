@@ -14,7 +14,7 @@ from touchpoints.calendar.forms import OverrideForm
 from touchpoints.calendar.models import CalendarOverride
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Region
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, committed
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
@@ -38,17 +38,15 @@ def _page(form: OverrideForm | None = None, status: int = 200):
     except (ValueError, services.CalendarError):
         year = date.today().year
         report = services.year_report(year, region.id)
-    overrides = Page(CalendarOverride.of_region(region.id))
-    can_edit = current_user.can(Permission.MANAGE_ALL)
     return render_template(
         "calendar/index.html",
         regions=regions,
         region=region,
         year=year,
         report=report,
-        overrides=overrides,
+        overrides=Page(CalendarOverride.of_region(region.id)),
         form=form or OverrideForm(),
-        can_edit=can_edit,
+        can_edit=current_user.can(Permission.MANAGE_ALL),
     ), status
 
 
@@ -66,7 +64,7 @@ def add_override():
     if region is None:
         abort(404)
     if form.validate_on_submit():
-        try:
+        with committed(services.CalendarError, form.day) as done:
             services.add_override(
                 region.id,
                 form.day.data,
@@ -74,11 +72,7 @@ def add_override():
                 form.note.data or "",
                 user_id=current_user.id,
             )
-        except services.CalendarError as exc:
-            db.session.rollback()
-            form.day.errors.append(str(exc))
-        else:
-            db.session.commit()
+        if done:
             flash("Исключение календаря сохранено.", "success")
             return redirect(url_for("calendar.index", region=region.slug, year=form.day.data.year))
     return _page(form, status=400)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, FloatField, IntegerField, StringField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DecimalField, FloatField, IntegerField, StringField, TextAreaField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -44,6 +45,27 @@ def required(message: str, max_length: int) -> list:
 def optional(max_length: int) -> list:
     """Validators of a text that may stay empty, with its limit."""
     return [Optional(), limit(max_length)]
+
+
+def text_area(label: str, max_length: int, missing: str | None = None, **kwargs) -> TextAreaField:
+    """A text area of at most ``max_length`` characters: required, saying ``missing`` when it is
+    left empty, or optional when ``missing`` is None."""
+    validators = optional(max_length) if missing is None else required(missing, max_length)
+    return TextAreaField(label, validators=validators, **kwargs)
+
+
+def bounded(most: float, message: str | None = None) -> list:
+    """Validators of a number that may stay empty, from 0 to ``most`` (``message`` past it)."""
+    return [
+        Optional(),
+        NumberRange(min=0, message="Не может быть отрицательным"),
+        NumberRange(max=most, message=message or f"Не больше {most:g}"),
+    ]
+
+
+def upload(label: str, missing: str, **kwargs) -> FileField:
+    """A file the form needs, saying ``missing`` when none is chosen."""
+    return FileField(label, validators=[FileRequired(missing)], **kwargs)
 
 
 def finite_number(form, field) -> None:

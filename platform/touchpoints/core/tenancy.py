@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from touchpoints.core import queries
 from touchpoints.core.db import TenantMixin, db, utcnow
 
 
@@ -155,8 +156,7 @@ class Agency(db.Model):
 
     @classmethod
     def short_names(cls, ids) -> dict[int, str]:
-        q = sa.select(cls.id, cls.short_name).where(cls.id.in_(set(ids)))
-        return dict(db.session.execute(q).all())
+        return queries.values_by_id(cls, cls.short_name, ids)
 
     def __repr__(self) -> str:
         return f"<Agency {self.slug}>"

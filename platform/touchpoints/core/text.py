@@ -34,6 +34,11 @@ def number(value) -> str:
     return str(value)
 
 
+def share(part: float, whole: float) -> float | None:
+    """``part`` of ``whole`` (0..1); None when there is no whole: «нет данных», not 0 %."""
+    return part / whole if whole else None
+
+
 def plural(n: int, one: str, few: str, many: str) -> str:
     """The noun form that goes with ``n``: plural(1, "строка", "строки", "строк") → "строка",
     2-4 → "строки", 5-20 and 0 → "строк" (21 → "строка", 111 → "строк")."""

@@ -5,10 +5,12 @@ pages, navigation) is wired in touchpoints.webapp, above the features it knows a
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import sqlalchemy as sa
-from flask import request
+from flask import abort, flash, redirect, request
 from flask_login import current_user
 
 from touchpoints.core import text
@@ -34,6 +36,65 @@ ERROR_TEXTS = {
     429: "Слишком много попыток подряд. Подождите минуту и повторите.",
     500: "Что-то пошло не так. Мы уже записали ошибку; попробуйте позже.",
 }
+
+
+class Done:
+    """What :func:`committed` says afterwards: true when the block's work was committed."""
+
+    ok = False
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+@contextlib.contextmanager
+def committed(refusal, field=None, *, form=None) -> Iterator[Done]:
+    """The edge of a request that changes data (docs/architecture.md, Transactions): what the block
+    did is committed, or, when a service refuses it (``refusal``, an exception class or a tuple
+    of them), rolled back and the refusal shown instead of a traceback: on the field of ``form``
+    a :class:`~touchpoints.core.forms.FieldError` names, else on ``field``, else as a flashed
+    error. Any other exception passes through untouched.
+
+        with committed(RegistryError, form.name) as done:
+            process = services.add_process(agency, current_user, form.values())
+        if done:
+            flash(...)
+            return redirect(...)
+    """
+    done = Done()
+    try:
+        yield done
+    except refusal as exc:
+        db.session.rollback()
+        shown_on = getattr(form, getattr(exc, "field", None) or "", None) or field
+        if shown_on is None:
+            flash(str(exc), "error")
+        else:
+            shown_on.errors = [*shown_on.errors, str(exc)]
+    else:
+        db.session.commit()
+        done.ok = True
+
+
+def valid_or_back(form, refusal: str, back: str) -> None:
+    """A posted form that does not validate ends the request: ``refusal`` is flashed and the
+    person is sent ``back`` to the page the form was on."""
+    if not form.validate():
+        flash(refusal, "error")
+        abort(redirect(back))
+
+
+def as_int(value) -> int:
+    """A number from the request; -1 (no such row) when it is none."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def form_status(form) -> int:
+    """The status of a page that shows a form: 400 when it comes back after a refused post."""
+    return 400 if form.is_submitted() else 200
 
 
 def wants_json() -> bool:

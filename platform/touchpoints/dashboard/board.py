@@ -16,6 +16,7 @@ import yaml
 from flask import current_app
 
 from touchpoints.dashboard import sources
+from touchpoints.lists.models import DigitalShare
 
 #: Views derived from one board kept at once (see Dashboard.memo).
 MEMO_SIZE = 24
@@ -48,7 +49,7 @@ def catalogue() -> dict:
 
 
 @dataclasses.dataclass
-class AgencyRow:
+class AgencyRow(DigitalShare):
     agency_id: int
     slug: str
     name: str
@@ -105,10 +106,6 @@ class AgencyRow:
     @property
     def offline(self) -> int:
         return self.touchpoints - self.digital
-
-    @property
-    def digital_share(self) -> float | None:
-        return self.digital / self.touchpoints if self.touchpoints else None
 
     @property
     def has_version(self) -> bool:

@@ -33,8 +33,29 @@ def _open(chart_id: str, title: str, width: int, height: int) -> str:
     )
 
 
+def _close(out: list[str]) -> Markup:
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
 def _link(href: str | None, inner: str) -> str:
     return f'<a href="{escape(href)}">{inner}</a>' if href else inner
+
+
+def _row_label(label: str, baseline: int) -> str:
+    """A row's name left of the plot, shortened (the full name is in the chart's table)."""
+    return (
+        f'<text x="{LABEL_W - 6}" y="{baseline}" text-anchor="end" fill="{TEXT}">'
+        f"{escape(_short(label))}</text>"
+    )
+
+
+def _key(x: int, fill: str, text: str) -> str:
+    """One entry of the legend above a chart: a coloured square and what it stands for."""
+    return (
+        f'<rect x="{x}" y="2" width="10" height="10" fill="{fill}"/>'
+        f'<text x="{x + 14}" y="11" fill="{TEXT}">{text}</text>'
+    )
 
 
 def share_bars(chart_id: str, title: str, items: list[dict]) -> Markup:
@@ -50,9 +71,8 @@ def share_bars(chart_id: str, title: str, items: list[dict]) -> Markup:
         )
     for i, item in enumerate(items):
         y = 18 + i * ROW_H
-        label = escape(_short(item["label"]))
         value = item["value"]
-        bar = f'<text x="{LABEL_W - 6}" y="{y + 12}" text-anchor="end" fill="{TEXT}">{label}</text>'
+        bar = _row_label(item["label"], y + 12)
         if value is None:
             bar += f'<text x="{LABEL_W + 4}" y="{y + 12}" fill="{MUTED}">нет строк</text>'
         else:
@@ -63,8 +83,7 @@ def share_bars(chart_id: str, title: str, items: list[dict]) -> Markup:
                 f'<text x="{LABEL_W + w + 4:.1f}" y="{y + 12}" fill="{TEXT}">{value:.0%}</text>'
             )
         out.append(_link(item.get("href"), bar))
-    out.append("</svg>")
-    return Markup("".join(out))
+    return _close(out)
 
 
 def stacked_bars(chart_id: str, title: str, items: list[dict]) -> Markup:
@@ -73,20 +92,13 @@ def stacked_bars(chart_id: str, title: str, items: list[dict]) -> Markup:
     height = 40 + ROW_H * max(1, len(items))
     width = LABEL_W + BAR_W + 70
     out = [_open(chart_id, title, width, height)]
-    out.append(
-        f'<rect x="{LABEL_W}" y="2" width="10" height="10" fill="{DIGITAL}"/>'
-        f'<text x="{LABEL_W + 14}" y="11" fill="{TEXT}">цифровые</text>'
-        f'<rect x="{LABEL_W + 90}" y="2" width="10" height="10" fill="{OFFLINE}"/>'
-        f'<text x="{LABEL_W + 104}" y="11" fill="{TEXT}">офлайн</text>'
-    )
+    out.append(_key(LABEL_W, DIGITAL, "цифровые") + _key(LABEL_W + 90, OFFLINE, "офлайн"))
     for i, item in enumerate(items):
         y = 22 + i * ROW_H
         d = BAR_W * item["digital"] / top
         o = BAR_W * item["offline"] / top
-        label = escape(_short(item["label"]))
         tip = escape(f"{item['label']}: цифровых {item['digital']}, офлайн {item['offline']}")
-        bar = (
-            f'<text x="{LABEL_W - 6}" y="{y + 12}" text-anchor="end" fill="{TEXT}">{label}</text>'
+        bar = _row_label(item["label"], y + 12) + (
             f'<rect x="{LABEL_W}" y="{y + 2}" width="{d:.1f}" height="{ROW_H - 5}" '
             f'fill="{DIGITAL}"><title>{tip}</title></rect>'
             f'<rect x="{LABEL_W + d:.1f}" y="{y + 2}" width="{o:.1f}" height="{ROW_H - 5}" '
@@ -95,8 +107,7 @@ def stacked_bars(chart_id: str, title: str, items: list[dict]) -> Markup:
             f"{item['digital'] + item['offline']}</text>"
         )
         out.append(_link(item.get("href"), bar))
-    out.append("</svg>")
-    return Markup("".join(out))
+    return _close(out)
 
 
 def timeline(chart_id: str, title: str, months: list[tuple[str, int, int]]) -> Markup:
@@ -110,10 +121,8 @@ def timeline(chart_id: str, title: str, months: list[tuple[str, int, int]]) -> M
     top = max([max(c, a) for _, c, a in months] + [1])
     out = [_open(chart_id, title, width, height)]
     out.append(
-        f'<rect x="{left}" y="2" width="10" height="10" fill="{DIGITAL}"/>'
-        f'<text x="{left + 14}" y="11" fill="{TEXT}">изменения перечней</text>'
-        f'<rect x="{left + 150}" y="2" width="10" height="10" fill="{APPROVALS}"/>'
-        f'<text x="{left + 164}" y="11" fill="{TEXT}">утверждённые редакции</text>'
+        _key(left, DIGITAL, "изменения перечней")
+        + _key(left + 150, APPROVALS, "утверждённые редакции")
     )
     base = 20 + plot_h
     for frac in (0, 0.5, 1):
@@ -140,8 +149,7 @@ def timeline(chart_id: str, title: str, months: list[tuple[str, int, int]]) -> M
                 f'<text x="{x + col / 2:.1f}" y="{base + 14}" text-anchor="middle" '
                 f'fill="{MUTED}" font-size="9">{label}</text>'
             )
-    out.append("</svg>")
-    return Markup("".join(out))
+    return _close(out)
 
 
 def heatmap(
@@ -166,10 +174,7 @@ def heatmap(
         )
     for i, (label, href) in enumerate(row_labels):
         y = head + i * cell_h
-        cells = [
-            f'<text x="{LABEL_W - 6}" y="{y + 13}" text-anchor="end" fill="{TEXT}">'
-            f"{escape(_short(label))}</text>"
-        ]
+        cells = [_row_label(label, y + 13)]
         for j, value in enumerate(values[i]):
             x = LABEL_W + j * cell_w
             if value is None:
@@ -195,8 +200,7 @@ def heatmap(
         f'<rect x="{LABEL_W + 230}" y="{legend_y}" width="12" height="12" fill="{_shade(1)}"/>'
         f'<text x="{LABEL_W + 246}" y="{legend_y + 10}" fill="{MUTED}">больше строк</text>'
     )
-    out.append("</svg>")
-    return Markup("".join(out))
+    return _close(out)
 
 
 def _shade(t: float) -> str:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import io
-
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from touchpoints.core.safety import append_row
 from touchpoints.core.text import date_short
+from touchpoints.core.xlsx import TITLE, column_headings, heading, to_bytes
 from touchpoints.dashboard.board import AgencyRow, Dashboard
-
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 COLUMNS = [
     ("Орган власти", 44),
@@ -66,17 +62,13 @@ def row_values(r: AgencyRow) -> list:
 
 def xlsx(region, board: Dashboard, rows: list[AgencyRow], heat: list[list]) -> bytes:
     wb = Workbook()
-    bold = Font(bold=True)
-    head_fill = PatternFill("solid", fgColor="EEF1F6")
-    wrap = Alignment(wrap_text=True, vertical="top")
-
     ws = wb.active
     ws.title = "Сводка"
     append_row(
         ws,
         [f"Сводка по органам власти: {region.name}", None, None, f"на {date_short(board.today)}"],
     )
-    ws["A1"].font = Font(bold=True, size=13)
+    ws["A1"].font = TITLE
     h = board.headline
     append_row(ws, ["Органов власти", h.agencies])
     append_row(ws, ["С утверждённым перечнем", h.approved])
@@ -92,12 +84,7 @@ def xlsx(region, board: Dashboard, rows: list[AgencyRow], heat: list[list]) -> b
     )
     ws.cell(row=7, column=2).number_format = "0%"
     append_row(ws, [])
-    header_row = ws.max_row + 1
-    append_row(ws, [c for c, _ in COLUMNS])
-    for i, (_, width) in enumerate(COLUMNS, start=1):
-        cell = ws.cell(row=header_row, column=i)
-        cell.font, cell.fill, cell.alignment = bold, head_fill, wrap
-        ws.column_dimensions[get_column_letter(i)].width = width
+    header_row = column_headings(ws, COLUMNS)
     for r in rows:
         append_row(ws, row_values(r))
         n = ws.max_row
@@ -110,8 +97,7 @@ def xlsx(region, board: Dashboard, rows: list[AgencyRow], heat: list[list]) -> b
     areas = board.catalogue["activity_areas"]
     hm = wb.create_sheet("Направления")
     append_row(hm, ["Орган власти", *[a["name"] for a in areas]])
-    for cell in hm[1]:
-        cell.font, cell.fill, cell.alignment = bold, head_fill, wrap
+    heading(hm[1])
     hm.column_dimensions["A"].width = 44
     for j in range(len(areas)):
         hm.column_dimensions[get_column_letter(j + 2)].width = 18
@@ -121,22 +107,17 @@ def xlsx(region, board: Dashboard, rows: list[AgencyRow], heat: list[list]) -> b
     taxonomy = board.used_taxonomy()
     ch = wb.create_sheet("Каналы")
     append_row(ch, ["Орган власти", *[t["name"] for t in taxonomy]])
-    for cell in ch[1]:
-        cell.font, cell.fill, cell.alignment = bold, head_fill, wrap
+    heading(ch[1])
     ch.column_dimensions["A"].width = 44
     for r in rows:
         append_row(ch, [r.full_name, *[r.taxonomy.get(t["code"], 0) for t in taxonomy]])
 
     tl = wb.create_sheet("По месяцам")
     append_row(tl, ["Месяц", "Изменений перечней", "Утверждено редакций"])
-    for cell in tl[1]:
-        cell.font, cell.fill = bold, head_fill
+    heading(tl[1], wrap=False)
     for month, changes, approvals in board.timeline:
         append_row(tl, [f"{month[5:7]}.{month[:4]}", changes, approvals])
-
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return to_bytes(wb)
 
 
 class _NoFetch(URLFetcher):

@@ -8,9 +8,7 @@ from urllib.parse import urlencode
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
-    redirect,
     render_template,
     request,
     url_for,
@@ -18,11 +16,16 @@ from flask import (
 from flask_login import current_user
 from markupsafe import Markup
 
-from touchpoints.auth.access import current_agency, get_agency_or_404, permission_required
-from touchpoints.auth.roles import Permission, Role
-from touchpoints.core.db import db
-from touchpoints.core.tenancy import Region
+from touchpoints.auth import access
+from touchpoints.auth.access import (
+    current_agency,
+    current_region,
+    get_agency_or_404,
+    permission_required,
+)
+from touchpoints.auth.roles import Permission
 from touchpoints.core.web import Page
+from touchpoints.core.xlsx import XLSX_MIME
 from touchpoints.dashboard import charts, exports, services
 from touchpoints.dashboard.board import AgencyRow, Dashboard
 from touchpoints.dashboard.filters import PUBLICATION_FILTERS, Filters
@@ -68,20 +71,6 @@ def _agency_url_global(slug, what="overview", number=None, **query):
 
 
 # --------------------------------------------------------------------------- region
-
-
-def _region_for_request() -> Region:
-    """The project office's own region; the operator picks one with ?region=."""
-    if current_user.role_enum is Role.OFFICE:
-        region = db.session.get(Region, current_user.region_id)
-        if region is None:
-            abort(404)
-        return region
-    slug = request.args.get("region", "")
-    region = Region.by_slug(slug)
-    if region is None:
-        abort(404)
-    return region
 
 
 def _chart_context(board: Dashboard, rows: list[AgencyRow]) -> dict:
@@ -141,14 +130,12 @@ def heat_values(rows, areas) -> list[list[int | None]]:
 @bp.route("/dashboard/")
 @permission_required(Permission.READ_REGION)
 def region():
-    if current_user.role_enum is Role.ADMIN and not request.args.get("region"):
-        return redirect(url_for("dashboard.regions"))
-    region = _region_for_request()
+    region = current_region(url_for("dashboard.regions"))
     board = services.region_dashboard(region)
     filters = Filters.from_args(request.args)
     rows = board.memo(("rows", filters.key), lambda: apply_filters(board.rows, filters))
     page = Page.of_list(rows)
-    region_arg = region.slug if current_user.role_enum is Role.ADMIN else None
+    region_arg = access.region_arg(region)
     can_create = current_user.can(Permission.CREATE_AGENCY)
 
     def body():
@@ -198,7 +185,7 @@ bp.add_app_template_global(sort_url, "dashboard_sort_url")
 @bp.route("/dashboard/channels")
 @permission_required(Permission.READ_REGION)
 def channels():
-    region = _region_for_request()
+    region = current_region()
     board = services.region_dashboard(region)
     taxonomy = board.used_taxonomy()
     users = {t["code"]: sum(1 for r in board.rows if r.taxonomy.get(t["code"])) for t in taxonomy}
@@ -208,12 +195,12 @@ def channels():
         board=board,
         taxonomy=taxonomy,
         users=users,
-        region_arg=region.slug if current_user.role_enum is Role.ADMIN else None,
+        region_arg=access.region_arg(region),
     )
 
 
 def _export_rows():
-    region = _region_for_request()
+    region = current_region()
     board = services.region_dashboard(region)
     rows = apply_filters(board.rows, Filters.from_args(request.args))
     return region, board, rows
@@ -224,7 +211,7 @@ def _export_rows():
 def export_xlsx():
     region, board, rows = _export_rows()
     data = exports.xlsx(region, board, rows, heat_values(rows, board.catalogue["activity_areas"]))
-    return _download(data, exports.XLSX_MIME, f"dashboard-{region.slug}-{board.today}.xlsx")
+    return _download(data, XLSX_MIME, f"dashboard-{region.slug}-{board.today}.xlsx")
 
 
 @bp.route("/dashboard/export.pdf")
@@ -304,5 +291,5 @@ def pending(slug):
         items=items,
         total=total,
         kind_labels=labels.KIND_LABELS,
-        region_arg=agency.region.slug if current_user.role_enum is Role.ADMIN else None,
+        region_arg=access.region_arg(agency.region),
     )

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from touchpoints.calendar.services import WorkCalendar, calendars_for_regions
 from touchpoints.core.db import db, utcnow
+from touchpoints.core.queries import greatest_per
 from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.deadlines.models import (
     Deadline,
@@ -257,21 +258,18 @@ def _reconfirm_dues(agencies: dict[int, AgencyInfo], ids: list[int]) -> list[Due
             Subdivision.agency_id.in_(ids), Subdivision.active
         )
     ).all()
-    confirmed = dict(
-        db.session.execute(
-            sa.select(Reconfirmation.subdivision_id, sa.func.max(Reconfirmation.confirmed_at))
-            .where(Reconfirmation.agency_id.in_(ids))
-            .group_by(Reconfirmation.subdivision_id)
-        ).all()
+    confirmed = greatest_per(
+        Reconfirmation.subdivision_id,
+        Reconfirmation.confirmed_at,
+        Reconfirmation.agency_id.in_(ids),
     )
     # Submitting changes is the other way to answer (5.3 / 5.4: «представлять … информацию об
     # изменениях»): the latest submission of the subdivision restarts its cycle too.
-    submitted = dict(
-        db.session.execute(
-            sa.select(Entry.subdivision_id, sa.func.max(Entry.submitted_at))
-            .where(Entry.agency_id.in_(ids), Entry.subdivision_id.is_not(None))
-            .group_by(Entry.subdivision_id)
-        ).all()
+    submitted = greatest_per(
+        Entry.subdivision_id,
+        Entry.submitted_at,
+        Entry.agency_id.in_(ids),
+        Entry.subdivision_id.is_not(None),
     )
     out = []
     for sub_id, agency_id, name in subs:

@@ -1,7 +1,7 @@
-from wtforms import DateField, HiddenField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, StringField
 from wtforms.validators import URL, DataRequired, Length
 
-from touchpoints.core.forms import BaseForm, optional
+from touchpoints.core.forms import BaseForm, text_area
 
 
 class PublicationForm(BaseForm):
@@ -19,4 +19,4 @@ class PublicationForm(BaseForm):
 
 class ReconfirmForm(BaseForm):
     subdivision_id = HiddenField(validators=[DataRequired()])
-    comment = TextAreaField("Комментарий", validators=optional(2000))
+    comment = text_area("Комментарий", 2000)

@@ -1,29 +1,23 @@
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from touchpoints.auth.models import PersonalChoice
 from touchpoints.core.db import TenantMixin, db, utcnow
+from touchpoints.core.enums import LabelledEnum
+from touchpoints.core.queries import newest_first
 
 
-class DeadlineKind(enum.StrEnum):
-    PUBLICATION = "publication"  # seeds 5.4 (Murmansk) / 5.5 (Kuzbass)
-    REVIEW = "review"  # a submitted entry waits for the registrar (2.2 / 3.3)
-    RECONFIRM = "reconfirm"  # a subdivision confirms its entries (5.3 / 5.4)
-
-    @property
-    def label(self) -> str:
-        return KIND_LABELS[self]
-
-
-KIND_LABELS = {
-    DeadlineKind.PUBLICATION: "Размещение перечня на сайте",
-    DeadlineKind.REVIEW: "Проверка сведений уполномоченным лицом",
-    DeadlineKind.RECONFIRM: "Подтверждение актуальности сведений подразделения",
-}
+class DeadlineKind(LabelledEnum):
+    # seeds 5.4 (Murmansk) / 5.5 (Kuzbass)
+    PUBLICATION = "publication", "Размещение перечня на сайте"
+    # a submitted entry waits for the registrar (2.2 / 3.3)
+    REVIEW = "review", "Проверка сведений уполномоченным лицом"
+    # a subdivision confirms its entries (5.3 / 5.4)
+    RECONFIRM = "reconfirm", "Подтверждение актуальности сведений подразделения"
 
 
 class Deadline(TenantMixin, db.Model):
@@ -92,12 +86,7 @@ class Publication(TenantMixin, db.Model):
     @classmethod
     def of_agency(cls, agency_id: int) -> sa.Select:
         """The agency's publications, the latest first, with their versions."""
-        return (
-            sa.select(cls)
-            .where(cls.agency_id == agency_id)
-            .order_by(cls.published_on.desc(), cls.id.desc())
-            .options(sa.orm.selectinload(cls.version))
-        )
+        return newest_first(cls, cls.published_on, cls.agency_id == agency_id, load=[cls.version])
 
 
 class Reconfirmation(TenantMixin, db.Model):
@@ -186,12 +175,7 @@ class Reminder(TenantMixin, db.Model):
     @classmethod
     def of_user(cls, user_id: int) -> sa.Select:
         """A person's own reminders, newest first, with their deadlines."""
-        return (
-            sa.select(cls)
-            .where(cls.user_id == user_id)
-            .options(sa.orm.selectinload(cls.deadline))
-            .order_by(cls.created_at.desc(), cls.id.desc())
-        )
+        return newest_first(cls, cls.created_at, cls.user_id == user_id, load=[cls.deadline])
 
 
 class ReminderDigest(db.Model):
@@ -213,12 +197,9 @@ class ReminderDigest(db.Model):
     sent_at: Mapped[datetime | None]
 
 
-class ReminderOptOut(db.Model):
+class ReminderOptOut(PersonalChoice, db.Model):
     """A person turned off early (optional) reminders of one kind."""
 
     __tablename__ = "reminder_opt_out"
-    __table_args__ = (sa.UniqueConstraint("user_id", "kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     kind: Mapped[str] = mapped_column(sa.String(16))

@@ -9,8 +9,8 @@ from flask_login import current_user
 
 from touchpoints.auth.access import current_agency, permission_required
 from touchpoints.auth.roles import Permission, Role
-from touchpoints.core.db import SYSTEM_SCOPE, current_scope, db, scoped
-from touchpoints.core.web import Page
+from touchpoints.core.db import SYSTEM_SCOPE, current_scope, scoped
+from touchpoints.core.web import Page, as_int, committed, form_status
 from touchpoints.deadlines import services
 from touchpoints.deadlines.forms import PublicationForm, ReconfirmForm
 from touchpoints.deadlines.models import Publication, Reconfirmation
@@ -44,15 +44,12 @@ def _can_confirm(sub_id: int) -> bool:
 @permission_required(Permission.READ_AGENCY)
 def index():
     agency = current_agency()
-    summary = deadline_summaries([agency.id])[agency.id]
-    publications = Page(Publication.of_agency(agency.id))
-    confirmations = Reconfirmation.latest_by_subdivision(agency.id)
     return render_template(
         "deadlines/index.html",
         agency=agency,
-        summary=summary,
-        publications=publications,
-        confirmations=confirmations,
+        summary=deadline_summaries([agency.id])[agency.id],
+        publications=Page(Publication.of_agency(agency.id)),
+        confirmations=Reconfirmation.latest_by_subdivision(agency.id),
         can_confirm=_can_confirm,
         reconfirm_form=ReconfirmForm(),
     )
@@ -66,25 +63,20 @@ def publication():
     if not form.is_submitted():
         form.url.data = form.url.data or agency.website
     if form.validate_on_submit():
-        try:
+        with committed(services.DeadlineError, form.published_on) as done:
             pub = services.record_publication(
                 agency, current_user, form.published_on.data, form.url.data
             )
-        except services.DeadlineError as exc:
-            db.session.rollback()
-            form.published_on.errors.append(str(exc))
-        else:
-            db.session.commit()
+        if done:
             if pub.on_time is False:
                 flash("Размещение отмечено. Срок размещения был нарушен.", "warning")
             else:
                 flash("Размещение отмечено.", "success")
             return redirect(url_for("deadlines.index"))
     summary = deadline_summaries([agency.id])[agency.id]
-    status = 400 if form.is_submitted() else 200
     return render_template(
         "deadlines/publication.html", agency=agency, form=form, summary=summary
-    ), status
+    ), form_status(form)
 
 
 @bp.route("/reconfirm", methods=["POST"])
@@ -93,18 +85,13 @@ def reconfirm():
     agency = current_agency()
     form = ReconfirmForm()
     if form.validate_on_submit():
-        try:
+        # A tampered id reads as -1: no such unit, which the service refuses in its own words.
+        subdivision_id = as_int(form.subdivision_id.data)
+        with committed(services.DeadlineError) as done:
             services.confirm_subdivision(
-                agency, current_user, int(form.subdivision_id.data), form.comment.data or ""
+                agency, current_user, subdivision_id, form.comment.data or ""
             )
-        except (services.DeadlineError, ValueError) as exc:
-            db.session.rollback()
-            flash(
-                str(exc) if isinstance(exc, services.DeadlineError) else "Нет такого подразделения",
-                "error",
-            )
-        else:
-            db.session.commit()
+        if done:
             flash("Актуальность сведений подразделения подтверждена.", "success")
     else:
         flash("Не удалось подтвердить: обновите страницу и попробуйте ещё раз.", "error")

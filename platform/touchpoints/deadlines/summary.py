@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from touchpoints.calendar.services import WorkCalendar
 from touchpoints.core.db import db, utcnow
+from touchpoints.core.queries import first_per, greatest_per
 from touchpoints.deadlines.compute import Due, as_utc, compute, load_agencies, local_date
 from touchpoints.deadlines.models import (
     DeadlineKind,
@@ -92,31 +93,18 @@ def deadline_summaries(agency_ids: list[int], today: date | None = None) -> dict
     if not ids:
         return {}
     dues = compute(agencies)
-    last_pub = {}
-    ranked = (
-        sa.select(
-            Publication.agency_id,
-            Publication.published_on,
-            Publication.url,
-            Publication.on_time,
-            sa.func.row_number()
-            .over(
-                partition_by=Publication.agency_id,
-                order_by=(Publication.published_on.desc(), Publication.id.desc()),
-            )
-            .label("rn"),
-        )
-        .where(Publication.agency_id.in_(ids))
-        .subquery()
+    newest = first_per(
+        Publication.agency_id,
+        (Publication.published_on.desc(), Publication.id.desc()),
+        Publication.agency_id,
+        Publication.published_on,
+        Publication.url,
+        Publication.on_time,
+        where=[Publication.agency_id.in_(ids)],
     )
-    for row in db.session.execute(sa.select(ranked).where(ranked.c.rn == 1)):
-        last_pub[row.agency_id] = row
-    last_reminder = dict(
-        db.session.execute(
-            sa.select(Reminder.agency_id, sa.func.max(Reminder.created_at))
-            .where(Reminder.agency_id.in_(ids))
-            .group_by(Reminder.agency_id)
-        ).all()
+    last_pub = {row.agency_id: row for row in db.session.execute(sa.select(newest))}
+    last_reminder = greatest_per(
+        Reminder.agency_id, Reminder.created_at, Reminder.agency_id.in_(ids)
     )
     by_agency: dict[int, list[Due]] = defaultdict(list)
     for d in dues:

@@ -8,7 +8,6 @@ scope, as logging in does (docs/security.md, docs/onboarding.md).
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -19,25 +18,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.core.db import TenantMixin, db, utcnow
+from touchpoints.core.enums import LabelledEnum
+from touchpoints.core.queries import newest_first
 from touchpoints.core.tenancy import Agency, Subdivision
 
 #: How long a link works after it was (re)sent.
 VALID_FOR = timedelta(days=7)
 
 
-class InvitationStatus(enum.StrEnum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    REVOKED = "revoked"
-    EXPIRED = "expired"
-
-
-STATUS_LABELS = {
-    InvitationStatus.PENDING: "ждёт ответа",
-    InvitationStatus.ACCEPTED: "принято",
-    InvitationStatus.REVOKED: "отозвано",
-    InvitationStatus.EXPIRED: "срок истёк",
-}
+class InvitationStatus(LabelledEnum):
+    PENDING = "pending", "ждёт ответа"
+    ACCEPTED = "accepted", "принято"
+    REVOKED = "revoked", "отозвано"
+    EXPIRED = "expired", "срок истёк"
 
 
 def new_token() -> str:
@@ -93,7 +86,7 @@ class Invitation(TenantMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return self.status.label
 
     @property
     def role_label(self) -> str:
@@ -102,12 +95,7 @@ class Invitation(TenantMixin, db.Model):
     @classmethod
     def of_agency(cls, agency_id: int) -> sa.Select:
         """The agency's invitations, newest first."""
-        return (
-            sa.select(cls)
-            .where(cls.agency_id == agency_id)
-            .options(sa.orm.selectinload(cls.subdivision))
-            .order_by(cls.created_at.desc(), cls.id.desc())
-        )
+        return newest_first(cls, cls.created_at, cls.agency_id == agency_id, load=[cls.subdivision])
 
     @classmethod
     def open_for(cls, agency_id: int, email: str) -> Invitation | None:

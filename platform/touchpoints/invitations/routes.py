@@ -10,7 +10,7 @@ from touchpoints.auth.access import apply_user_scope, get_agency_or_404, get_ten
 from touchpoints.auth.models import User
 from touchpoints.core.db import db, utcnow
 from touchpoints.core.tenancy import Subdivision
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, committed
 from touchpoints.extensions import limiter
 from touchpoints.invitations import services
 from touchpoints.invitations.forms import AcceptForm, InviteForm
@@ -37,7 +37,7 @@ def index(slug):
     units = [s for s in Subdivision.of_agency(agency.id) if s.active]
     form.subdivision_id.choices = [(0, "—")] + [(s.id, s.name) for s in units]
     if form.validate_on_submit():
-        try:
+        with committed(services.InvitationError, form.email, form=form) as done:
             inv = services.invite(
                 agency,
                 form.email.data,
@@ -46,11 +46,7 @@ def index(slug):
                 name=form.name.data,
                 subdivision_id=form.subdivision_id.data or None,
             )
-        except services.InvitationError as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.email).errors.append(str(exc))
-        else:
-            db.session.commit()
+        if done:
             flash(f"Приглашение отправлено на {inv.email}. Ссылка действует 7 дней.", "success")
             return redirect(url_for("invitations.index", slug=agency.slug))
     return render_template(
@@ -67,39 +63,41 @@ def _invitation(slug: str, invitation_id: int) -> Invitation:
     return get_tenant_object_or_404(Invitation, invitation_id, agency.id)
 
 
-def _act(slug: str, action, done: str):
-    """Run one action on an invitation: commit and say ``done``, or roll back and say why not."""
-    try:
-        action()
-    except services.InvitationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
+#: The buttons of an invitation's row: the service each one calls and what the page says after.
+_ACTIONS = {
+    "resend": (
+        services.resend,
+        "Приглашение отправлено повторно на {email}; прежняя ссылка больше не действует.",
+    ),
+    "revoke": (
+        services.revoke,
+        "Приглашение для {email} отозвано: ссылка из письма больше не действует.",
+    ),
+}
+
+
+def _act(slug: str, invitation_id: int, action: str):
+    """Run one action on an invitation: commit and say so, or roll back and say why not."""
+    inv = _invitation(slug, invitation_id)
+    service, said = _ACTIONS[action]
+    message = said.format(email=inv.email)
+    with committed(services.InvitationError) as done:
+        service(inv, actor=current_user)
+    if done:
+        flash(message, "success")
     return redirect(url_for("invitations.index", slug=slug))
 
 
 @bp.route("/agencies/<slug>/people/invitations/<int:invitation_id>/resend", methods=["POST"])
 @login_required
 def resend(slug, invitation_id):
-    inv = _invitation(slug, invitation_id)
-    return _act(
-        slug,
-        lambda: services.resend(inv, actor=current_user),
-        f"Приглашение отправлено повторно на {inv.email}; прежняя ссылка больше не действует.",
-    )
+    return _act(slug, invitation_id, "resend")
 
 
 @bp.route("/agencies/<slug>/people/invitations/<int:invitation_id>/revoke", methods=["POST"])
 @login_required
 def revoke(slug, invitation_id):
-    inv = _invitation(slug, invitation_id)
-    return _act(
-        slug,
-        lambda: services.revoke(inv, actor=current_user),
-        f"Приглашение для {inv.email} отозвано: ссылка из письма больше не действует.",
-    )
+    return _act(slug, invitation_id, "revoke")
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])

@@ -68,10 +68,7 @@ def invite(
 ) -> Invitation:
     """A new invitation and its mail. ``actor`` None: the operator's command line."""
     role = Role(role)
-    if actor is not None:
-        verdict = can_invite(actor, agency, role)
-        if not verdict:
-            raise InvitationError("role", verdict.reason)
+    _require_can_invite(actor, agency, role)
     email = (email or "").strip().lower()
     if "@" not in email:
         raise InvitationError("email", "Укажите адрес электронной почты")
@@ -121,8 +118,7 @@ def invite(
 
 def resend(inv: Invitation, *, actor: User | None) -> Invitation:
     """A new link (and seven more days); the old link stops working at once."""
-    agency = db.session.get(Agency, inv.agency_id)
-    _require_manage(actor, agency, inv)
+    agency = _managed_agency(inv, actor)
     if inv.status in (InvitationStatus.ACCEPTED, InvitationStatus.REVOKED):
         raise InvitationError("status", "Принятое или отозванное приглашение не отправляют снова")
     with scoped(agency_scope(agency.id)):
@@ -137,8 +133,7 @@ def resend(inv: Invitation, *, actor: User | None) -> Invitation:
 
 
 def revoke(inv: Invitation, *, actor: User | None) -> None:
-    agency = db.session.get(Agency, inv.agency_id)
-    _require_manage(actor, agency, inv)
+    agency = _managed_agency(inv, actor)
     if inv.status is InvitationStatus.ACCEPTED:
         raise InvitationError("status", "Приглашение уже принято: отключите учётную запись")
     if inv.revoked_at is not None:
@@ -149,11 +144,20 @@ def revoke(inv: Invitation, *, actor: User | None) -> None:
         db.session.flush()
 
 
-def _require_manage(actor: User | None, agency: Agency, inv: Invitation) -> None:
+def _require_can_invite(actor: User | None, agency: Agency, role: Role | str) -> None:
+    """Refuses unless ``actor`` may invite (and so manage invitations of) ``role`` to ``agency``;
+    the operator's command line (None) may."""
     if actor is not None:
-        verdict = can_invite(actor, agency, inv.role)
+        verdict = can_invite(actor, agency, role)
         if not verdict:
             raise InvitationError("role", verdict.reason)
+
+
+def _managed_agency(inv: Invitation, actor: User | None) -> Agency:
+    """The invitation's agency, when ``actor`` may manage invitations of its role there."""
+    agency = db.session.get(Agency, inv.agency_id)
+    _require_can_invite(actor, agency, inv.role)
+    return agency
 
 
 def _send(agency: Agency, inv: Invitation, raw: str, actor: User | None) -> None:

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from touchpoints.auth.access import current_agency, permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.db import db
+from touchpoints.core.web import committed
 from touchpoints.lists import annulments
 from touchpoints.lists.errors import ReviewError
 
@@ -32,13 +32,9 @@ def annul(number):
     version = annulments.version_by_number(agency.id, number)
     if version is None:
         abort(404)
-    try:
+    with committed(ReviewError) as done:
         annulments.annul(agency, version, current_user, request.form.get("reason", ""))
-        db.session.commit()
-    except ReviewError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+    if done:
         flash(
             f"Утверждение редакции № {number} аннулировано. Теперь перечень можно утвердить заново.",
             "success",

@@ -70,14 +70,9 @@ WARNING_RULES = frozenset({"offline_only", "norm_mentions", "norm_requests"})
 
 
 @dataclasses.dataclass(frozen=True)
-class Finding:
-    rule: str
-    level: str
-    clause: str
-    message: str
-    entry_id: int | None = None
-    #: Activity area code, for findings about an area or a process within one.
-    area: str | None = None
+class Finding(coverage.Item):
+    """A finding of the report: what a rule found (as lists.coverage states its own) and where."""
+
     #: The rule's title with the limit the agency's procedure sets (rule_title).
     heading: str = ""
 

@@ -77,13 +77,14 @@ def clause(procedure: dict, rule: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Item:
-    """A finding before it becomes the compliance report's Finding."""
+    """A finding before it becomes the compliance report's Finding (which adds its title)."""
 
     rule: str
     level: str
     clause: str
     message: str
     entry_id: int | None = None
+    #: Activity area code, for findings about an area or a process within one.
     area: str | None = None
 
 

@@ -11,37 +11,32 @@ from functools import cached_property
 from touchpoints.lists.procedures import procedure_of
 
 
+class _Stored:
+    """An attribute of the form that is its definition's key of the same name, as stored."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.key = name
+
+    def __get__(self, form, owner=None):
+        return self if form is None else form.d[self.key]
+
+
 class Form:
     def __init__(self, definition: dict):
         self.d = definition
 
-    @property
-    def slug(self) -> str:
-        return self.d["slug"]
-
-    @property
-    def name(self) -> str:
-        return self.d["name"]
-
-    @property
-    def columns(self) -> list[dict]:
-        return self.d["columns"]
+    # Keys every definition has (tenants.schema): slug and name (str), columns, activity_areas,
+    # client_needs and touchpoints (lists of dicts).
+    slug = _Stored()
+    name = _Stored()
+    columns = _Stored()
+    activity_areas = _Stored()
+    client_needs = _Stored()
+    touchpoints = _Stored()
 
     @property
     def group_by_area(self) -> bool:
         return self.d.get("group_by_area", True)
-
-    @property
-    def activity_areas(self) -> list[dict]:
-        return self.d["activity_areas"]
-
-    @property
-    def client_needs(self) -> list[dict]:
-        return self.d["client_needs"]
-
-    @property
-    def touchpoints(self) -> list[dict]:
-        return self.d["touchpoints"]
 
     @cached_property
     def procedure(self) -> dict:

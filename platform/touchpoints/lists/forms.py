@@ -14,11 +14,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from touchpoints.core.forms import BaseForm, optional, required
+from touchpoints.core.forms import BaseForm, bounded, required, text_area
 from touchpoints.lists import procedures
+from touchpoints.lists.compliance import NORMS
 from touchpoints.lists.form import Form
 from touchpoints.lists.labels import CHANNEL_CHOICES, CHANNEL_KINDS, CLIENT_CHOICES, FIELD_LABELS
 from touchpoints.lists.models import COMMON_FIELDS
@@ -40,6 +41,13 @@ _DESCRIBING = (
 HOURS_MAX = 8760
 MINUTES_MAX = 1440
 TRANSFERS_MAX = 100
+#: Each norm field of the form, in the form's order: its kind of number, bound and the refusal.
+NORM_BOUNDS = (
+    ("response_hours_mentions", FloatField, HOURS_MAX, f"Не больше {HOURS_MAX} часов (это год)"),
+    ("response_hours_requests", FloatField, HOURS_MAX, f"Не больше {HOURS_MAX} часов (это год)"),
+    ("max_transfers", IntegerField, TRANSFERS_MAX, f"Не больше {TRANSFERS_MAX} переключений"),
+    ("waiting_minutes", IntegerField, MINUTES_MAX, f"Не больше {MINUTES_MAX} минут (это сутки)"),
+)
 
 HINTS = {
     "touchpoint_code": "Выберите точку из справочника или введите свою ниже.",
@@ -47,12 +55,15 @@ HINTS = {
     "organisation": "Если взаимодействие осуществляет подведомственная организация.",
 }
 #: The norm each norm field is checked against (lists.compliance.NORMS, the other way round).
-NORM_RULE_OF = {
-    "response_hours_mentions": "norm_mentions",
-    "response_hours_requests": "norm_requests",
-    "max_transfers": "norm_transfers",
-    "waiting_minutes": "norm_waiting",
-}
+NORM_RULE_OF = {field: rule for rule, field in NORMS.items()}
+
+
+def measured_number(rule: str, label: str):
+    """A field for a measured figure compared with the norm ``rule`` (a touchpoint's passport):
+    the same kind of number within the same bound as the entry's field for that norm."""
+    field = NORMS[rule]
+    field_class, most = next((c, m) for f, c, m, _ in NORM_BOUNDS if f == field)
+    return field_class(label, validators=bounded(most))
 
 
 def hint(form: Form, field: str) -> str:
@@ -284,34 +295,13 @@ def entry_form_class(
             validators=[InputRequired("Выберите подразделение")] if sub_required else [Optional()],
         )
 
-    def number(most: int, message: str):
-        # Within the column (Numeric(6, 2) hours; integer minutes) and within reason.
-        return [
-            Optional(),
-            NumberRange(min=0, message="Не может быть отрицательным"),
-            NumberRange(max=most, message=message),
-        ]
-
-    attrs["response_hours_mentions"] = FloatField(
-        labels["response_hours_mentions"],
-        validators=number(HOURS_MAX, f"Не больше {HOURS_MAX} часов (это год)"),
-        description=hint(form, "response_hours_mentions"),
-    )
-    attrs["response_hours_requests"] = FloatField(
-        labels["response_hours_requests"],
-        validators=number(HOURS_MAX, f"Не больше {HOURS_MAX} часов (это год)"),
-        description=hint(form, "response_hours_requests"),
-    )
-    attrs["max_transfers"] = IntegerField(
-        labels["max_transfers"],
-        validators=number(TRANSFERS_MAX, f"Не больше {TRANSFERS_MAX} переключений"),
-        description=hint(form, "max_transfers"),
-    )
-    attrs["waiting_minutes"] = IntegerField(
-        labels["waiting_minutes"],
-        validators=number(MINUTES_MAX, f"Не больше {MINUTES_MAX} минут (это сутки)"),
-        description=hint(form, "waiting_minutes"),
-    )
+    for field, field_class, most, message in NORM_BOUNDS:
+        attrs[field] = field_class(
+            labels[field],
+            # Within the column (Numeric(6, 2) hours; integer minutes) and within reason.
+            validators=bounded(most, message),
+            description=hint(form, field),
+        )
     for column in form.extra_columns:
         attrs[f"extra__{column['key']}"] = TextAreaField(
             column["label"],
@@ -380,23 +370,18 @@ def initial_values(entry, form: Form) -> dict:
 
 
 class ReturnForm(BaseForm):
-    comment = TextAreaField(
-        "Что нужно исправить",
-        validators=required("Укажите, что нужно исправить", 4000),
-    )
+    comment = text_area("Что нужно исправить", 4000, "Укажите, что нужно исправить")
 
 
 class ReviewCommentForm(BaseForm):
-    comment = TextAreaField(
-        "Комментарий (необязательно)",
-        validators=optional(4000),
-    )
+    comment = text_area("Комментарий (необязательно)", 4000)
 
 
 class ExclusionForm(BaseForm):
-    reason = TextAreaField(
+    reason = text_area(
         "Причина исключения",
-        validators=required("Укажите причину исключения", 4000),
+        4000,
+        "Укажите причину исключения",
         description="Например: точка взаимодействия больше не используется (п. 5.2.4 / 5.3).",
     )
 
@@ -404,10 +389,7 @@ class ExclusionForm(BaseForm):
 class AreaStatusForm(BaseForm):
     area_code = HiddenField(validators=[DataRequired()])
     not_performed = HiddenField(default="1")
-    reason = TextAreaField(
-        "Почему направление не осуществляется",
-        validators=optional(2000),
-    )
+    reason = text_area("Почему направление не осуществляется", 2000)
 
 
 class ApproveForm(BaseForm):

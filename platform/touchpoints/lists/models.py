@@ -12,7 +12,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from touchpoints.core import queries
 from touchpoints.core.db import PublicReadMixin, TenantMixin, db, utcnow
+from touchpoints.core.text import share
 
 #: Field names of the common model, in the order of the fullest form.
 COMMON_FIELDS = (
@@ -31,6 +33,15 @@ COMMON_FIELDS = (
     "max_transfers",
     "waiting_minutes",
 )
+
+
+class DigitalShare:
+    """Figures that count ``touchpoints`` and, of them, the ``digital`` ones (a dashboard row, a
+    quarter's snapshot, the region's totals)."""
+
+    @property
+    def digital_share(self) -> float | None:
+        return share(self.digital, self.touchpoints)
 
 
 class ChannelKind(enum.StrEnum):
@@ -192,10 +203,7 @@ class Entry(EntryFieldsMixin, TenantMixin, db.Model):
     @classmethod
     def next_position(cls, agency_id: int) -> int:
         """Position of a new row: after every row of the agency, so it is listed last."""
-        top = db.session.scalar(
-            sa.select(sa.func.max(cls.position)).where(cls.agency_id == agency_id)
-        )
-        return (top or 0) + 1
+        return queries.next_number(cls.position, cls.agency_id == agency_id)
 
     @classmethod
     def open_proposal_for(cls, target_id: int) -> Entry | None:
@@ -272,10 +280,7 @@ class ListVersion(PublicReadMixin, TenantMixin, db.Model):
 
     @classmethod
     def next_number(cls, agency_id: int) -> int:
-        top = db.session.scalar(
-            sa.select(sa.func.max(cls.number)).where(cls.agency_id == agency_id)
-        )
-        return (top or 0) + 1
+        return queries.next_number(cls.number, cls.agency_id == agency_id)
 
     @classmethod
     def latest_of(cls, agency_ids) -> dict[int, ListVersion]:

@@ -10,32 +10,24 @@ importing and archiving are the ``registry`` feature's.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from touchpoints.core.db import TenantMixin, db, utcnow
+from touchpoints.core.enums import LabelledEnum
 
 
-class ProcessKind(enum.StrEnum):
+class ProcessKind(LabelledEnum):
     """Kuzbass 2.6 (услуга), 2.7 (функция), 2.4 (сервис: a service or function in digital form)."""
 
-    SERVICE = "service"
-    FUNCTION = "function"
-    DIGITAL = "digital_service"
-
-    @property
-    def label(self) -> str:
-        return PROCESS_KIND_LABELS[self]
+    SERVICE = "service", "Услуга"
+    FUNCTION = "function", "Функция"
+    DIGITAL = "digital_service", "Сервис"
 
 
-PROCESS_KIND_LABELS = {
-    ProcessKind.SERVICE: "Услуга",
-    ProcessKind.FUNCTION: "Функция",
-    ProcessKind.DIGITAL: "Сервис",
-}
+PROCESS_KIND_LABELS = ProcessKind.labels()
 
 
 def normalized(name: str | None) -> str:

@@ -28,6 +28,11 @@ def _stamp(moment) -> str:
     return moment.isoformat() if moment else ""
 
 
+def _order(version) -> str:
+    """The order that approved ``version``, as the mail names it: «от 1 марта 2026 г. № 12»."""
+    return f"от {ru_date(version.order_date)} № {version.order_number}"
+
+
 def _send(kind, agency, key, recipients, what, lines, link, actor) -> None:
     """Tell ``recipients`` of an event of ``agency``: the subject names the agency and ``what``
     happened; ``key`` makes the event unique (once per recipient however often it is called)."""
@@ -102,42 +107,45 @@ def entry_decided(proposal, target, actor, comment: str | None) -> None:
     )
 
 
-def version_approved(version, actor) -> None:
+def _about_version(kind: str, version, actor, recipients, what: str, lines: list[str]) -> None:
+    """An event of an approved version: once per version, linking to the agency's public page;
+    ``recipients`` names them given the agency."""
     agency = _agency(version.agency_id)
-    _send(
+    link = notices.absolute_url("public.agency", slug=agency.slug)
+    _send(kind, agency, version.id, recipients(agency), what, lines, link, actor)
+
+
+def version_approved(version, actor) -> None:
+    _about_version(
         "version_approved",
-        agency,
-        version.id,
-        notices.editors(agency.id) + notices.office(agency),
+        version,
+        actor,
+        lambda agency: notices.editors(agency.id) + notices.office(agency),
         f"утверждена редакция перечня № {version.number}",
         [
-            f"Утверждена редакция перечня № {version.number} приказом "
-            f"от {ru_date(version.order_date)} № {version.order_number}; "
+            f"Утверждена редакция перечня № {version.number} приказом {_order(version)}; "
             f"строк в перечне: {version.entry_count}.",
             "Актуальная версия размещается на сайте в течение 10 рабочих дней "
             "(п. 5.4 / 5.5 порядка).",
         ],
-        notices.absolute_url("public.agency", slug=agency.slug),
-        actor,
     )
 
 
 def version_annulled(version, annulment, actor) -> None:
-    agency = _agency(version.agency_id)
-    _send(
+    _about_version(
         "version_annulled",
-        agency,
-        version.id,
-        notices.registrars(agency.id) + notices.editors(agency.id) + notices.office(agency),
+        version,
+        actor,
+        lambda agency: (
+            notices.registrars(agency.id) + notices.editors(agency.id) + notices.office(agency)
+        ),
         f"утверждение редакции № {version.number} аннулировано",
         [
             f"{actor.name} аннулировал(а) утверждение редакции № {version.number} "
-            f"(приказ от {ru_date(version.order_date)} № {version.order_number}).",
+            f"(приказ {_order(version)}).",
             f"Причина: {annulment.reason}",
             "Действующей снова считается предыдущая утверждённая редакция.",
         ],
-        notices.absolute_url("public.agency", slug=agency.slug),
-        actor,
     )
 
 

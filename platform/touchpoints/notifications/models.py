@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from touchpoints.auth.models import PersonalChoice
 from touchpoints.core.db import TenantMixin, db, utcnow
 
 
@@ -42,14 +43,11 @@ class Notification(TenantMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(PersonalChoice, db.Model):
     """A person's choice for one kind of notice; no row means the kind's default."""
 
     __tablename__ = "notification_preference"
-    __table_args__ = (sa.UniqueConstraint("user_id", "kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     kind: Mapped[str] = mapped_column(sa.String(32))
     #: "now", "digest" or "off" ("off" is refused for mandatory kinds).
     mode: Mapped[str] = mapped_column(sa.String(8))

@@ -8,17 +8,19 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
+from touchpoints.core import work
 from touchpoints.core.db import TenantMixin, db, utcnow
+from touchpoints.core.work import WorkState
 
 
 class DocumentStatus(enum.StrEnum):
     PENDING = "pending"  # queued for a worker
     RENDERING = "rendering"  # claimed by a worker
-    READY = "ready"
-    FAILED = "failed"
+    READY = work.READY
+    FAILED = work.FAILED
 
 
-class OrderDocument(TenantMixin, db.Model):
+class OrderDocument(WorkState, TenantMixin, db.Model):
     """One rendered order PDF: of an approved version (kept for good) or of the working list as a
     draft (kept while its content hash matches the list, a few per agency)."""
 
@@ -30,6 +32,7 @@ class OrderDocument(TenantMixin, db.Model):
 
     #: The office may read approved versions' orders, not draft orders of the working list.
     __region_read__ = "NOT draft"
+    UNFINISHED = (DocumentStatus.PENDING.value, DocumentStatus.RENDERING.value)
 
     @classmethod
     def region_criteria(cls):
@@ -57,15 +60,3 @@ class OrderDocument(TenantMixin, db.Model):
     rendered_at: Mapped[datetime | None]
     #: Seconds the rendering took (for sizing workers).
     render_seconds: Mapped[float | None]
-
-    @property
-    def ready(self) -> bool:
-        return self.status == DocumentStatus.READY.value
-
-    @property
-    def failed(self) -> bool:
-        return self.status == DocumentStatus.FAILED.value
-
-    @property
-    def in_progress(self) -> bool:
-        return self.status in (DocumentStatus.PENDING.value, DocumentStatus.RENDERING.value)

@@ -117,13 +117,14 @@ def version_pdf(number: int):
     return _pdf_response(doc, storage.pdf_filename(current_agency(), version))
 
 
-def _request_draft(agency, retry: bool = False):
-    """The draft order's document, queued when needed; None (the reason flashed) when refused."""
+def _request_draft(agency, retry: bool = False) -> OrderDocument:
+    """The draft order's document, queued when needed. When it is refused (an empty list), the
+    reason is flashed and the request ends with a redirect back to the list."""
     try:
         return storage.request_draft_pdf(agency, user_id=current_user.id, retry=retry)
     except OrderError as exc:
         flash(str(exc), "error")
-        return None
+        abort(redirect(url_for("lists.working_list")))
 
 
 @bp.get("/list/order")
@@ -131,8 +132,6 @@ def _request_draft(agency, retry: bool = False):
 def draft_status():
     agency = current_agency()
     doc = _request_draft(agency)
-    if doc is None:
-        return redirect(url_for("lists.working_list"))
     return render_template(
         "orders/status.html",
         heading="Проект приказа об утверждении перечня",
@@ -151,8 +150,7 @@ def draft_status():
 @bp.post("/list/order")
 @permission_required(Permission.READ_AGENCY)
 def draft_retry():
-    if _request_draft(current_agency(), retry=True) is None:
-        return redirect(url_for("lists.working_list"))
+    _request_draft(current_agency(), retry=True)
     flash("Проект приказа поставлен в очередь на формирование.", "info")
     return redirect(url_for("orders.draft_status"))
 
@@ -163,8 +161,6 @@ def draft_pdf():
     """The working list as a draft order; served when a PDF of exactly this list is stored."""
     agency = current_agency()
     doc = _request_draft(agency)
-    if doc is None:
-        return redirect(url_for("lists.working_list"))
     if not doc.ready:
         return redirect(url_for("orders.draft_status"))
     return _pdf_response(doc, storage.pdf_filename(agency, None))

@@ -80,12 +80,14 @@ def _request(
     agency_id: int,
     key: str,
     *,
-    version_id: int | None,
-    draft: bool,
-    with_changes: bool,
+    version: ListVersion | None = None,
+    with_changes: bool = True,
     user_id: int | None,
     retry: bool = False,
 ) -> OrderDocument:
+    """The document of ``key``, created and queued when missing; without a version it is a draft
+    of the working list (with its changes, like the order that will approve it)."""
+    draft = version is None
     doc = find_document(agency_id, key)
     if doc is None:
         try:
@@ -93,7 +95,7 @@ def _request(
                 doc = OrderDocument(
                     agency_id=agency_id,
                     key=key,
-                    version_id=version_id,
+                    version_id=None if draft else version.id,
                     draft=draft,
                     with_changes=with_changes,
                     requested_by_id=user_id,
@@ -164,8 +166,7 @@ def request_version_pdf(
         doc = _request(
             version.agency_id,
             version_key(version, with_changes),
-            version_id=version.id,
-            draft=False,
+            version=version,
             with_changes=with_changes,
             user_id=user_id,
             retry=retry,
@@ -181,15 +182,7 @@ def request_draft_pdf(
     with scoped(agency_scope(agency.id)):
         if not Entry.working_count(agency.id):
             raise OrderError("В перечне нет ни одной включённой строки: проект приказа пуст.")
-        doc = _request(
-            agency.id,
-            draft_key(agency),
-            version_id=None,
-            draft=True,
-            with_changes=True,
-            user_id=user_id,
-            retry=retry,
-        )
+        doc = _request(agency.id, draft_key(agency), user_id=user_id, retry=retry)
         db.session.commit()
     return doc
 

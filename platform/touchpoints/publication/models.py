@@ -1,29 +1,22 @@
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from touchpoints.core.db import TenantMixin, db, utcnow
+from touchpoints.core.enums import LabelledEnum
 
 
-class Outcome(enum.StrEnum):
-    SHOWN = "shown"  # the page shows the current version
-    NOT_SHOWN = "not_shown"  # the page answered and shows something else (or 404)
-    ERROR = "error"  # the page could not be read: refused address, timeout, server error
+class Outcome(LabelledEnum):
+    # the page shows the current version
+    SHOWN = "shown", "страница показывает актуальную редакцию"
+    # the page answered and shows something else (or 404)
+    NOT_SHOWN = "not_shown", "страница не показывает актуальную редакцию"
+    # the page could not be read: refused address, timeout, server error
+    ERROR = "error", "страницу не удалось проверить"
 
-    @property
-    def label(self) -> str:
-        return OUTCOME_LABELS[self]
-
-
-OUTCOME_LABELS = {
-    Outcome.SHOWN: "страница показывает актуальную редакцию",
-    Outcome.NOT_SHOWN: "страница не показывает актуальную редакцию",
-    Outcome.ERROR: "страницу не удалось проверить",
-}
 
 MATCH_LABELS = {
     "embed": "встроена карточка перечня с платформы",

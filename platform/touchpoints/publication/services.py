@@ -19,6 +19,7 @@ from flask import current_app
 
 from touchpoints.audit import service as audit
 from touchpoints.core.db import db, utcnow
+from touchpoints.core.queries import first_per, newest_first
 from touchpoints.core.tenancy import Agency
 from touchpoints.deadlines import services as deadlines
 from touchpoints.deadlines.models import Publication
@@ -55,10 +56,9 @@ def current_version(agency_id: int) -> ListVersion | None:
 
 def latest_publication(agency_id: int) -> Publication | None:
     return db.session.scalar(
-        sa.select(Publication)
-        .where(Publication.agency_id == agency_id)
-        .order_by(Publication.published_on.desc(), Publication.id.desc())
-        .limit(1)
+        newest_first(
+            Publication, Publication.published_on, Publication.agency_id == agency_id
+        ).limit(1)
     )
 
 
@@ -66,37 +66,25 @@ def latest_checks(agency_ids: list[int]) -> dict[int, PublicationCheck]:
     """The newest check of each agency, in one query."""
     if not agency_ids:
         return {}
-    ranked = (
-        sa.select(
-            PublicationCheck.id,
-            sa.func.row_number()
-            .over(
-                partition_by=PublicationCheck.agency_id,
-                order_by=(PublicationCheck.checked_at.desc(), PublicationCheck.id.desc()),
-            )
-            .label("rn"),
-        )
-        .where(PublicationCheck.agency_id.in_(agency_ids))
-        .subquery()
+    newest = first_per(
+        PublicationCheck.agency_id,
+        (PublicationCheck.checked_at.desc(), PublicationCheck.id.desc()),
+        PublicationCheck.id,
+        where=[PublicationCheck.agency_id.in_(agency_ids)],
     )
     rows = db.session.scalars(
         sa.select(PublicationCheck)
-        .join(ranked, ranked.c.id == PublicationCheck.id)
-        .where(ranked.c.rn == 1)
+        .join(newest, newest.c.id == PublicationCheck.id)
         .options(sa.orm.selectinload(PublicationCheck.version))
     )
     return {c.agency_id: c for c in rows}
 
 
 def recent_checks(agency_id: int, limit: int = 10) -> list[PublicationCheck]:
-    return list(
-        db.session.scalars(
-            sa.select(PublicationCheck)
-            .where(PublicationCheck.agency_id == agency_id)
-            .order_by(PublicationCheck.checked_at.desc(), PublicationCheck.id.desc())
-            .limit(limit)
-        )
+    newest = newest_first(
+        PublicationCheck, PublicationCheck.checked_at, PublicationCheck.agency_id == agency_id
     )
+    return list(db.session.scalars(newest.limit(limit)))
 
 
 def _decode(body: bytes, content_type: str) -> str:

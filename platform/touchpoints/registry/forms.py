@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf.file import FileField, FileRequired
-from wtforms import (
-    DateField,
-    FloatField,
-    HiddenField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import DateField, HiddenField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Optional
 
-from touchpoints.core.forms import BaseForm, required
-from touchpoints.lists.forms import MultiCheckboxField
+from touchpoints.core.forms import BaseForm, optional, required, text_area, upload
+from touchpoints.lists.forms import MultiCheckboxField, measured_number
 from touchpoints.lists.labels import CHANNEL_CHOICES
-from touchpoints.lists.passports import BASIS_KINDS, CLIENT_GROUPS, FEEDBACK_KINDS
+from touchpoints.lists.passports import BASIS_KINDS, CLIENT_GROUPS, FEEDBACK_KINDS, MEASURED_NORMS
 from touchpoints.lists.processes import PROCESS_KIND_LABELS
 
 KIND_CHOICES = [(k.value, label) for k, label in PROCESS_KIND_LABELS.items()]
@@ -26,18 +16,15 @@ KIND_CHOICES = [(k.value, label) for k, label in PROCESS_KIND_LABELS.items()]
 
 class ProcessForm(BaseForm):
     kind = RadioField("Вид", choices=KIND_CHOICES, default="service", validators=[DataRequired()])
-    name = TextAreaField(
-        "Наименование услуги, функции или сервиса",
-        validators=required("Укажите наименование", 2000),
-    )
+    name = text_area("Наименование услуги, функции или сервиса", 2000, "Укажите наименование")
     code = StringField(
         "Номер в реестре (необязательно)",
-        validators=[Optional(), Length(max=64, message="Не длиннее 64 символов")],
+        validators=optional(64),
     )
     activity_area = SelectField("Направление деятельности (необязательно)", choices=[])
-    life_situations = TextAreaField(
+    life_situations = text_area(
         "Жизненные ситуации (необязательно)",
-        validators=[Optional(), Length(max=4000, message="Не длиннее 4000 символов")],
+        4000,
         description="Каждая с новой строки или через точку с запятой.",
     )
 
@@ -57,16 +44,13 @@ class ProcessForm(BaseForm):
 
 
 class ArchiveForm(BaseForm):
-    reason = TextAreaField(
-        "Почему процесс исключается из реестра",
-        validators=required("Укажите причину исключения", 4000),
-    )
+    reason = text_area("Почему процесс исключается из реестра", 4000, "Укажите причину исключения")
 
 
 class ImportForm(BaseForm):
-    file = FileField(
+    file = upload(
         "Файл реестра (.xlsx)",
-        validators=[FileRequired("Выберите файл реестра в формате Excel (.xlsx)")],
+        "Выберите файл реестра в формате Excel (.xlsx)",
         description=(
             "Первый лист книги: строка заголовков с графами «Наименование» и «Вид» (услуга, "
             "функция, сервис); по желанию — «Номер в реестре», «Направление деятельности», "
@@ -79,12 +63,9 @@ class ConfirmImportForm(BaseForm):
     token = HiddenField(validators=[DataRequired()])
 
 
-def _number(most: float):
-    return [
-        Optional(),
-        NumberRange(min=0, message="Не может быть отрицательным"),
-        NumberRange(max=most, message=f"Не больше {most:g}"),
-    ]
+def _measured(field: str, label: str):
+    """A measured figure of the passport, a number like the entry's norm it is compared with."""
+    return measured_number(MEASURED_NORMS[field], label)
 
 
 class PassportForm(BaseForm):
@@ -94,47 +75,37 @@ class PassportForm(BaseForm):
         default="",
         validators=[Optional()],
     )
-    basis_title = TextAreaField(
+    basis_title = text_area(
         "Документ или распорядительное действие",
-        validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")],
+        2000,
         description="Название, номер и дата акта или контракта; что и кем поручено.",
     )
     basis_url = StringField(
         "Ссылка на документ",
-        validators=[Optional(), Length(max=1000, message="Не длиннее 1000 символов")],
+        validators=optional(1000),
     )
     feedback = MultiCheckboxField(
         "Обратная связь собирается", choices=list(FEEDBACK_KINDS.items()), validators=[Optional()]
     )
-    feedback_note = TextAreaField(
-        "Как ещё собирается обратная связь",
-        validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")],
+    feedback_note = text_area("Как ещё собирается обратная связь", 2000)
+    measured_mentions_hours = _measured(
+        "measured_mentions_hours", "Время ответа на упоминания в соцсетях, ч"
     )
-    measured_mentions_hours = FloatField(
-        "Время ответа на упоминания в соцсетях, ч", validators=_number(8760)
+    measured_requests_hours = _measured(
+        "measured_requests_hours", "Время ответа на официальные обращения и комментарии, ч"
     )
-    measured_requests_hours = FloatField(
-        "Время ответа на официальные обращения и комментарии, ч", validators=_number(8760)
+    measured_transfers = _measured(
+        "measured_transfers", "Переключений на других сотрудников при звонке"
     )
-    measured_transfers = IntegerField(
-        "Переключений на других сотрудников при звонке", validators=_number(100)
-    )
-    measured_waiting_minutes = IntegerField(
-        "Время ожидания при очном обслуживании, мин", validators=_number(1440)
+    measured_waiting_minutes = _measured(
+        "measured_waiting_minutes", "Время ожидания при очном обслуживании, мин"
     )
     measured_on = DateField("Дата замера", validators=[Optional()], format="%Y-%m-%d")
 
 
 # One text area per client group and one checkbox value per feedback kind, named by their keys.
 for _key, _label in CLIENT_GROUPS.items():
-    setattr(
-        PassportForm,
-        f"offer__{_key}",
-        TextAreaField(
-            _label,
-            validators=[Optional(), Length(max=2000, message="Не длиннее 2000 символов")],
-        ),
-    )
+    setattr(PassportForm, f"offer__{_key}", text_area(_label, 2000))
 
 
 class SharedForm(BaseForm):
@@ -144,7 +115,4 @@ class SharedForm(BaseForm):
         description="Например: МФЦ «Мои документы», региональная горячая линия 122.",
     )
     channel_kind = RadioField("Вид точки", choices=list(CHANNEL_CHOICES.items()), default="offline")
-    description = TextAreaField(
-        "Кто её ведёт и как к ней обратиться",
-        validators=[Optional(), Length(max=4000, message="Не длиннее 4000 символов")],
-    )
+    description = text_area("Кто её ведёт и как к ней обратиться", 4000)

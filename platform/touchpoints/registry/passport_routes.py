@@ -7,8 +7,8 @@ from flask_login import current_user
 
 from touchpoints.auth.access import current_agency, get_tenant_object_or_404, permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.db import db, utcnow
-from touchpoints.core.web import Page
+from touchpoints.core.db import utcnow
+from touchpoints.core.web import Page, committed, form_status
 from touchpoints.deadlines.compute import local_date
 from touchpoints.lists.passports import (
     BASIS_KINDS,
@@ -41,13 +41,10 @@ def index():
 @permission_required(Permission.REVIEW_ENTRIES)
 def open_passport():
     agency = current_agency()
-    try:
+    with committed(RegistryError) as done:
         passport = passports.open_passport(agency, current_user, request.form.get("key", ""))
-    except RegistryError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if not done:
         return redirect(url_for("passports.index"))
-    db.session.commit()
     return redirect(url_for("passports.passport", touchpoint_passport_id=passport.id))
 
 
@@ -65,18 +62,13 @@ def passport(touchpoint_passport_id):
     if request.method == "POST" and form.validate_on_submit():
         data = {name: field.data for name, field in form._fields.items()}
         data["accessibility"] = {k: data.pop(f"offer__{k}") or "" for k in CLIENT_GROUPS}
-        try:
+        with committed(RegistryError, form.basis_kind) as done:
             passports.save_passport(
                 item, current_user, data, local_date(utcnow(), agency.region.tz)
             )
-        except RegistryError as exc:
-            db.session.rollback()
-            form.basis_kind.errors = [*form.basis_kind.errors, str(exc)]
-        else:
-            db.session.commit()
+        if done:
             flash("Паспорт точки взаимодействия сохранён.", "success")
             return redirect(url_for("passports.index"))
-    status = 400 if request.method == "POST" else 200
     return render_template(
         "registry/passport_form.html",
         agency=agency,
@@ -85,7 +77,7 @@ def passport(touchpoint_passport_id):
         groups=CLIENT_GROUPS,
         feedback_kinds=FEEDBACK_KINDS,
         can_edit=current_user.can(Permission.REVIEW_ENTRIES),
-    ), status
+    ), form_status(form)
 
 
 def _initial(item: TouchpointPassport) -> dict:

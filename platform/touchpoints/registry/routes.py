@@ -12,14 +12,19 @@ from touchpoints.auth.access import (
     permission_required,
 )
 from touchpoints.auth.roles import Permission
-from touchpoints.core.db import db
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, committed, form_status, valid_or_back
 from touchpoints.lists.processes import PROCESS_KIND_LABELS, RegistryProcess
 from touchpoints.registry import importer, services
 from touchpoints.registry.forms import ArchiveForm, ConfirmImportForm, ImportForm, ProcessForm
 from touchpoints.registry.listing import filtered
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
+
+
+@bp.context_processor
+def _kinds() -> dict:
+    # Every page of the registry names the kinds of process alike (lists.processes).
+    return {"kinds": PROCESS_KIND_LABELS}
 
 
 @bp.route("/")
@@ -43,7 +48,6 @@ def _registry_page(agency, **access):
         agency=agency,
         page=Page(query),
         filters=filters,
-        kinds=PROCESS_KIND_LABELS,
         areas={a["code"]: a["name"] for a in agency.form.get("activity_areas", [])},
         pending=services.pending_changes(agency.id),
         **access,
@@ -56,17 +60,12 @@ def new_process():
     agency = current_agency()
     form = ProcessForm().with_areas(agency)
     if form.validate_on_submit():
-        try:
+        with committed(services.RegistryError, form.name) as done:
             process = services.add_process(agency, current_user, form.values())
-        except services.RegistryError as exc:
-            db.session.rollback()
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
+        if done:
             flash(f"«{process.name}» включён в реестр процессов.", "success")
             return redirect(url_for("registry.index"))
-    status = 400 if form.is_submitted() else 200
-    return render_template("registry/process_form.html", form=form, process=None), status
+    return render_template("registry/process_form.html", form=form, process=None), form_status(form)
 
 
 @bp.route("/<int:registry_process_id>", methods=["GET", "POST"])
@@ -80,13 +79,9 @@ def process(registry_process_id):
         if not current_user.can(Permission.REVIEW_ENTRIES):
             abort(403)
         if form.validate_on_submit():
-            try:
+            with committed(services.RegistryError, form.name) as done:
                 services.update_process(item, current_user, form.values())
-            except services.RegistryError as exc:
-                db.session.rollback()
-                form.name.errors.append(str(exc))
-            else:
-                db.session.commit()
+            if done:
                 flash("Сведения о процессе сохранены.", "success")
                 return redirect(url_for("registry.index"))
     status = 400 if form.is_submitted() and form.errors else 200
@@ -116,16 +111,15 @@ def archive(registry_process_id):
     agency = current_agency()
     item = get_tenant_object_or_404(RegistryProcess, registry_process_id, agency.id)
     form = ArchiveForm()
-    if not form.validate_on_submit():
-        flash("Укажите, почему процесс исключается из реестра.", "error")
-        return redirect(url_for("registry.process", registry_process_id=item.id))
-    try:
+    valid_or_back(
+        form,
+        "Укажите, почему процесс исключается из реестра.",
+        url_for("registry.process", registry_process_id=item.id),
+    )
+    with committed(services.RegistryError) as done:
         calls = services.archive_process(item, current_user, form.reason.data)
-    except services.RegistryError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if not done:
         return redirect(url_for("registry.process", registry_process_id=item.id))
-    db.session.commit()
     flash(
         f"«{item.name}» исключён из реестра. "
         + (
@@ -143,13 +137,9 @@ def archive(registry_process_id):
 def restore(registry_process_id):
     agency = current_agency()
     item = get_tenant_object_or_404(RegistryProcess, registry_process_id, agency.id)
-    try:
+    with committed(services.RegistryError) as done:
         services.restore_process(item, current_user)
-    except services.RegistryError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if done:
         flash(f"«{item.name}» снова в реестре процессов.", "success")
     return redirect(url_for("registry.index"))
 
@@ -163,8 +153,7 @@ def import_file():
     agency = current_agency()
     form = ImportForm()
     if not form.validate_on_submit():
-        status = 400 if form.is_submitted() else 200
-        return render_template("registry/import.html", form=form, plan=None), status
+        return render_template("registry/import.html", form=form, plan=None), form_status(form)
     plan = importer.read(agency, form.file.data.read())
     token = None
     if plan.ok:
@@ -174,7 +163,6 @@ def import_file():
         form=form,
         plan=plan,
         confirm=ConfirmImportForm(token=token),
-        kinds=PROCESS_KIND_LABELS,
     ), (200 if plan.ok else 400)
 
 
@@ -183,17 +171,14 @@ def import_file():
 def import_confirm():
     agency = current_agency()
     form = ConfirmImportForm()
-    if not form.validate_on_submit():
-        flash("Подтверждение устарело: загрузите файл заново.", "error")
-        return redirect(url_for("registry.import_file"))
-    try:
+    valid_or_back(
+        form, "Подтверждение устарело: загрузите файл заново.", url_for("registry.import_file")
+    )
+    with committed(services.RegistryError) as done:
         plan = importer.from_token(agency, form.token.data, current_app.config["SECRET_KEY"])
         counts = importer.apply(agency, current_user, plan)
-    except services.RegistryError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if not done:
         return redirect(url_for("registry.import_file"))
-    db.session.commit()
     flash(
         f"Реестр загружен: добавлено {counts['add']}, изменено {counts['update']}, "
         f"возвращено {counts['restore']}, без изменений {counts['same']}.",

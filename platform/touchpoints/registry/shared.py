@@ -23,15 +23,6 @@ def can_manage(user, region_id: int) -> bool:
     return role is Role.ADMIN or (role is Role.OFFICE and user.region_id == region_id)
 
 
-def region_of(user, slug: str | None) -> Region | None:
-    """The office's own region; the operator names one (``?region=``)."""
-    if user.role_enum is Role.OFFICE:
-        return db.session.get(Region, user.region_id)
-    if user.role_enum is Role.ADMIN:
-        return Region.by_slug(slug)
-    return None
-
-
 def _clean(region_id: int, data: dict, own_id: int | None = None) -> dict:
     name = " ".join(str(data.get("name") or "").split())
     if not name:

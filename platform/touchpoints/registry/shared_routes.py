@@ -6,11 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from touchpoints.auth.access import permission_required
+from touchpoints.auth.access import current_region, permission_required
 from touchpoints.auth.roles import Permission
-from touchpoints.core.db import db
 from touchpoints.core.tenancy import Region
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, committed, form_status
 from touchpoints.lists.labels import CHANNEL_CHOICES
 from touchpoints.lists.passports import SharedTouchpoint
 from touchpoints.registry import shared
@@ -20,17 +19,10 @@ from touchpoints.registry.services import RegistryError
 bp = Blueprint("shared", __name__, url_prefix="/registry/shared")
 
 
-def _region() -> Region:
-    region = shared.region_of(current_user, request.args.get("region"))
-    if region is None:
-        abort(404)
-    return region
-
-
 @bp.route("/")
 @permission_required(Permission.READ_REGION)
 def index():
-    region = _region()
+    region = current_region()
     items = SharedTouchpoint.of_region(region.id, with_archived=True)
     return render_template(
         "registry/shared_index.html",
@@ -45,50 +37,40 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @permission_required(Permission.READ_REGION)
 def new():
-    region = _region()
+    region = current_region()
     form = SharedForm()
     if form.validate_on_submit():
-        try:
+        with committed(RegistryError, form.name) as done:
             item = shared.create(region, current_user, form.data)
-        except RegistryError as exc:
-            db.session.rollback()
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
+        if done:
             flash(f"Общая точка «{item.name}» добавлена.", "success")
             return redirect(
                 url_for("shared.item", shared_touchpoint_id=item.id, region=region.slug)
             )
-    status = 400 if form.is_submitted() else 200
     return render_template(
         "registry/shared_form.html", form=form, item=None, region=region, uses=[]
-    ), status
+    ), form_status(form)
 
 
 @bp.route("/<int:shared_touchpoint_id>", methods=["GET", "POST"])
 @permission_required(Permission.READ_REGION)
 def item(shared_touchpoint_id):
-    region = _region()
+    region = current_region()
     found = SharedTouchpoint.in_region(shared_touchpoint_id, region.id)
     if found is None:
         abort(404)
     form = SharedForm(obj=None if request.method == "POST" else found)
     if form.validate_on_submit():
         archived = {"archive": True, "restore": False}.get(request.form.get("action", ""))
-        try:
+        with committed(RegistryError, form.name) as done:
             shared.update(found, current_user, form.data, archived=archived)
-        except RegistryError as exc:
-            db.session.rollback()
-            form.name.errors.append(str(exc))
-        else:
-            db.session.commit()
+        if done:
             flash("Общая точка сохранена.", "success")
             return redirect(url_for("shared.index", region=region.slug))
-    status = 400 if form.is_submitted() else 200
     return render_template(
         "registry/shared_form.html",
         form=form,
         item=found,
         region=region,
         uses=shared.usage(found),
-    ), status
+    ), form_status(form)

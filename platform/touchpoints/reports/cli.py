@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
+from touchpoints.core.tenancy import Region
 from touchpoints.reports import exports, services
 
 reports_cli = AppGroup("reports", help="Квартальные отчёты проектного офиса.")
@@ -35,7 +36,7 @@ def quarterly_command(region_slug: str, quarter: str, output: Path) -> None:
     except services.ReportError as exc:
         raise click.BadParameter(str(exc), param_hint="--quarter") from None
     with scoped(SYSTEM_SCOPE):
-        region = services.region_by_slug(region_slug)
+        region = Region.by_slug(region_slug)
         if region is None:
             raise click.ClickException(f"Нет региона «{region_slug}»")
         had = bool(services.snapshots(region, q))

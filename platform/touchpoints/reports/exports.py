@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 from docx import Document
@@ -11,15 +10,13 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from touchpoints.core.safety import append_row
 from touchpoints.core.text import number, ru_date
+from touchpoints.core.xlsx import TITLE, WRAP, column_headings, to_bytes
 from touchpoints.reports.models import ASSESSMENT_TEXT, ASSESSMENTS, QuarterSnapshot
 from touchpoints.reports.services import Quarter, Totals
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 PAGE_CHECK = {
@@ -131,21 +128,13 @@ def row_values(s: QuarterSnapshot) -> list:
 
 def xlsx(region, quarter: Quarter, snaps: list[QuarterSnapshot], t: Totals, made: date) -> bytes:
     wb = Workbook()
-    bold = Font(bold=True)
-    head_fill = PatternFill("solid", fgColor="EEF1F6")
-    wrap = Alignment(wrap_text=True, vertical="top")
     ws = wb.active
     ws.title = "Органы власти"
     append_row(ws, [title(quarter)])
-    ws["A1"].font = Font(bold=True, size=13)
+    ws["A1"].font = TITLE
     append_row(ws, [f"Регион: {region.name}", None, None, f"Дата: {made:%d.%m.%Y}"])
     ws.append([])
-    header = ws.max_row + 1
-    ws.append([c for c, _ in COLUMNS])
-    for i, (_, width) in enumerate(COLUMNS, start=1):
-        cell = ws.cell(row=header, column=i)
-        cell.font, cell.fill, cell.alignment = bold, head_fill, wrap
-        ws.column_dimensions[get_column_letter(i)].width = width
+    header = column_headings(ws, COLUMNS)
     for s in snaps:
         # Names and the office's comments are text, never formulas (core.safety).
         append_row(ws, row_values(s))
@@ -153,21 +142,19 @@ def xlsx(region, quarter: Quarter, snaps: list[QuarterSnapshot], t: Totals, made
         for col in (4, 14):
             ws.cell(row=n, column=col).number_format = "DD.MM.YYYY"
         ws.cell(row=n, column=8).number_format = "0%"
-        ws.cell(row=n, column=16).alignment = wrap
+        ws.cell(row=n, column=16).alignment = WRAP
     ws.freeze_panes = ws.cell(row=header + 1, column=2)
 
     rg = wb.create_sheet("Регион")
     append_row(rg, [title(quarter)])
-    rg["A1"].font = Font(bold=True, size=13)
+    rg["A1"].font = TITLE
     append_row(rg, [f"Регион: {region.name}"])
     rg.append([])
     for label, value in region_lines(t):
         append_row(rg, [label, value])
     rg.column_dimensions["A"].width = 58
     rg.column_dimensions["B"].width = 40
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return to_bytes(wb)
 
 
 def _para(doc, text: str, *, bold=False, size=14, align=None, space_after=6):
@@ -290,6 +277,4 @@ def docx(region, quarter: Quarter, snaps: list[QuarterSnapshot], t: Totals, made
         ],
         [1.2, 8.0, 5.0, 11.0],
     )
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    return to_bytes(doc)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from touchpoints.core.db import TenantMixin, db, utcnow
+from touchpoints.lists.models import DigitalShare
 
 ASSESSMENTS = {"green": "зелёный", "amber": "жёлтый", "red": "красный"}
 ASSESSMENT_TEXT = {
@@ -15,7 +16,7 @@ ASSESSMENT_TEXT = {
 }
 
 
-class QuarterSnapshot(TenantMixin, db.Model):
+class QuarterSnapshot(DigitalShare, TenantMixin, db.Model):
     """One agency's indicators for the project office's quarterly report, as they stood when the
     snapshot was taken, and the office's assessment. A quarter's snapshot is kept so that the
     trend across quarters shows (touchpoints.reports.services)."""
@@ -67,10 +68,6 @@ class QuarterSnapshot(TenantMixin, db.Model):
 
     agency = relationship("Agency")
     assessed_by = relationship("User")
-
-    @property
-    def digital_share(self) -> float | None:
-        return self.digital / self.touchpoints if self.touchpoints else None
 
     @property
     def published(self) -> bool:

@@ -7,24 +7,25 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from touchpoints.auth.access import get_agency_or_404, permission_required
-from touchpoints.auth.roles import Permission, Role
+from touchpoints.auth.access import (
+    current_region,
+    get_agency_or_404,
+    permission_required,
+    region_arg,
+)
+from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
+from touchpoints.core.web import committed
+from touchpoints.core.xlsx import XLSX_MIME
 from touchpoints.reports import exports, services
 from touchpoints.reports.models import ASSESSMENT_TEXT, ASSESSMENTS
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
-def _region():
-    region = services.region_for(current_user, request.values.get("region"))
-    if region is None:
-        abort(404)
-    return region
-
-
 def _region_args(region) -> dict:
-    return {"region": region.slug} if current_user.role_enum is Role.ADMIN else {}
+    arg = region_arg(region)
+    return {"region": arg} if arg else {}
 
 
 def _quarter(region) -> services.Quarter:
@@ -40,9 +41,7 @@ def _quarter(region) -> services.Quarter:
 @bp.route("/")
 @permission_required(Permission.READ_REGION)
 def index():
-    if current_user.role_enum is Role.ADMIN and not request.args.get("region"):
-        return redirect(url_for("dashboard.regions"))
-    region = _region()
+    region = current_region(url_for("dashboard.regions"))
     current = services.Quarter.of(services.today_in(region))
     return render_template(
         "reports/index.html",
@@ -80,24 +79,20 @@ def _quarter_page(region, q: services.Quarter, failed: dict | None = None) -> st
 @bp.route("/quarter")
 @permission_required(Permission.READ_REGION)
 def quarter():
-    region = _region()
+    region = current_region()
     return _quarter_page(region, _quarter(region))
 
 
 @bp.route("/snapshot", methods=["POST"])
 @permission_required(Permission.READ_REGION)
 def snapshot():
-    region = _region()
+    region = current_region()
     q = _quarter(region)
     if not services.can_assess(current_user, region):
         abort(403)
-    try:
+    with committed(services.ReportError) as done:
         result = services.take_snapshot(region, q)
-    except services.ReportError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if done:
         flash(
             f"Показатели за {q.label} зафиксированы: новых строк {result['created']}, "
             f"обновлено {result['updated']}.",
@@ -110,7 +105,7 @@ def snapshot():
 @permission_required(Permission.READ_REGION)
 def assessment(slug):
     agency = get_agency_or_404(slug)
-    region = _region()
+    region = current_region()
     if agency.region_id != region.id:
         abort(404)
     q = _quarter(region)
@@ -154,7 +149,7 @@ def export_docx():
 
 
 def _export(fmt: str):
-    region = _region()
+    region = current_region()
     q = _quarter(region)
     snaps = services.snapshots(region, q)
     if not snaps:
@@ -163,7 +158,7 @@ def _export(fmt: str):
     made = services.today_in(region)
     t = services.totals(snaps)
     if fmt == "xlsx":
-        body, mime = exports.xlsx(region, q, snaps, t, made), exports.XLSX_MIME
+        body, mime = exports.xlsx(region, q, snaps, t, made), XLSX_MIME
     else:
         body, mime = exports.docx(region, q, snaps, t, made), exports.DOCX_MIME
     filename = f"otchet-{region.slug}-{q.year}-{q.q}.{fmt}"

@@ -26,11 +26,13 @@ from touchpoints.audit import service as audit
 from touchpoints.auth.roles import Role
 from touchpoints.calendar.services import calendars_for_regions
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped, utcnow
+from touchpoints.core.queries import greatest_per
 from touchpoints.core.tenancy import Agency, Region
+from touchpoints.core.text import share
 from touchpoints.dashboard import services as dashboard
 from touchpoints.deadlines.models import Publication, Reconfirmation
 from touchpoints.lists.coverage import uncovered_counts
-from touchpoints.lists.models import ListVersion
+from touchpoints.lists.models import DigitalShare, ListVersion
 from touchpoints.publication.services import latest_checks
 from touchpoints.reports.models import ASSESSMENTS, QuarterSnapshot
 
@@ -88,21 +90,8 @@ def can_assess(user, region: Region) -> bool:
     return role is Role.ADMIN or (role is Role.OFFICE and user.region_id == region.id)
 
 
-def region_for(user, slug: str | None) -> Region | None:
-    """The office's own region; the operator names one (``?region=``)."""
-    if user.role_enum is Role.OFFICE:
-        return db.session.get(Region, user.region_id)
-    if user.role_enum is Role.ADMIN and slug:
-        return db.session.scalar(sa.select(Region).where(Region.slug == slug))
-    return None
-
-
 def all_regions() -> list[Region]:
     return list(db.session.scalars(sa.select(Region).order_by(Region.id)))
-
-
-def region_by_slug(slug: str) -> Region | None:
-    return db.session.scalar(sa.select(Region).where(Region.slug == slug))
 
 
 # --------------------------------------------------------------------------- indicators
@@ -134,12 +123,8 @@ def indicators(region: Region) -> list[dict]:
             .group_by(Publication.agency_id)
         ).all()
     )
-    reconfirmed = dict(
-        db.session.execute(
-            sa.select(Reconfirmation.agency_id, sa.func.max(Reconfirmation.confirmed_on))
-            .where(Reconfirmation.agency_id.in_(ids))
-            .group_by(Reconfirmation.agency_id)
-        ).all()
+    reconfirmed = greatest_per(
+        Reconfirmation.agency_id, Reconfirmation.confirmed_on, Reconfirmation.agency_id.in_(ids)
     )
     checks = latest_checks(ids)
     uncovered = uncovered_counts(ids)
@@ -304,7 +289,7 @@ def set_assessment(
 
 
 @dataclasses.dataclass
-class Totals:
+class Totals(DigitalShare):
     """The region's indicators over the agencies' snapshots of one quarter."""
 
     agencies: int = 0
@@ -328,15 +313,11 @@ class Totals:
 
     @property
     def published_share(self) -> float | None:
-        return self.published / self.agencies if self.agencies else None
-
-    @property
-    def digital_share(self) -> float | None:
-        return self.digital / self.touchpoints if self.touchpoints else None
+        return share(self.published, self.agencies)
 
     @property
     def coverage(self) -> float | None:
-        return self.areas_covered / self.areas_total if self.areas_total else None
+        return share(self.areas_covered, self.areas_total)
 
     @property
     def average_days(self) -> float | None:

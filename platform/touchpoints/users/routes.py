@@ -8,15 +8,9 @@ from touchpoints.auth.roles import ROLE_LABELS, Permission, Role
 from touchpoints.core import csvfile
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Region, Subdivision
-from touchpoints.core.web import Page, ru_datetime
+from touchpoints.core.web import Page, committed, ru_datetime
+from touchpoints.users import services
 from touchpoints.users.forms import UserForm
-from touchpoints.users.services import (
-    REGISTRAR_MANAGED,
-    UserError,
-    people_csv,
-    save_user,
-    set_active,
-)
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -38,7 +32,7 @@ def _get_user_or_404(user_id: int) -> User:
 
 
 def _prepare(form: UserForm) -> None:
-    roles = list(Role) if _is_admin() else sorted(REGISTRAR_MANAGED, key=list(Role).index)
+    roles = list(Role) if _is_admin() else sorted(services.REGISTRAR_MANAGED, key=list(Role).index)
     form.role.choices = [(r.value, ROLE_LABELS[r]) for r in roles]
     if _is_admin():
         agencies = Agency.by_short_name()
@@ -67,7 +61,7 @@ def index():
 def export_csv():
     """The people the page lists (same search), all of them, as a CSV for Excel."""
     users = db.session.scalars(_users_query())
-    data = people_csv(users, ru_datetime)
+    data = services.people_csv(users, ru_datetime)
     if _is_admin():
         name, ascii_name = "Пользователи.csv", "users.csv"
     else:
@@ -106,20 +100,15 @@ def _save(form: UserForm, user: User):
             form.role.errors.append("Свою роль изменить нельзя")
         else:
             try:
-                saved = save_user(user, dict(form.data), actor=current_user)
-            except UserError as exc:
-                getattr(form, exc.field).errors.append(str(exc))
+                with committed(services.UserError, form=form) as done:
+                    saved = services.save_user(user, dict(form.data), actor=current_user)
+            except IntegrityError:
+                # Two people created the same e-mail at once; the unique key caught it.
                 db.session.rollback()
-            else:
-                try:
-                    db.session.commit()
-                except IntegrityError:
-                    # Two people created the same e-mail at once; the unique key caught it.
-                    db.session.rollback()
-                    form.email.errors.append("Пользователь с такой почтой уже есть")
-                else:
-                    flash(f"Пользователь {saved.name} сохранён.", "success")
-                    return redirect(url_for("users.index"))
+                form.email.errors.append("Пользователь с такой почтой уже есть")
+            if done:
+                flash(f"Пользователь {saved.name} сохранён.", "success")
+                return redirect(url_for("users.index"))
     return render_template("users/edit.html", form=form, user=user)
 
 
@@ -131,11 +120,8 @@ def toggle_active(user_id):
         flash("Нельзя отключить собственную учётную запись.", "error")
         return redirect(url_for("users.index"))
     activate = request.form.get("active") == "1"
-    try:
-        set_active(user, activate, actor=current_user)
-    except UserError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("users.index"))
-    db.session.commit()
-    flash(f"{user.name}: учётная запись {'включена' if activate else 'отключена'}.", "success")
+    with committed(services.UserError) as done:
+        services.set_active(user, activate, actor=current_user)
+    if done:
+        flash(f"{user.name}: учётная запись {'включена' if activate else 'отключена'}.", "success")
     return redirect(url_for("users.index"))

@@ -46,10 +46,3 @@ def audit_items(
 
 def flash_error(exc: Exception) -> None:
     flash(str(exc), "error")
-
-
-def as_int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1

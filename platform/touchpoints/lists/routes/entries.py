@@ -11,7 +11,7 @@ from touchpoints.auth.access import current_agency, get_tenant_object_or_404, pe
 from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, as_int, committed, valid_or_back
 from touchpoints.lists import policy, queue, services
 from touchpoints.lists.audit_queries import entry_history
 from touchpoints.lists.compliance import check
@@ -28,7 +28,7 @@ from touchpoints.lists.forms import (
 from touchpoints.lists.models import OPEN_PROPOSAL, Entry, EntryKind, EntryStatus
 from touchpoints.lists.passports import SharedTouchpoint
 from touchpoints.lists.processes import RegistryProcess
-from touchpoints.lists.routes.common import as_int, audit_items, bp, flash_error
+from touchpoints.lists.routes.common import audit_items, bp, flash_error
 
 
 def _entry_form(agency: Agency, form: Form, formdata=None, data=None):
@@ -65,17 +65,13 @@ def new_entry():
         entry_form = _entry_form(agency, form, data=initial)
     if request.method == "POST" and entry_form.validate():
         action = request.form.get("action", "draft")
-        try:
+        with committed(ReviewError) as done:
             entry = services.create_entry(agency, current_user, entry_form.entry_data(form))
             if action == "submit":
                 services.submit(entry, current_user)
             elif action == "include":
                 services.include(entry, current_user)
-        except ReviewError as exc:
-            db.session.rollback()
-            flash_error(exc)
-        else:
-            db.session.commit()
+        if done:
             flash(
                 {
                     "submit": "Строка отправлена на проверку уполномоченному лицу.",
@@ -103,7 +99,6 @@ def entry(entry_id):
     proposals = Entry.proposals_for(item.id)
     open_proposal = next((p for p in proposals if p.status in OPEN_PROPOSAL), None)
     findings = check(agency).for_entry(item.id) if item.status == EntryStatus.INCLUDED.value else []
-    is_registrar = current_user.can(Permission.REVIEW_ENTRIES)
     return render_template(
         "lists/entry.html",
         agency=agency,
@@ -117,7 +112,7 @@ def entry(entry_id):
         open_proposal=open_proposal,
         findings=findings,
         history=entry_history(item),
-        is_registrar=is_registrar,
+        is_registrar=current_user.can(Permission.REVIEW_ENTRIES),
         # Answered here rather than in the template: the open proposal is already read.
         proposable=bool(policy.can_propose(current_user, item, open_proposal)),
         return_form=ReturnForm(),
@@ -273,9 +268,11 @@ def include_entry(entry_id):
 def return_entry(entry_id):
     get_tenant_object_or_404(Entry, entry_id)  # another agency's entry is a 404 before anything
     form = ReturnForm()
-    if not form.validate():
-        flash("Укажите, что нужно исправить: без комментария строку не вернуть.", "error")
-        return redirect(url_for("lists.entry", entry_id=entry_id))
+    valid_or_back(
+        form,
+        "Укажите, что нужно исправить: без комментария строку не вернуть.",
+        url_for("lists.entry", entry_id=entry_id),
+    )
     return _post_action(
         entry_id,
         lambda e: services.return_entry(e, current_user, form.comment.data),
@@ -291,9 +288,7 @@ def exclude_entry(entry_id):
     alone carries it out at once; otherwise it waits for review like any proposal."""
     get_tenant_object_or_404(Entry, entry_id)  # another agency's entry is a 404 before anything
     form = ExclusionForm()
-    if not form.validate():
-        flash("Укажите причину исключения.", "error")
-        return redirect(url_for("lists.entry", entry_id=entry_id))
+    valid_or_back(form, "Укажите причину исключения.", url_for("lists.entry", entry_id=entry_id))
 
     def act(target):
         proposal = services.propose_exclusion(target, current_user, form.reason.data)

@@ -9,7 +9,7 @@ from touchpoints.auth.access import current_agency, get_agency_or_404, permissio
 from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, committed, valid_or_back
 from touchpoints.lists import changes, procedures, services, table
 from touchpoints.lists.approval import changes_since_last
 from touchpoints.lists.compliance import check
@@ -20,7 +20,7 @@ from touchpoints.lists.forms import AreaStatusForm
 from touchpoints.lists.listing import STATUS_FILTERS, filtered
 from touchpoints.lists.models import AreaStatus, Entry, ListVersion
 from touchpoints.lists.processes import RegistryChange
-from touchpoints.lists.routes.common import bp, flash_error
+from touchpoints.lists.routes.common import bp
 
 
 def _list_context(agency: Agency, *, readonly: bool) -> dict:
@@ -114,21 +114,19 @@ def _check_context(agency: Agency, *, readonly: bool) -> dict:
 def area_status():
     agency = current_agency()
     form = AreaStatusForm()
-    if not form.validate():
-        flash("Не удалось сохранить отметку: не указано направление.", "error")
-        return redirect(url_for("lists.check_report"))
+    valid_or_back(
+        form,
+        "Не удалось сохранить отметку: не указано направление.",
+        url_for("lists.check_report"),
+    )
     not_performed = form.not_performed.data == "1"
     reason = (form.reason.data or "").strip()
     if not_performed and not reason:
         flash("Укажите, почему направление не осуществляется.", "error")
         return redirect(url_for("lists.check_report"))
-    try:
+    with committed(ReviewError) as done:
         services.set_area_not_performed(agency, form.area_code.data, not_performed, reason)
-    except ReviewError as exc:
-        db.session.rollback()
-        flash_error(exc)
-    else:
-        db.session.commit()
+    if done:
         flash(
             "Направление отмечено как не осуществляемое."
             if not_performed

@@ -13,7 +13,7 @@ from touchpoints.auth.access import current_agency, get_agency_or_404, permissio
 from touchpoints.auth.roles import Permission
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency
-from touchpoints.core.web import Page
+from touchpoints.core.web import Page, as_int
 from touchpoints.lists import table
 from touchpoints.lists.approval import approve_version, changes_since_last
 from touchpoints.lists.compliance import check
@@ -23,7 +23,7 @@ from touchpoints.lists.form import Form
 from touchpoints.lists.forms import ApproveForm
 from touchpoints.lists.listing import exclusion_reasons
 from touchpoints.lists.models import Entry, ListVersion, VersionEntry
-from touchpoints.lists.routes.common import as_int, bp, flash_error
+from touchpoints.lists.routes.common import bp, flash_error
 
 
 @bp.route("/list/approve", methods=["GET", "POST"])
