@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from touchpoints.core.queries import values_by_id
 from touchpoints.lists.models import COMMON_FIELDS
 from touchpoints.lists.passports import SharedTouchpoint
 from touchpoints.lists.procedures import DEFAULT, PROCEDURES
@@ -140,8 +141,8 @@ def renamed_since(rows) -> list[Renamed]:
     process_ids = {r.process_id for r in rows if getattr(r, "process_id", None)}
     shared_ids = {r.shared_touchpoint_id for r in rows if getattr(r, "shared_touchpoint_id", None)}
     names = {
-        "process_id": RegistryProcess.names(process_ids),
-        "shared_touchpoint_id": SharedTouchpoint.names(shared_ids),
+        "process_id": values_by_id(RegistryProcess, RegistryProcess.name, process_ids),
+        "shared_touchpoint_id": values_by_id(SharedTouchpoint, SharedTouchpoint.name, shared_ids),
     }
     what = {"process_id": "процесс реестра", "shared_touchpoint_id": "общая точка региона"}
     out, seen = [], set()

@@ -153,13 +153,6 @@ class SharedTouchpoint(db.Model):
         return list(db.session.scalars(q.order_by(cls.name, cls.id)))
 
     @classmethod
-    def names(cls, ids) -> dict[int, str]:
-        """Id -> name of the given shared touchpoints (those the scope may read)."""
-        if not ids:
-            return {}
-        return dict(db.session.execute(sa.select(cls.id, cls.name).where(cls.id.in_(ids))).all())
-
-    @classmethod
     def in_region(cls, shared_id: int, region_id: int) -> SharedTouchpoint | None:
         return db.session.scalar(
             sa.select(cls).where(cls.id == shared_id, cls.region_id == region_id)

@@ -95,13 +95,6 @@ class RegistryProcess(TenantMixin, db.Model):
         return {p.name_key: p.id for p in cls.active_of(agency_id)}
 
     @classmethod
-    def names(cls, ids) -> dict[int, str]:
-        """Id -> name of the given processes (those the scope may read)."""
-        if not ids:
-            return {}
-        return dict(db.session.execute(sa.select(cls.id, cls.name).where(cls.id.in_(ids))).all())
-
-    @classmethod
     def active_by_key(cls, agency_id: int, name_key: str) -> RegistryProcess | None:
         return db.session.scalar(
             sa.select(cls).where(

@@ -229,14 +229,7 @@ class RowReader:
         if process is not None:
             r.matches["process_name"] = process
         self._channel_and_touchpoint(r)
-        if "client_kind" in cells:
-            kind = parse_choice(cells["client_kind"], CLIENT_LABELS)
-            if kind is None:
-                r.errors.append(
-                    f"Клиент «{cells['client_kind']}» не распознан: ожидается «внешний» или «внутренний»."
-                )
-            else:
-                values["client_kind"] = kind
+        self._choice(r, "client_kind", CLIENT_LABELS, "Клиент", "«внешний» или «внутренний»")
         if "client_needs" in cells:
             values["client_needs"] = self._needs(r, cells["client_needs"])
         elif text_needs:
@@ -289,16 +282,21 @@ class RowReader:
             r.questions.append(Question("area", text, m))
             r.values["activity_area"] = None
 
+    @staticmethod
+    def _choice(r, key: str, labels: dict, what: str, expected: str) -> None:
+        """A column of one of two kinds (client, channel): its value, or an error that says what
+        was expected."""
+        if key not in r.cells:
+            return
+        kind = parse_choice(r.cells[key], labels)
+        if kind is None:
+            r.errors.append(f"{what} «{r.cells[key]}» не распознан: ожидается {expected}.")
+        else:
+            r.values[key] = kind
+
     def _channel_and_touchpoint(self, r) -> None:
         cells, values = r.cells, r.values
-        if "channel_kind" in cells:
-            kind = parse_choice(cells["channel_kind"], CHANNEL_LABELS)
-            if kind is None:
-                r.errors.append(
-                    f"Вид точки «{cells['channel_kind']}» не распознан: ожидается «цифровая» или «офлайн»."
-                )
-            else:
-                values["channel_kind"] = kind
+        self._choice(r, "channel_kind", CHANNEL_LABELS, "Вид точки", "«цифровая» или «офлайн»")
         name = cells.get("touchpoint", "")
         code = cells.get(TOUCHPOINT_CODE, "")
         # The region's shared touchpoint named exactly: before the catalogue's likenesses.
