@@ -270,3 +270,54 @@ def test_inviting_another_agencys_address_reveals_nothing(app, make_agency, make
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == 3
         assert {foreign, local} <= set(db.session.scalars(sa.select(User.id)))
         assert db.session.get(User, foreign).agency_id == theirs
+
+
+def test_an_office_request_cannot_step_out_of_its_scope(
+    app, app_conn, make_region, make_agency, make_user
+):
+    """An injection in an office request: it may not make its account an administrator, plant
+    a session of a registrar of its region, and a registrar's request may not move its agency
+    into another region (migration security14_0001)."""
+    region, elsewhere = make_region(), make_region()
+    agency = make_agency(region_id=region)
+    office = make_user(Role.OFFICE, region_id=region)
+    registrar = make_user(Role.REGISTRAR, agency_id=agency)
+    plant = sa.text(
+        "INSERT INTO login_session (user_id, token_hash, created_at) VALUES (:u, :h, now())"
+    )
+    attempts = [
+        (
+            Scope("region", region_id=region),
+            sa.text("UPDATE user_account SET role = 'admin' WHERE id = :u"),
+            {"u": office},
+            "row-level security",
+        ),
+        (Scope("region", region_id=region), plant, {"u": registrar, "h": "a" * 64}, "row-level"),
+        (
+            agency_scope(agency),
+            sa.text("UPDATE agency SET region_id = :r WHERE id = :a"),
+            {"r": elsewhere, "a": agency},
+            "only in the system scope",
+        ),
+    ]
+    for scope, statement, params, refusal in attempts:
+        push_scope(app_conn, scope, key=DEMO_SCOPE_KEY)
+        with pytest.raises(sa.exc.ProgrammingError, match=refusal):
+            app_conn.execute(statement, params)
+        app_conn.rollback()
+    # What these scopes do every day still works: the office's own session and name.
+    push_scope(app_conn, Scope("region", region_id=region), key=DEMO_SCOPE_KEY)
+    app_conn.execute(plant, {"u": office, "h": "b" * 64})
+    assert (
+        app_conn.execute(
+            sa.text("UPDATE user_account SET name = 'Офис' WHERE id = :u"), {"u": office}
+        ).rowcount
+        == 1
+    )
+    app_conn.rollback()
+    push_scope(app_conn, SYSTEM_SCOPE, key=DEMO_SCOPE_KEY)
+    moved = sa.text("UPDATE agency SET region_id = :r WHERE id = :a")
+    assert app_conn.execute(moved, {"r": elsewhere, "a": agency}).rowcount == 1
+    app_conn.rollback()
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        assert db.session.get(User, office).role == "office"
