@@ -121,3 +121,75 @@ def test_safety_helpers():
     for formula in ("=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=x"):
         assert spreadsheet_text(formula).startswith("'")
     assert spreadsheet_text("Телефон") == "Телефон" and spreadsheet_text(5) == 5
+
+
+def test_an_id_beyond_integer_is_a_refusal(app, registrar):
+    """A hidden id is a whole number within PostgreSQL's integer (core.forms), so a forged one
+    is the form's refusal, not a database error."""
+    client, _ = registrar
+    for forged in ("2147483648", "99999999999999999999", "1e3", "²"):
+        r = client.post("/deadlines/reconfirm", data={"subdivision_id": forged})
+        assert r.status_code == 302, forged
+        page = client.get(r.headers["Location"]).get_data(as_text=True)
+        assert "Не удалось подтвердить" in page, forged
+
+
+IMPORT_HEAD = ["Направление деятельности", "Наименование процесса", "Точка взаимодействия",
+               "Осуществляемое взаимодействие с клиентом", "Время ответа на упоминания, ч",
+               "Время ожидания, мин", "Переключений на других сотрудников, не более"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "cells, error",
+    [
+        (["99999", "", ""], "не больше 8760"),
+        (["1e308", "", ""], "не больше 8760"),
+        (["Infinity", "", ""], "не число"),
+        (["NaN", "", ""], "не число"),
+        (["", "2147483648", ""], "не больше 1440"),
+        (["", "", "99999999999"], "не больше 100"),
+    ],
+)
+def test_an_uploaded_row_keeps_the_entry_forms_ranges(app, registrar, cells, error):
+    """An upload is input too: a number beyond the form's range is the row's error in the
+    preview (it used to pass the check and fail applying, in the database)."""
+    _, agency_id = registrar
+    row = ["Предоставление государственных услуг", "Процесс", "Телефонная линия", "Звонок"]
+    (message,) = _import_errors(app, agency_id, [IMPORT_HEAD, row + cells])
+    assert error in message
+
+
+def test_an_uploaded_row_keeps_the_entry_forms_text_limits(app, registrar):
+    from touchpoints.lists.forms import TEXT_LIMITS
+
+    _, agency_id = registrar
+    limit = TEXT_LIMITS["interaction"]
+    row = ["Предоставление государственных услуг", "Процесс", "Телефонная линия", "я" * (limit + 1)]
+    (message,) = _import_errors(app, agency_id, [IMPORT_HEAD[:4], row])
+    assert f"не длиннее {limit} символов, а в файле {limit + 1}" in message
+    row[3] = "я" * limit
+    assert _import_errors(app, agency_id, [IMPORT_HEAD[:4], row]) == []
+
+
+def _import_errors(app, agency_id, rows) -> list[str]:
+    """The errors the import's check finds in the file's rows."""
+    from tests import import_fixtures as fx
+    from touchpoints.core.tenancy import Agency
+    from touchpoints.transfer import imports
+
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        agency = db.session.get(Agency, agency_id)
+        session = imports.start_import(agency, fx.xlsx({"Перечень": rows}), "list.xlsx", None)
+        db.session.flush()
+        analysis = imports.analyse_session(agency, session)
+        db.session.rollback()
+    return [e for r in analysis.rows for e in r.errors]
+
+
+@pytest.mark.parametrize(
+    "query", ["from=0001-01-01", "to=9999-12-31", "from=1-01-01&to=9999-12-31"]
+)
+def test_dates_at_the_ends_of_the_calendar_are_no_filter(registrar, query):
+    client, _ = registrar
+    assert client.get(f"/audit/?{query}").status_code == 200
+    assert client.get(f"/audit/export.csv?{query}").status_code == 200

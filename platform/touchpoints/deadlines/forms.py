@@ -1,5 +1,6 @@
-from wtforms import DateField, HiddenField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length
+from wtforms.widgets import HiddenInput
 
 from touchpoints.core.forms import BaseForm, optional
 
@@ -18,5 +19,7 @@ class PublicationForm(BaseForm):
 
 
 class ReconfirmForm(BaseForm):
-    subdivision_id = HiddenField(validators=[DataRequired()])
+    # A whole number, so that core.forms keeps it within PostgreSQL's integer: a forged
+    # 2147483648 is a refusal, not a database error.
+    subdivision_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
     comment = TextAreaField("Комментарий", validators=optional(2000))
