@@ -321,3 +321,34 @@ def test_an_office_request_cannot_step_out_of_its_scope(
     app_conn.rollback()
     with app.app_context(), scoped(SYSTEM_SCOPE):
         assert db.session.get(User, office).role == "office"
+
+
+def test_the_app_role_has_no_temporary_tables(app_conn):
+    """A temporary view named like a real table would serve the later requests on the same
+    pooled connection, in their scope (it once captured an administrator's signed scope)."""
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+        app_conn.execute(sa.text("CREATE TEMP VIEW region AS SELECT 1 AS id"))
+    app_conn.rollback()
+
+
+def test_a_pooled_connection_carries_nothing_into_the_next_request(migrated):
+    """What an injection leaves on its connection (a prepared statement under the name psycopg
+    would run later, a session setting) is gone when the next request gets the connection, and
+    psycopg prepares nothing of its own (core/postgres.py)."""
+    from tests.conftest import make_app
+
+    app = make_app(migrated, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0})
+    pid = "SELECT pg_backend_pid()"
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        first = db.session.scalar(sa.text(pid))
+        db.session.execute(sa.text("PREPARE _pg3_0 (smallint) AS SELECT 'planted' WHERE $1 > 0"))
+        db.session.execute(sa.text("SELECT set_config('search_path', 'pg_catalog', false)"))
+        db.session.commit()
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        assert db.session.scalar(sa.text(pid)) == first  # the same server process
+        for _ in range(8):
+            assert db.session.scalar(sa.select(sa.func.count(Agency.id))) == 0
+        assert db.session.scalar(sa.text("SELECT count(*) FROM pg_prepared_statements")) == 0
+        assert db.session.scalar(sa.text("SHOW search_path")) == '"$user", public'
+        db.session.remove()
+        db.engine.dispose()
