@@ -40,6 +40,13 @@ _DESCRIBING = (
 HOURS_MAX = 8760
 MINUTES_MAX = 1440
 TRANSFERS_MAX = 100
+#: The same bounds by field: an uploaded row keeps them too (transfer/rows.py).
+NUMBER_LIMITS = {
+    "response_hours_mentions": HOURS_MAX,
+    "response_hours_requests": HOURS_MAX,
+    "max_transfers": TRANSFERS_MAX,
+    "waiting_minutes": MINUTES_MAX,
+}
 
 HINTS = {
     "touchpoint_code": "Выберите точку из справочника или введите свою ниже.",

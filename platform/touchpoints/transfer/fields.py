@@ -7,7 +7,6 @@ import re
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from touchpoints.lists.forms import HOURS_MAX, MINUTES_MAX, TRANSFERS_MAX
 from touchpoints.lists.labels import CHANNEL_KINDS, CLIENT_KINDS, COLUMN_LABELS
 
 #: The importer matches headers of columns the agency's form does not have against these; the
@@ -20,14 +19,6 @@ NUMERIC_FIELDS = {
     "response_hours_requests": float,
     "max_transfers": int,
     "waiting_minutes": int,
-}
-#: A file's rows keep the entry form's ranges (lists/forms.py; its TEXT_LIMITS likewise): a larger
-#: number is the row's error in the preview, never a database error when the import is applied.
-NUMERIC_LIMITS = {
-    "response_hours_mentions": HOURS_MAX,
-    "response_hours_requests": HOURS_MAX,
-    "max_transfers": TRANSFERS_MAX,
-    "waiting_minutes": MINUTES_MAX,
 }
 
 

@@ -15,14 +15,8 @@ import json
 import math
 import re
 
-from touchpoints.lists.forms import TEXT_LIMITS
-from touchpoints.transfer.fields import (
-    CHANNEL_LABELS,
-    CLIENT_LABELS,
-    NUMERIC_FIELDS,
-    NUMERIC_LIMITS,
-    norm,
-)
+from touchpoints.lists.forms import NUMBER_LIMITS, TEXT_LIMITS
+from touchpoints.transfer.fields import CHANNEL_LABELS, CLIENT_LABELS, NUMERIC_FIELDS, norm
 from touchpoints.transfer.matching import (
     ENTRY_ID,
     EXTRA_JSON,
@@ -262,10 +256,10 @@ class RowReader:
                 number = parse_number(cells[key], kind)
                 if number is None:
                     r.errors.append(f"«{self.targets[key].label}»: «{cells[key]}» — не число.")
-                elif number > NUMERIC_LIMITS[key]:
+                elif number > NUMBER_LIMITS[key]:
                     r.errors.append(
                         f"«{self.targets[key].label}»: «{cells[key]}» — "
-                        f"не больше {NUMERIC_LIMITS[key]}."
+                        f"не больше {NUMBER_LIMITS[key]}."
                     )
                 else:
                     values[key] = number
