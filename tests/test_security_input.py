@@ -232,3 +232,18 @@ def test_stored_bidi_controls_print_neither_in_the_order_nor_in_exports(app, reg
                 body = b"".join(z.read(n) for n in z.namelist())
         assert "анорефелет".encode() in body, fmt
         assert "\u202e".encode() not in body and "\u202c".encode() not in body, fmt
+
+
+def test_a_two_megabyte_field_is_a_field_error_and_a_larger_request_a_413(app, registrar):
+    """The issue's 2 MB field (stored once): the field's limit answers; beyond the request limit
+    (MAX_CONTENT_LENGTH) the error page speaks of text too, not only of files."""
+    client, agency_id = registrar
+    data = entry_form_data(app, agency_id) | {"specifics": "я" * 1_000_000}
+    response = client.post("/list/entries/new", data=data)
+    assert response.status_code == 200
+    assert "Не длиннее 2000 символов" in response.get_data(as_text=True)
+    with app.app_context(), scoped(agency_scope(agency_id)):
+        assert db.session.scalar(sa.select(sa.func.count(Entry.id))) == 0
+    response = client.post("/list/entries/new", data={"specifics": "я" * 2_000_000})
+    assert response.status_code == 413
+    assert "сократите текст" in response.get_data(as_text=True)
