@@ -129,3 +129,14 @@ def test_annulment_from_the_version_page(app, ready, login_as):
     assert "аннулирована" in client.get("/list/versions/").get_data(as_text=True)
     approve = client.get("/list/approve").get_data(as_text=True)
     assert "приказом № {order_number} от {order_date}" in approve
+
+
+def test_annulment_reason_is_at_most_what_the_page_allows(app, ready, login_as):
+    """Issue 14: free text has a limit on the server too (the field's maxlength is 2000)."""
+    aid, reg = ready
+    _approve(app, aid, reg, "21", _today(app, aid))
+    client = login_as(reg)
+    r = client.post("/list/versions/1/annul", data={"reason": "я" * 2001}, follow_redirects=True)
+    assert "не длиннее 2000 знаков" in r.get_data(as_text=True)
+    with in_agency(app, aid) as agency:
+        assert annulments.current_in_force(agency.id).number == 1

@@ -71,3 +71,14 @@ def test_open_data_keeps_values_exact_and_says_so(seeded):
     # Machines read what was approved: the same text, no apostrophes added anywhere.
     assert process.split("\n")[0] in csv_text
     assert ",'" not in csv_text
+
+
+def test_users_csv_escapes_formulas(app, make_agency, make_user, login_as):
+    agency_id = make_agency()
+    make_user(Role.VIEWER, agency_id=agency_id, name=EVIL)
+    make_user(Role.VIEWER, agency_id=agency_id, name="+cmd|' /C calc'!A0")
+    client = login_as(make_user(Role.REGISTRAR, agency_id=agency_id))
+    text = client.get("/users/export.csv").get_data(as_text=True)
+    fields = [f for line in text.splitlines() for f in line.split(";")]
+    assert "'" + EVIL.replace('"', '""') in text and "'+cmd|" in text
+    assert not any(f.lstrip('"').startswith(("=", "+", "-", "@")) for f in fields)

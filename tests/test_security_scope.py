@@ -270,3 +270,85 @@ def test_inviting_another_agencys_address_reveals_nothing(app, make_agency, make
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == 3
         assert {foreign, local} <= set(db.session.scalars(sa.select(User.id)))
         assert db.session.get(User, foreign).agency_id == theirs
+
+
+def test_an_office_request_cannot_step_out_of_its_scope(
+    app, app_conn, make_region, make_agency, make_user
+):
+    """An injection in an office request: it may not make its account an administrator, plant
+    a session of a registrar of its region, and a registrar's request may not move its agency
+    into another region (migration security14_0001)."""
+    region, elsewhere = make_region(), make_region()
+    agency = make_agency(region_id=region)
+    office = make_user(Role.OFFICE, region_id=region)
+    registrar = make_user(Role.REGISTRAR, agency_id=agency)
+    plant = sa.text(
+        "INSERT INTO login_session (user_id, token_hash, created_at) VALUES (:u, :h, now())"
+    )
+    attempts = [
+        (
+            Scope("region", region_id=region),
+            sa.text("UPDATE user_account SET role = 'admin' WHERE id = :u"),
+            {"u": office},
+            "row-level security",
+        ),
+        (Scope("region", region_id=region), plant, {"u": registrar, "h": "a" * 64}, "row-level"),
+        (
+            agency_scope(agency),
+            sa.text("UPDATE agency SET region_id = :r WHERE id = :a"),
+            {"r": elsewhere, "a": agency},
+            "only in the system scope",
+        ),
+    ]
+    for scope, statement, params, refusal in attempts:
+        push_scope(app_conn, scope, key=DEMO_SCOPE_KEY)
+        with pytest.raises(sa.exc.ProgrammingError, match=refusal):
+            app_conn.execute(statement, params)
+        app_conn.rollback()
+    # What these scopes do every day still works: the office's own session and name.
+    push_scope(app_conn, Scope("region", region_id=region), key=DEMO_SCOPE_KEY)
+    app_conn.execute(plant, {"u": office, "h": "b" * 64})
+    assert (
+        app_conn.execute(
+            sa.text("UPDATE user_account SET name = 'Офис' WHERE id = :u"), {"u": office}
+        ).rowcount
+        == 1
+    )
+    app_conn.rollback()
+    push_scope(app_conn, SYSTEM_SCOPE, key=DEMO_SCOPE_KEY)
+    moved = sa.text("UPDATE agency SET region_id = :r WHERE id = :a")
+    assert app_conn.execute(moved, {"r": elsewhere, "a": agency}).rowcount == 1
+    app_conn.rollback()
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        assert db.session.get(User, office).role == "office"
+
+
+def test_the_app_role_has_no_temporary_tables(app_conn):
+    """A temporary view named like a real table would serve the later requests on the same
+    pooled connection, in their scope (it once captured an administrator's signed scope)."""
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+        app_conn.execute(sa.text("CREATE TEMP VIEW region AS SELECT 1 AS id"))
+    app_conn.rollback()
+
+
+def test_a_pooled_connection_carries_nothing_into_the_next_request(migrated):
+    """What an injection leaves on its connection (a prepared statement under the name psycopg
+    would run later, a session setting) is gone when the next request gets the connection, and
+    psycopg prepares nothing of its own (core/postgres.py)."""
+    from tests.conftest import make_app
+
+    app = make_app(migrated, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0})
+    pid = "SELECT pg_backend_pid()"
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        first = db.session.scalar(sa.text(pid))
+        db.session.execute(sa.text("PREPARE _pg3_0 (smallint) AS SELECT 'planted' WHERE $1 > 0"))
+        db.session.execute(sa.text("SELECT set_config('search_path', 'pg_catalog', false)"))
+        db.session.commit()
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        assert db.session.scalar(sa.text(pid)) == first  # the same server process
+        for _ in range(8):
+            assert db.session.scalar(sa.select(sa.func.count(Agency.id))) == 0
+        assert db.session.scalar(sa.text("SELECT count(*) FROM pg_prepared_statements")) == 0
+        assert db.session.scalar(sa.text("SHOW search_path")) == '"$user", public'
+        db.session.remove()
+        db.engine.dispose()

@@ -72,11 +72,11 @@ def _init_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["INSTANCE_DIR"].mkdir(parents=True, exist_ok=True)
     db.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        from touchpoints.core import sqlite
+    from touchpoints.core import postgres, sqlite
 
-        with app.app_context():
-            sqlite.install(db.engine)
+    with app.app_context():
+        sqlite.install(db.engine)
+        postgres.install(db.engine)
     migrate.init_app(app, db, directory=str(ROOT_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -47,6 +47,12 @@ def grant_app_role(
         # Alembic's own table is the owner's business, and so is the scope key.
         conn.execute(sa.text(f"REVOKE ALL ON alembic_version FROM {quoted}"))
         conn.execute(sa.text(f"REVOKE ALL ON SCHEMA app_private FROM {quoted}"))
+        # No temporary tables: one would shadow a real table for the later requests served on
+        # the same pooled connection (docs/security.md). PUBLIC has TEMPORARY by default.
+        database = engine.dialect.identifier_preparer.quote(
+            conn.scalar(sa.text("SELECT current_database()"))
+        )
+        conn.execute(sa.text(f"REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC, {quoted}"))
         conn.execute(
             sa.text(
                 "INSERT INTO app_private.scope_key (id, key) VALUES (1, convert_to(:k, 'UTF8')) "

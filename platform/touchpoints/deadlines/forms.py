@@ -1,5 +1,6 @@
-from wtforms import DateField, HiddenField, StringField
+from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import URL, DataRequired, Length
+from wtforms.widgets import HiddenInput
 
 from touchpoints.core.forms import BaseForm, text_area
 
@@ -18,5 +19,7 @@ class PublicationForm(BaseForm):
 
 
 class ReconfirmForm(BaseForm):
-    subdivision_id = HiddenField(validators=[DataRequired()])
+    # A whole number, so that core.forms keeps it within PostgreSQL's integer: a forged
+    # 2147483648 is a refusal, not a database error.
+    subdivision_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
     comment = text_area("Комментарий", 2000)

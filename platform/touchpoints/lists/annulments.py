@@ -14,6 +14,8 @@ from touchpoints.lists.models import ListVersion, VersionAnnulment, version_in_f
 from touchpoints.notifications import events as notify
 
 MIN_REASON = 10
+#: As the page's field says (maxlength): the reason is shown on the version's page and in mail.
+MAX_REASON = 2000
 
 
 def annulment_of(version: ListVersion) -> VersionAnnulment | None:
@@ -54,6 +56,8 @@ def annul(agency: Agency, version: ListVersion, user: User, reason: str) -> Vers
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
         raise ReviewError("Опишите причину аннулирования (не короче 10 знаков)")
+    if len(reason) > MAX_REASON:
+        raise ReviewError(f"Причина аннулирования — не длиннее {MAX_REASON} знаков")
     current = current_in_force(agency.id)
     if current is None or current.id != version.id:
         raise ReviewError(

@@ -61,10 +61,13 @@ class Filters:
 
 
 def _date(text) -> date | None:
+    """A day of the filter; an unreadable one, or one at the ends of the calendar (0001-01-01 in
+    a zone east of UTC, the day after 9999-12-31 are no moments), is no filter."""
     try:
-        return date.fromisoformat((text or "").strip())
+        day = date.fromisoformat((text or "").strip())
     except ValueError:
         return None
+    return day if 1900 <= day.year <= 2999 else None
 
 
 def events_query(agency: Agency, f: Filters, tz: ZoneInfo):

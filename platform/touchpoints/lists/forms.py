@@ -48,6 +48,8 @@ NORM_BOUNDS = (
     ("max_transfers", IntegerField, TRANSFERS_MAX, f"Не больше {TRANSFERS_MAX} переключений"),
     ("waiting_minutes", IntegerField, MINUTES_MAX, f"Не больше {MINUTES_MAX} минут (это сутки)"),
 )
+#: The same bounds by field: an uploaded row keeps them too (transfer/rows.py).
+NUMBER_LIMITS = {key: most for key, _kind, most, _refusal in NORM_BOUNDS}
 
 HINTS = {
     "touchpoint_code": "Выберите точку из справочника или введите свою ниже.",

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 
+from touchpoints.lists.forms import NUMBER_LIMITS, TEXT_LIMITS
 from touchpoints.transfer.fields import CHANNEL_LABELS, CLIENT_LABELS, NUMERIC_FIELDS, norm
 from touchpoints.transfer.links import Links
 from touchpoints.transfer.matching import (
@@ -111,7 +113,7 @@ def parse_number(text: str, kind):
         value = float(raw)
     except ValueError:
         return None
-    if value < 0 or (kind is int and not value.is_integer()):
+    if not math.isfinite(value) or value < 0 or (kind is int and not value.is_integer()):
         return None
     return int(value) if kind is int else value
 
@@ -253,6 +255,11 @@ class RowReader:
                 number = parse_number(cells[key], kind)
                 if number is None:
                     r.errors.append(f"«{self.targets[key].label}»: «{cells[key]}» — не число.")
+                elif number > NUMBER_LIMITS[key]:
+                    r.errors.append(
+                        f"«{self.targets[key].label}»: «{cells[key]}» — "
+                        f"не больше {NUMBER_LIMITS[key]}."
+                    )
                 else:
                     values[key] = number
         if cells.get(EXTRA_JSON):
@@ -263,13 +270,25 @@ class RowReader:
         for key, text in cells.items():
             if key.startswith("extra:"):
                 values["extra"][key[6:]] = text
-        if cells.get(ENTRY_ID, "").isdigit():
+        # Our export's entry number: ASCII digits within PostgreSQL's integer («²» is a digit to
+        # str.isdigit, and int() refuses it); anything else is no entry of ours.
+        if re.fullmatch(r"[0-9]{1,9}", cells.get(ENTRY_ID, "")):
             values[ENTRY_ID] = int(cells[ENTRY_ID])
         for t in self.required:
             # Checked only when some column fills the field; an unmapped required column is one
             # problem of the whole file, not an error on every row.
             if not cells.get(t.key) and not (t.key == "touchpoint" and cells.get(TOUCHPOINT_CODE)):
                 r.errors.append(f"Не заполнена обязательная графа «{t.label}».")
+        self._text_limits(r)
+
+    def _text_limits(self, r) -> None:
+        texts = [(k, v) for k, v in r.values.items() if k != "extra" and k in TEXT_LIMITS]
+        texts += [(f"extra:{k}", v) for k, v in r.values["extra"].items()]
+        for key, text in texts:
+            limit = TEXT_LIMITS["extra" if key.startswith("extra:") else key]
+            if isinstance(text, str) and len(text) > limit:
+                label = self.targets[key].label if key in self.targets else key
+                r.errors.append(f"«{label}»: не длиннее {limit} символов, а в файле {len(text)}.")
 
     def _area(self, r, text: str) -> None:
         m = self.areas(text)
