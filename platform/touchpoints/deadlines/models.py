@@ -26,6 +26,12 @@ KIND_LABELS = {
 }
 
 
+#: Opening deadlines (shared) and claiming reminders (exclusive) exclude each other: a claim
+#: sees every deadline that will ever have an id up to the largest it sees, so the next claim
+#: knows the new ones by their ids (reminders/watermark.py).
+OPENING_LOCK = 0x72656D69  # "remi"
+
+
 class Deadline(TenantMixin, db.Model):
     """One obligation with a due date. Rows are kept after closing, as the on-time record.
 
@@ -36,6 +42,8 @@ class Deadline(TenantMixin, db.Model):
     __table_args__ = (
         sa.UniqueConstraint("agency_id", "kind", "subject_key"),
         sa.Index("ix_deadline_status_due", "status", "due_on"),
+        # What a reminder's foreign key points at: the deadline and, with it, its agency.
+        sa.UniqueConstraint("id", "agency_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,18 +166,44 @@ class Reminder(TenantMixin, db.Model):
 
     __tablename__ = "reminder"
     __table_args__ = (
+        # Also the index of deadline_id (its leading column).
         sa.UniqueConstraint("deadline_id", "step", "recipient"),
-        sa.Index("ix_reminder_recipient_status", "recipient", "status"),
+        # Claimed reminders by person (the digests'): the sent ones, the whole history, are not
+        # in it.
+        sa.Index(
+            "ix_reminder_claimed",
+            "recipient",
+            postgresql_where=sa.text("status = 'claimed'"),
+            sqlite_where=sa.text("status = 'claimed'"),
+        ),
+        # One key for the deadline and the agency: the reminder's agency is its deadline's (what
+        # row-level security reads), and a claim checks one key per row instead of two.
+        sa.ForeignKeyConstraint(
+            ["deadline_id", "agency_id"], ["deadline.id", "deadline.agency_id"]
+        ),
+        # Claimed reminders have no digest yet: only carried ones are indexed.
+        sa.Index(
+            "ix_reminder_digest_id",
+            "digest_id",
+            postgresql_where=sa.text("digest_id IS NOT NULL"),
+            sqlite_where=sa.text("digest_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    deadline_id: Mapped[int] = mapped_column(sa.ForeignKey("deadline.id"), index=True)
+    #: The tenant column, checked through the deadline's key (above), not on its own.
+    agency_id: Mapped[int] = mapped_column(index=True)
+    deadline_id: Mapped[int]
     kind: Mapped[str] = mapped_column(sa.String(16))
     #: "before:3", "due" or "after:1" (working days relative to the deadline).
     step: Mapped[str] = mapped_column(sa.String(16))
     #: E-mail address, lower case; the project office's shared address has no user.
     recipient: Mapped[str] = mapped_column(sa.String(255))
-    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    #: The person the address belonged to when claimed (None: the office's shared address). No
+    #: foreign key, nor on ``digest_id``: only the claim writes reminders, taking both from the
+    #: rows it joins, and people and digests are never deleted; the check cost 2 s of a
+    #: 180,000-row claim (docs/jobs.md, "The reminder scan").
+    user_id: Mapped[int | None] = mapped_column(index=True)
     #: Local date the step falls on (region time zone).
     send_on: Mapped[date]
     #: A copy to the project office after the deadline.
@@ -178,7 +212,7 @@ class Reminder(TenantMixin, db.Model):
     optional: Mapped[bool] = mapped_column(default=False)
     #: claimed → sent (in a digest); muted when the person turned this kind off.
     status: Mapped[str] = mapped_column(sa.String(16), default="claimed")
-    digest_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reminder_digest.id"), index=True)
+    digest_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     deadline = relationship("Deadline")
@@ -222,3 +256,21 @@ class ReminderOptOut(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     kind: Mapped[str] = mapped_column(sa.String(16))
+
+
+class ReminderScan(db.Model):
+    """Where the reminder claim stands: one row, written in the claim's own transaction.
+
+    Every step due by ``claimed_through`` of every deadline up to id ``deadlines_through`` was
+    claimed for the people that ``inputs`` describes (a fingerprint of what decides recipients
+    and days: people, regions, policies, calendars). A scan whose fingerprint is the same looks
+    only at steps that fell due after that moment and at deadlines opened since
+    (reminders/watermark.py, docs/jobs.md "The reminder scan")."""
+
+    __tablename__ = "reminder_scan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claimed_through: Mapped[datetime]
+    deadlines_through: Mapped[int]
+    inputs: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
