@@ -136,9 +136,18 @@ def advisory_lock(key: int, *, shared: bool = False) -> None:
         db.session.execute(sa.select(take(key)))
 
 
+def commit_without_waiting() -> None:
+    """Let this transaction's commit return before its WAL is on disk (PostgreSQL's
+    asynchronous commit; nothing on SQLite). Only for work whose every consequence commits
+    later in a transaction that does wait — whose flush carries this one's WAL with it. A crash
+    can lose such a transaction whole, never half of it, and nothing acted on it yet."""
+    if _postgresql():
+        db.session.execute(sa.select(sa.func.set_config("synchronous_commit", "off", True)))
+
+
 def among(column, ids) -> sa.ColumnElement[bool]:
-    """``column IN ids``; on PostgreSQL as ``= ANY(<one array>)``, whatever the number of ids (a
-    list of 10,000 is otherwise 10,000 bound values to render, send and parse)."""
+    """``column IN ids``; on PostgreSQL ``= ANY(<one array>)`` whatever their number (10,000 ids
+    are otherwise 10,000 bound values to render, send and parse)."""
     ids = list(ids)
     if not _postgresql():
         return column.in_(ids)

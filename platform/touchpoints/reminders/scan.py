@@ -9,7 +9,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from touchpoints.core.db import db, insert_for, utcnow
+from touchpoints.core.db import commit_without_waiting, db, insert_for, utcnow
 from touchpoints.dashboard import figures
 from touchpoints.deadlines import compute as deadlines
 from touchpoints.deadlines import diff
@@ -35,16 +35,21 @@ def scan(now: datetime | None = None) -> dict:
     # Only agencies whose deadlines are not what their lists call for (none, on a rerun).
     changed = diff.changed_agencies()
     if changed != []:
+        # The scan's writes act on nothing but through the digest's mail, queued later by a
+        # transaction that waits for the disk: these commits need not (docs/jobs.md).
+        commit_without_waiting()
         agencies = deadlines.load_agencies(changed)
         synced = deadlines.apply_dues(agencies, deadlines.compute(agencies), now)
         # The dashboard shows deadlines and each agency's last reminder; these are bulk writes
         # the ORM does not see, so the agencies they changed are named here.
         figures.changed(synced["agencies"])
     db.session.commit()
+    commit_without_waiting()
     by_agency = claim(now)
     figures.changed(set(by_agency))
     claimed = sum(by_agency.values())
     db.session.commit()
+    commit_without_waiting()
     digests = ensure_digests(now)
     db.session.commit()
     due = due_digest_ids(now)
