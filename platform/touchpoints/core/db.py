@@ -22,15 +22,13 @@ import contextvars
 import dataclasses
 import hashlib
 import hmac
-import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import ClassVar
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -82,76 +80,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-
-
-def _postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def insert_for(model):
-    """``INSERT`` with ``ON CONFLICT`` for the session's database: PostgreSQL, or SQLite (the
-    demo)."""
-    if _postgresql():
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
-
-
-def insert_many(statement, rows: list[dict]) -> None:
-    """Insert many rows (dicts with the same keys) with one statement on PostgreSQL: ``INSERT …
-    SELECT … FROM jsonb_populate_recordset(NULL::<table>, <the rows as one JSON text>)``. A list
-    of parameter sets is one statement per row with psycopg, each paying a round trip and the
-    row-level security's scope check (40,000 deadlines: 12–24 s); a multi-row VALUES costs
-    SQLAlchemy a second per 2,000 rows to compile, and one array per column costs psycopg a
-    second to quote 40,000 rows; ``json.dumps`` takes a tenth of that (docs/jobs.md, "The
-    reminder scan"). SQLite (the demo) runs the list in-process."""
-    if not rows:
-        return
-    conn = db.session.connection()
-    if not _postgresql():
-        conn.execute(statement, rows)
-        return
-    table = statement.table
-    names = list(rows[0])
-    row_type = sa.literal_column(f"NULL::{conn.dialect.identifier_preparer.quote(table.name)}")
-    payload = sa.cast(sa.bindparam("many_rows", json.dumps(rows, default=_json_value)), JSONB)
-    source = sa.func.jsonb_populate_recordset(row_type, payload).table_valued(*names)
-    conn.execute(statement.from_select(names, sa.select(*source.c)))
-
-
-def _json_value(value):
-    if isinstance(value, datetime):
-        return UTCDateTime().process_bind_param(value, None).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a column value insert_many knows")
-
-
-def advisory_lock(key: int, *, shared: bool = False) -> None:
-    """A transaction-level advisory lock on PostgreSQL, held until commit or rollback; nothing
-    on SQLite (the demo), which has one writer at a time anyway."""
-    if _postgresql():
-        take = sa.func.pg_advisory_xact_lock_shared if shared else sa.func.pg_advisory_xact_lock
-        db.session.execute(sa.select(take(key)))
-
-
-def commit_without_waiting() -> None:
-    """Let this transaction's commit return before its WAL is on disk (PostgreSQL's
-    asynchronous commit; nothing on SQLite). Only for work whose every consequence commits
-    later in a transaction that does wait — whose flush carries this one's WAL with it. A crash
-    can lose such a transaction whole, never half of it, and nothing acted on it yet."""
-    if _postgresql():
-        db.session.execute(sa.select(sa.func.set_config("synchronous_commit", "off", True)))
-
-
-def among(column, ids) -> sa.ColumnElement[bool]:
-    """``column IN ids``; on PostgreSQL ``= ANY(<one array>)`` whatever their number (10,000 ids
-    are otherwise 10,000 bound values to render, send and parse)."""
-    ids = list(ids)
-    if not _postgresql():
-        return column.in_(ids)
-    return column == sa.any_(sa.bindparam(None, ids, ARRAY(column.type)))
 
 
 class TenantScoped:

@@ -26,15 +26,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from touchpoints.audit.models import AuditEvent
-from touchpoints.core.db import (
-    SYSTEM_SCOPE,
-    among,
-    current_scope,
-    db,
-    insert_for,
-    scoped,
-    utcnow,
-)
+from touchpoints.core.bulk import among, insert_for
+from touchpoints.core.db import SYSTEM_SCOPE, current_scope, db, scoped, utcnow
 from touchpoints.core.tenancy import Agency, Region
 from touchpoints.dashboard import compute, sources
 from touchpoints.dashboard.board import AgencyRow

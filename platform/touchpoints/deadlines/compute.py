@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from touchpoints.calendar.services import WorkCalendar, calendars_for_regions
-from touchpoints.core.db import advisory_lock, among, db, insert_for, insert_many, utcnow
+from touchpoints.core.bulk import advisory_lock, among, insert_for, insert_many
+from touchpoints.core.db import db, utcnow
 from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.deadlines.models import (
     OPENING_LOCK,

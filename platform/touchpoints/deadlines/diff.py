@@ -6,10 +6,9 @@ cost of a computation per agency in Python every two minutes); see docs/jobs.md.
 
 from __future__ import annotations
 
-import contextlib
-
 import sqlalchemy as sa
 
+from touchpoints.core.bulk import bulk_plan
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.deadlines.compute import triggers_query
@@ -29,9 +28,10 @@ def changed_agencies() -> list[int] | None:
         return None
     kind = DeadlineKind
 
-    def mismatched(causes, key, kind_, *on):
+    def mismatched(kind_, causes, key, on: dict):
         """Agencies where a cause has no open deadline of ``kind_`` started at its moment, or
-        such a deadline has no cause: one full join, each side read once."""
+        such a deadline has no cause (``on``: deadline column → the cause's): one full join,
+        each side read once."""
         d = sa.orm.aliased(Deadline)
         deadlines = (
             sa.select(d.id, d.agency_id, d.entry_id, d.subdivision_id, d.started_at)
@@ -43,7 +43,7 @@ def changed_agencies() -> list[int] | None:
             .select_from(causes)
             .join(
                 deadlines,
-                sa.and_(*(left == deadlines.c[right] for left, right in on)),
+                sa.and_(*(deadlines.c[column] == cause for column, cause in on.items())),
                 full=True,
             )
             .where(sa.or_(causes.c[key].is_(None), deadlines.c.id.is_(None)))
@@ -87,52 +87,23 @@ def changed_agencies() -> list[int] | None:
     )
     union = sa.union(
         mismatched(
+            kind.PUBLICATION,
             triggers,
             "agency_id",
-            kind.PUBLICATION,
-            (triggers.c.agency_id, "agency_id"),
-            (triggers.c.t, "started_at"),
+            {"agency_id": triggers.c.agency_id, "started_at": triggers.c.t},
         ),
         mismatched(
+            kind.REVIEW,
             waiting,
             "id",
-            kind.REVIEW,
-            (waiting.c.id, "entry_id"),
-            (waiting.c.submitted_at, "started_at"),
+            {"entry_id": waiting.c.id, "started_at": waiting.c.submitted_at},
         ),
         mismatched(
+            kind.RECONFIRM,
             cycles,
             "id",
-            kind.RECONFIRM,
-            (cycles.c.id, "subdivision_id"),
-            (cycles.c.since, "started_at"),
+            {"subdivision_id": cycles.c.id, "started_at": cycles.c.since},
         ),
     ).subquery()
     with bulk_plan():
         return sorted(db.session.scalars(sa.select(union.c[0])).all())
-
-
-@contextlib.contextmanager
-def bulk_plan():
-    """Plan the statements inside as the bulk joins they are (the reminder scan's). Right after
-    many rows were written (deadlines opened a moment ago, a restore) autovacuum has not counted
-    them yet: PostgreSQL then expects one row where there are tens of thousands and picks nested
-    loops that run for minutes (measured: 8 minutes at 10,000 agencies). Hash joins in the order
-    written are right at every size. Only inside the block; nothing on SQLite."""
-    conn = db.session.connection()
-    if conn.dialect.name != "postgresql":
-        yield
-        return
-    # Room for the hash tables in memory (the default 4 MB spilled the claim's to disk).
-    settings = {"enable_nestloop": "off", "join_collapse_limit": "1", "work_mem": "32MB"}
-    previous = conn.execute(sa.select(*map(sa.func.current_setting, settings))).one()
-    _set(conn, settings)
-    try:
-        yield
-    finally:
-        _set(conn, dict(zip(settings, previous, strict=True)))
-
-
-def _set(conn, settings: dict) -> None:
-    """Settings for the rest of the transaction, in one statement."""
-    conn.execute(sa.select(*(sa.func.set_config(n, v, True) for n, v in settings.items())))

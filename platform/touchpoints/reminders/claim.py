@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.calendar.services import WorkCalendar, calendars_for_regions
-from touchpoints.core.db import db, insert_for
+from touchpoints.core.bulk import bulk_plan, insert_for
+from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Region
-from touchpoints.deadlines.diff import bulk_plan
 from touchpoints.deadlines.models import (
     Deadline,
     DeadlineKind,

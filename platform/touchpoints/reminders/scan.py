@@ -9,11 +9,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from touchpoints.core.db import commit_without_waiting, db, insert_for, utcnow
+from touchpoints.core.bulk import bulk_plan, commit_without_waiting, insert_for
+from touchpoints.core.db import db, utcnow
 from touchpoints.dashboard import figures
 from touchpoints.deadlines import compute as deadlines
 from touchpoints.deadlines import diff
-from touchpoints.deadlines.diff import bulk_plan
 from touchpoints.deadlines.models import Reminder, ReminderDigest
 from touchpoints.jobs import enqueue
 from touchpoints.notifications.models import Notification
@@ -148,7 +148,7 @@ def ensure_digests(now: datetime) -> int:
     )
     # Planned as the bulk join it is: the digests inserted are not counted by the statistics
     # yet, and a nested loop over them rescanned the growing table once per person (5 s for
-    # 30,000 people; deadlines.diff.bulk_plan).
+    # 30,000 people; core.bulk.bulk_plan).
     with bulk_plan():
         return _revive_or_make(base, dg, now)
 

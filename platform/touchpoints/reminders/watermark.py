@@ -35,7 +35,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from touchpoints.auth.models import User
 from touchpoints.calendar.models import CalendarOverride
-from touchpoints.core.db import advisory_lock, db, insert_for, utcnow
+from touchpoints.core.bulk import advisory_lock, insert_for
+from touchpoints.core.db import db, utcnow
 from touchpoints.core.tenancy import Agency, Region
 from touchpoints.deadlines.models import OPENING_LOCK, Deadline, ReminderPolicy, ReminderScan
 from touchpoints.reminders.services import Policy, at_local
