@@ -5,6 +5,8 @@
   fingerprint of what decides recipients and days; a scan with the same fingerprint looks only
   at steps due since then and at deadlines opened since (docs/jobs.md, "The reminder scan").
   Read and written by the system scope only, like ``reminder_digest``.
+* ``deadline``: ``ix_deadline_agency_id`` goes (the unique key (agency_id, kind, subject_key)
+  leads with it); (id, agency_id) is unique, for the reminders' key.
 * ``reminder``: the key (deadline_id, agency_id) → deadline (id, agency_id) replaces the keys
   to the deadline and the agency, so a reminder's agency is its deadline's; the keys to the
   person and the digest go (only the claim writes reminders, from the rows it joins; people and
@@ -47,6 +49,7 @@ def upgrade():
         batch_op.create_unique_constraint(
             batch_op.f("uq_deadline_id_agency_id"), ["id", "agency_id"]
         )
+        batch_op.drop_index("ix_deadline_agency_id")
     with op.batch_alter_table("reminder", schema=None) as batch_op:
         batch_op.drop_constraint("fk_reminder_agency_id_agency", type_="foreignkey")
         batch_op.drop_constraint("fk_reminder_deadline_id_deadline", type_="foreignkey")
@@ -105,5 +108,6 @@ def downgrade():
             ["id"],
         )
     with op.batch_alter_table("deadline", schema=None) as batch_op:
+        batch_op.create_index("ix_deadline_agency_id", ["agency_id"], unique=False)
         batch_op.drop_constraint(batch_op.f("uq_deadline_id_agency_id"), type_="unique")
     op.drop_table("reminder_scan")

@@ -47,6 +47,8 @@ class Deadline(TenantMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Indexed by the unique key, which leads with it.
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id"))
     kind: Mapped[str] = mapped_column(sa.String(16))
     #: What the deadline is about and since when, e.g. "pub:2025-04-25T10:00:00+00:00",
     #: "entry:17:<submitted_at>", "sub:3:2025-01-01": a new trigger is a new deadline.

@@ -9,12 +9,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from touchpoints.core.bulk import bulk_plan, commit_without_waiting, insert_for
+from touchpoints.core.bulk import advisory_lock, bulk_plan, commit_without_waiting, insert_for
 from touchpoints.core.db import db, utcnow
 from touchpoints.dashboard import figures
 from touchpoints.deadlines import compute as deadlines
 from touchpoints.deadlines import diff
-from touchpoints.deadlines.models import Reminder, ReminderDigest
+from touchpoints.deadlines.models import OPENING_LOCK, Reminder, ReminderDigest
 from touchpoints.jobs import enqueue
 from touchpoints.notifications.models import Notification
 from touchpoints.reminders.claim import (
@@ -32,21 +32,24 @@ log = logging.getLogger(__name__)
 def scan(now: datetime | None = None) -> dict:
     """Run once as if at ``now``. Call in the system scope; commits as it goes."""
     now = now or utcnow()
+    # The scan's writes act on nothing but through the digest's mail, queued later by a
+    # transaction that waits for the disk: these commits need not (docs/jobs.md).
+    commit_without_waiting()
+    # Syncing and claiming exclude other scans and deadline openers from the start (a second
+    # scan waits, then finds nothing): taken later, two scans holding the openers' shared lock
+    # would each wait for the other's.
+    advisory_lock(OPENING_LOCK)
     # Only agencies whose deadlines are not what their lists call for (none, on a rerun).
     changed = diff.changed_agencies()
+    synced = set()
     if changed != []:
-        # The scan's writes act on nothing but through the digest's mail, queued later by a
-        # transaction that waits for the disk: these commits need not (docs/jobs.md).
-        commit_without_waiting()
         agencies = deadlines.load_agencies(changed)
-        synced = deadlines.apply_dues(agencies, deadlines.compute(agencies), now)
-        # The dashboard shows deadlines and each agency's last reminder; these are bulk writes
-        # the ORM does not see, so the agencies they changed are named here.
-        figures.changed(synced["agencies"])
-    db.session.commit()
-    commit_without_waiting()
+        synced = deadlines.apply_dues(agencies, deadlines.compute(agencies), now)["agencies"]
+    # In the same transaction: the claim sees the deadlines just opened, and both are marked on
+    # the dashboard (deadlines and each agency's last reminder) with one statement — bulk writes
+    # the ORM does not see, so the agencies are named here.
     by_agency = claim(now)
-    figures.changed(set(by_agency))
+    figures.changed(synced | set(by_agency))
     claimed = sum(by_agency.values())
     db.session.commit()
     commit_without_waiting()

@@ -15,9 +15,10 @@ or nothing is stored yet, the claim looks at everything.
 
 Ids tell the new deadlines only because claims and the opening of deadlines exclude each other
 (``OPENING_LOCK``, a transaction-level advisory lock: shared by ``deadlines.compute.apply_dues``,
-exclusive here): while a claim runs no deadline is being opened, so every deadline opened later
-gets a larger id than the largest the claim sees. Two claims never run at once either; the
-second reads the state the first committed. The state (``reminder_scan``) is written in the
+exclusive here and from the start of the scan's transaction that syncs and claims): while a
+claim runs no deadline is being opened, so every deadline opened later gets a larger id than
+the largest the claim sees. Two claims never run at once either; the second reads the state the
+first committed. The state (``reminder_scan``) is written in the
 claim's transaction with the fingerprint read *before* the claim statement: a change that lands
 in between makes the next scan look at everything, never less. SQLite (the demo) keeps no state:
 every claim there looks at everything.
