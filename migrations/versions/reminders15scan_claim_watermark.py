@@ -11,7 +11,8 @@
   to the deadline and the agency, so a reminder's agency is its deadline's; the keys to the
   person and the digest go (only the claim writes reminders, from the rows it joins; people and
   digests are never deleted): one check per claimed row instead of four.
-  ``ix_reminder_deadline_id`` goes (the unique key leads with deadline_id);
+  ``ix_reminder_deadline_id`` goes (the unique key leads with deadline_id), and so does
+  ``ix_reminder_agency_id`` (an agency's reminders are read through its deadlines);
   ``ix_reminder_digest_id`` covers carried reminders only (a claim writes none), and
   ``ix_reminder_claimed`` (recipient) the claimed ones only (what the digests read), instead of
   (recipient, status) over the whole history.
@@ -62,6 +63,7 @@ def upgrade():
             ["id", "agency_id"],
         )
         batch_op.drop_index("ix_reminder_deadline_id")
+        batch_op.drop_index("ix_reminder_agency_id")
         batch_op.drop_index("ix_reminder_recipient_status")
         batch_op.create_index(
             "ix_reminder_claimed",
@@ -89,6 +91,7 @@ def downgrade():
         batch_op.drop_index("ix_reminder_digest_id")
         batch_op.create_index("ix_reminder_digest_id", ["digest_id"], unique=False)
         batch_op.create_index("ix_reminder_deadline_id", ["deadline_id"], unique=False)
+        batch_op.create_index("ix_reminder_agency_id", ["agency_id"], unique=False)
         batch_op.drop_index("ix_reminder_claimed")
         batch_op.create_index("ix_reminder_recipient_status", ["recipient", "status"], unique=False)
         batch_op.drop_constraint("fk_reminder_deadline_id_deadline", type_="foreignkey")

@@ -13,6 +13,7 @@ from touchpoints.calendar.services import WorkCalendar
 from touchpoints.core.db import db, utcnow
 from touchpoints.deadlines.compute import Due, as_utc, compute, load_agencies, local_date
 from touchpoints.deadlines.models import (
+    Deadline,
     DeadlineKind,
     Publication,
     Reminder,
@@ -111,11 +112,13 @@ def deadline_summaries(agency_ids: list[int], today: date | None = None) -> dict
     )
     for row in db.session.execute(sa.select(ranked).where(ranked.c.rn == 1)):
         last_pub[row.agency_id] = row
+    # Through the agencies' deadlines: the reminders are indexed by deadline, not by agency.
     last_reminder = dict(
         db.session.execute(
-            sa.select(Reminder.agency_id, sa.func.max(Reminder.created_at))
-            .where(Reminder.agency_id.in_(ids))
-            .group_by(Reminder.agency_id)
+            sa.select(Deadline.agency_id, sa.func.max(Reminder.created_at))
+            .join(Reminder, Reminder.deadline_id == Deadline.id)
+            .where(Deadline.agency_id.in_(ids))
+            .group_by(Deadline.agency_id)
         ).all()
     )
     by_agency: dict[int, list[Due]] = defaultdict(list)
