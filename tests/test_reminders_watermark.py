@@ -15,7 +15,7 @@ from touchpoints.auth.roles import Role
 from touchpoints.core.db import SYSTEM_SCOPE, db, scoped
 from touchpoints.core.tenancy import Subdivision
 from touchpoints.deadlines import compute, diff
-from touchpoints.deadlines.models import Reconfirmation
+from touchpoints.deadlines.models import Deadline, Reconfirmation, Reminder
 from touchpoints.lists.models import Entry, EntryStatus
 from touchpoints.reminders import scan as scanner
 from touchpoints.reminders import watermark
@@ -183,3 +183,22 @@ def test_changed_agencies_are_those_a_full_sync_changes(app, make_region, make_a
             == full_sync_changes(now)
             == sorted((published, reviewed, quiet))
         )
+
+
+def test_reminders_always_have_their_deadline(app, agency_with_registrar):
+    """Reminders carry no foreign keys (only the claim writes them, from the deadlines it
+    reads); what a key would guard against, a deadline deleted, the database refuses."""
+    agency_with_registrar("kept@example.org")
+    scan(app, at(*DUE, 9, 5))
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        with pytest.raises(sa.exc.IntegrityError, match="удалить его нельзя"):
+            db.session.execute(sa.delete(Deadline))
+        db.session.rollback()
+        orphans = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Reminder)
+            .outerjoin(Deadline, Deadline.id == Reminder.deadline_id)
+            .where(sa.or_(Deadline.id.is_(None), Deadline.agency_id != Reminder.agency_id))
+        )
+        reminders = db.session.scalar(sa.select(sa.func.count()).select_from(Reminder))
+    assert reminders == 3 and orphans == 0
