@@ -115,6 +115,35 @@ def test_a_change_recomputes_only_that_agency(app, make_region, make_agency, mak
     assert after[b] == before[b] and after[c] == before[c]
 
 
+def test_a_bulk_change_recomputes_its_agencies_in_batches_of_a_region(
+    app, make_region, make_agency, monkeypatch
+):
+    """A bulk writer (the reminder scan) names many agencies at once: one statement marks them,
+    one task per batch of a region's agencies recomputes them, and no other agency is touched."""
+    north, south = make_region(), make_region()
+    marked = [make_agency(region_id=north) for _ in range(3)] + [make_agency(region_id=south)]
+    untouched = make_agency(region_id=north)
+    with app.app_context():
+        figures.refresh_all()
+    before = {x: _stored(app, x) for x in (*marked, untouched)}
+    monkeypatch.setattr(figures, "BATCH", 2)  # north's three agencies in two batches
+    with app.app_context(), scoped(SYSTEM_SCOPE):
+        by_region = figures.mark_stale(db.session.connection(), set(marked))
+        db.session.rollback()
+        assert {r: sorted(ids) for r, ids in by_region.items()} == {
+            north: sorted(marked[:3]),
+            south: marked[3:],
+        }
+        figures.changed(set(marked))
+        db.session.commit()
+    _settle(app)
+    after = {x: _stored(app, x) for x in (*marked, untouched)}
+    for x in marked:
+        assert after[x][0] == before[x][0] + 1, "marked once"
+        assert after[x][1] == after[x][0], "and recomputed by its batch's task"
+    assert after[untouched] == before[untouched]
+
+
 def test_dashboard_reads_stored_rows_without_touching_entries(
     app, client, login_as, make_region, make_agency, make_user
 ):

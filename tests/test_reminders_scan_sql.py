@@ -25,6 +25,7 @@ from touchpoints.deadlines.models import (
     ReminderPolicy,
 )
 from touchpoints.reminders import scan as scanner
+from touchpoints.reminders.claim import claim_due
 from touchpoints.reminders.services import at_local, policies_for
 
 
@@ -152,11 +153,11 @@ def test_claims_are_exactly_the_rules_at_every_moment(app, make_region, make_age
         compute.sync(None, moments[0])
         db.session.commit()
         for now in moments:
-            counts.append(scanner.claim_due(now))
+            counts.append(claim_due(now))
             db.session.commit()
             assert claimed() == expected(now), now
         # A rerun at the last moment claims nothing more.
-        assert scanner.claim_due(moments[-1]) == 0
+        assert claim_due(moments[-1]) == 0
         kinds = {k for (k,) in db.session.execute(sa.select(Reminder.kind).distinct())}
         statuses = {s for (s,) in db.session.execute(sa.select(Reminder.status).distinct())}
         escalations = db.session.scalar(
@@ -183,7 +184,7 @@ def test_office_address_is_said_once_when_a_person_has_it(app, make_region, make
     with app.app_context(), scoped(SYSTEM_SCOPE):
         compute.sync([agency], at(2025, 4, 26))
         db.session.commit()
-        scanner.claim_due(at(2025, 5, 16, 9, 5))  # one working day after the deadline
+        claim_due(at(2025, 5, 16, 9, 5))  # one working day after the deadline
         db.session.commit()
         rows = db.session.execute(
             sa.select(Reminder.recipient, Reminder.user_id, Reminder.escalation).where(

@@ -91,6 +91,9 @@ class WorkCalendar:
     #: day → True (worked) / False (day off), the region's overrides.
     overrides: dict[date, bool] = dataclasses.field(default_factory=dict)
     _years: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    #: (start, n) → add_working_days: deadlines computed in bulk share their days (the reminder
+    #: scan asks for 40,000 of a few hundred).
+    _added: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def _off(self, year: int) -> tuple[list[int], frozenset]:
         found = self._years.get(year)
@@ -115,6 +118,12 @@ class WorkCalendar:
     def add_working_days(self, start: date, n: int) -> date:
         """The n-th working day after ``start`` (``start`` itself is not counted); n may be
         negative (the n-th working day before). n = 0 gives ``start`` moved to a working day."""
+        found = self._added.get((start, n))
+        if found is None:
+            found = self._added[start, n] = self._add_working_days(start, n)
+        return found
+
+    def _add_working_days(self, start: date, n: int) -> date:
         if n == 0:
             day = start
             while not self.is_working_day(day):

@@ -23,10 +23,10 @@ from itertools import chain
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from touchpoints.audit.models import AuditEvent
+from touchpoints.core.bulk import among, insert_for
 from touchpoints.core.db import SYSTEM_SCOPE, current_scope, db, scoped, utcnow
 from touchpoints.core.tenancy import Agency, Region
 from touchpoints.dashboard import compute, sources
@@ -41,6 +41,8 @@ from touchpoints.lists.processes import RegistryChange, RegistryProcess
 log = logging.getLogger(__name__)
 
 TASK = "workers.tasks.dashboard.refresh_agency"
+#: The same for several agencies of one region (at most BATCH).
+BATCH_TASK = "workers.tasks.dashboard.refresh_agencies"
 #: Rows of these classes carry the agency whose figures they change.
 TRACKED = (
     Entry,
@@ -120,12 +122,6 @@ def from_json(data: dict, agency) -> AgencyRow:
 # --------------------------------------------------------------------------- writing
 
 
-def _insert(table):
-    if db.session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def refresh(agency_ids: Iterable[int]) -> int:
     """Recompute and store the figures of these agencies (system scope; the caller commits).
     Idempotent; safe to run concurrently with changes and with itself."""
@@ -158,7 +154,7 @@ def refresh(agency_ids: Iterable[int]) -> int:
     ]
     if not values:
         return 0
-    stmt = _insert(t).values(values)
+    stmt = insert_for(t).values(values)
     stmt = stmt.on_conflict_do_update(
         index_elements=[t.c.agency_id],
         set_={
@@ -192,35 +188,31 @@ def refresh_all(region_id: int | None = None, progress=None) -> int:
     return done
 
 
-def mark_stale(connection: sa.Connection, agency_ids: set[int]) -> None:
-    """Bump the generation of these agencies' rows (creating them if needed)."""
-    a = Agency.__table__
-    regions = connection.execute(
-        sa.select(a.c.id, a.c.region_id).where(a.c.id.in_(sorted(agency_ids)))
-    ).all()
-    if not regions:
-        return
-    t = AgencyFigures.__table__
+def mark_stale(connection: sa.Connection, agency_ids: set[int]) -> dict[int, list[int]]:
+    """Bump the generation of these agencies' rows (creating them if needed), in one statement
+    whatever their number; returns the agencies marked, by region."""
+    if not agency_ids:
+        return {}
+    a, t = Agency.__table__, AgencyFigures.__table__
     now = utcnow()
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(t).values(
-        [
-            {
-                "agency_id": agency_id,
-                "region_id": region_id,
-                "generation": 1,
-                "computed_generation": 0,
-                "updated_at": now,
-            }
-            for agency_id, region_id in regions
-        ]
-    )
-    connection.execute(
-        stmt.on_conflict_do_update(
+    rows = sa.select(
+        a.c.id, a.c.region_id, sa.literal(1), sa.literal(0), sa.literal(now, t.c.updated_at.type)
+    ).where(among(a.c.id, sorted(agency_ids)))
+    stmt = (
+        insert_for(t)
+        .from_select(
+            ["agency_id", "region_id", "generation", "computed_generation", "updated_at"], rows
+        )
+        .on_conflict_do_update(
             index_elements=[t.c.agency_id],
             set_={"generation": t.c.generation + 1, "updated_at": now},
         )
+        .returning(t.c.agency_id, t.c.region_id)
     )
+    by_region: dict[int, list[int]] = {}
+    for agency_id, region_id in connection.execute(stmt):
+        by_region.setdefault(region_id, []).append(agency_id)
+    return by_region
 
 
 def _changed_agencies(session: Session) -> set[int]:
@@ -262,9 +254,17 @@ def changed(agency_ids: set[int], session: Session | None = None) -> None:
     if not agency_ids:
         return
     session = session or db.session()
-    mark_stale(session.connection(), set(agency_ids))
-    for agency_id in sorted(agency_ids):
-        enqueue(TASK, agency_id)
+    by_region = mark_stale(session.connection(), set(agency_ids))
+    if len(agency_ids) == 1:
+        for ids in by_region.values():
+            enqueue(TASK, ids[0])
+        return
+    # Many at once (the reminder scan, a restore): a task per batch of one region's agencies,
+    # not 10,000 messages to the broker (5–13 s of the scan, measured).
+    for region_id in sorted(by_region):
+        ids = sorted(by_region[region_id])
+        for start in range(0, len(ids), BATCH):
+            enqueue(BATCH_TASK, ids[start : start + BATCH])
 
 
 @event.listens_for(Session, "after_commit")

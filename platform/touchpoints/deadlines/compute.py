@@ -26,10 +26,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from touchpoints.calendar.services import WorkCalendar, calendars_for_regions
+from touchpoints.core.bulk import advisory_lock, among, insert_for, insert_many
 from touchpoints.core.db import db, utcnow
 from touchpoints.core.queries import greatest_per
 from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.deadlines.models import (
+    OPENING_LOCK,
     Deadline,
     DeadlineKind,
     Publication,
@@ -104,7 +106,7 @@ def load_agencies(agency_ids: list[int] | None) -> dict[int, AgencyInfo]:
         Region.timezone,
     ).join(Region, Region.id == Agency.region_id)
     if agency_ids is not None:
-        q = q.where(Agency.id.in_(agency_ids))
+        q = q.where(among(Agency.id, agency_ids))
     rows = db.session.execute(q).all()
     calendars = calendars_for_regions(r.region_id for r in rows)
     return {
@@ -130,7 +132,7 @@ def _published_until(ids: list[int] | None):
             sa.func.max(ListVersion.approved_at).label("published_until"),
         )
         .join(Publication, Publication.version_id == ListVersion.id)
-        .where(*([ListVersion.agency_id.in_(ids)] if ids is not None else []))
+        .where(*([among(ListVersion.agency_id, ids)] if ids is not None else []))
         .group_by(ListVersion.agency_id)
         .subquery()
     )
@@ -147,7 +149,7 @@ def triggers_query(ids: list[int] | None):
     published = _published_until(ids)
 
     def only(column):
-        return [column.in_(ids)] if ids is not None else []
+        return [among(column, ids)] if ids is not None else []
 
     changes = (
         sa.select(Entry.agency_id.label("agency_id"), Entry.reviewed_at.label("t"))
@@ -213,7 +215,7 @@ def compute(agencies: dict[int, AgencyInfo]) -> list[Due]:
         sa.select(
             Entry.id, Entry.agency_id, Entry.subdivision_id, Entry.submitted_at, Entry.process_name
         ).where(
-            Entry.agency_id.in_(ids),
+            among(Entry.agency_id, ids),
             Entry.status == EntryStatus.SUBMITTED.value,
             Entry.submitted_at.is_not(None),
         )
@@ -255,20 +257,20 @@ def _in_working_days(
 def _reconfirm_dues(agencies: dict[int, AgencyInfo], ids: list[int]) -> list[Due]:
     subs = db.session.execute(
         sa.select(Subdivision.id, Subdivision.agency_id, Subdivision.name).where(
-            Subdivision.agency_id.in_(ids), Subdivision.active
+            among(Subdivision.agency_id, ids), Subdivision.active
         )
     ).all()
     confirmed = greatest_per(
         Reconfirmation.subdivision_id,
         Reconfirmation.confirmed_at,
-        Reconfirmation.agency_id.in_(ids),
+        among(Reconfirmation.agency_id, ids),
     )
     # Submitting changes is the other way to answer (5.3 / 5.4: «представлять … информацию об
     # изменениях»): the latest submission of the subdivision restarts its cycle too.
     submitted = greatest_per(
         Entry.subdivision_id,
         Entry.submitted_at,
-        Entry.agency_id.in_(ids),
+        among(Entry.agency_id, ids),
         Entry.subdivision_id.is_not(None),
     )
     out = []
@@ -295,14 +297,6 @@ def _reconfirm_dues(agencies: dict[int, AgencyInfo], ids: list[int]) -> list[Due
     return out
 
 
-def _insert(model):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
-
-
 def sync(agency_ids: list[int] | None = None, now: datetime | None = None) -> dict:
     """Open the deadlines the lists call for and close the ones that are met. Idempotent and safe
     to run concurrently (the unique key absorbs a double insert). Returns counts; no commit."""
@@ -314,22 +308,24 @@ def sync(agency_ids: list[int] | None = None, now: datetime | None = None) -> di
 
 def apply_dues(agencies: dict[int, AgencyInfo], dues: list[Due], now: datetime) -> dict:
     """Store computed dues: open what is due, close what was met. Public for the reminders scan,
-    which computes the dues of the agencies it visits itself. Flushes, no commit."""
+    which computes the dues of the agencies it visits itself. Returns the counts and the
+    agencies whose deadlines changed. Flushes, no commit."""
     ids = list(agencies)
     if not ids:
-        return {"opened": 0, "closed": 0}
+        return {"opened": 0, "closed": 0, "agencies": set()}
     wanted = {(d.agency_id, d.kind, d.subject_key): d for d in dues}
     open_rows = db.session.execute(
         sa.select(
             Deadline.id, Deadline.agency_id, Deadline.kind, Deadline.subject_key, Deadline.due_on
-        ).where(Deadline.agency_id.in_(ids), Deadline.status == "open")
+        ).where(among(Deadline.agency_id, ids), Deadline.status == "open")
     ).all()
     have = {(r.agency_id, r.kind, r.subject_key) for r in open_rows}
     new = [d for key, d in wanted.items() if key not in have]
     opened = 0
     if new:
-        db.session.connection().execute(
-            _insert(Deadline).on_conflict_do_nothing(
+        advisory_lock(OPENING_LOCK, shared=True)
+        insert_many(
+            insert_for(Deadline).on_conflict_do_nothing(
                 index_elements=["agency_id", "kind", "subject_key"]
             ),
             [
@@ -366,7 +362,8 @@ def apply_dues(agencies: dict[int, AgencyInfo], dues: list[Due], now: datetime) 
                 for r in gone
             ],
         )
-    return {"opened": opened, "closed": len(gone)}
+    touched = {d.agency_id for d in new} | {r.agency_id for r in gone}
+    return {"opened": opened, "closed": len(gone), "agencies": touched}
 
 
 # --------------------------------------------------------------------------- actions

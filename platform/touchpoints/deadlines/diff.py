@@ -6,10 +6,9 @@ cost of a computation per agency in Python every two minutes); see docs/jobs.md.
 
 from __future__ import annotations
 
-import contextlib
-
 import sqlalchemy as sa
 
+from touchpoints.core.bulk import bulk_plan
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.deadlines.compute import triggers_query
@@ -27,53 +26,36 @@ def changed_agencies() -> list[int] | None:
     not a computation per agency. None (sync everyone) on SQLite, whose stored times are text."""
     if db.session.get_bind().dialect.name != "postgresql":
         return None
-    d = Deadline
     kind = DeadlineKind
 
-    def open_of(k):
-        return sa.and_(d.status == "open", d.kind == k.value)
+    def mismatched(kind_, causes, key, on: dict):
+        """Agencies where a cause has no open deadline of ``kind_`` started at its moment, or
+        such a deadline has no cause (``on``: deadline column → the cause's): one full join,
+        each side read once."""
+        d = sa.orm.aliased(Deadline)
+        deadlines = (
+            sa.select(d.id, d.agency_id, d.entry_id, d.subdivision_id, d.started_at)
+            .where(d.status == "open", d.kind == kind_.value)
+            .subquery()
+        )
+        return (
+            sa.select(sa.func.coalesce(causes.c.agency_id, deadlines.c.agency_id))
+            .select_from(causes)
+            .join(
+                deadlines,
+                sa.and_(*(deadlines.c[column] == cause for column, cause in on.items())),
+                full=True,
+            )
+            .where(sa.or_(causes.c[key].is_(None), deadlines.c.id.is_(None)))
+        )
 
+    # Publication: the first change not on the site yet.
     triggers = triggers_query(None).subquery("triggers")
-    pub = sa.orm.aliased(Deadline)
-    # Publication: a trigger without its deadline, and a deadline without its trigger.
-    missing_pub = (
-        sa.select(triggers.c.agency_id)
-        .outerjoin(
-            pub,
-            sa.and_(
-                pub.agency_id == triggers.c.agency_id,
-                pub.status == "open",
-                pub.kind == kind.PUBLICATION.value,
-                pub.started_at == triggers.c.t,
-            ),
-        )
-        .where(pub.id.is_(None))
-    )
-    stale_pub = (
-        sa.select(d.agency_id)
-        .outerjoin(
-            triggers, sa.and_(triggers.c.agency_id == d.agency_id, triggers.c.t == d.started_at)
-        )
-        .where(open_of(kind.PUBLICATION), triggers.c.agency_id.is_(None))
-    )
-    # Review: a submission waiting without its deadline, and a deadline whose entry moved on.
-    waiting = sa.and_(Entry.status == EntryStatus.SUBMITTED.value, Entry.submitted_at.is_not(None))
-    missing_review = (
-        sa.select(Entry.agency_id)
-        .outerjoin(
-            d,
-            sa.and_(
-                d.entry_id == Entry.id, open_of(kind.REVIEW), d.started_at == Entry.submitted_at
-            ),
-        )
-        .where(waiting, d.id.is_(None))
-    )
-    stale_review = (
-        sa.select(d.agency_id)
-        .outerjoin(
-            Entry, sa.and_(Entry.id == d.entry_id, waiting, Entry.submitted_at == d.started_at)
-        )
-        .where(open_of(kind.REVIEW), Entry.id.is_(None))
+    # Review: a submission waiting for the registrar.
+    waiting = (
+        sa.select(Entry.id, Entry.agency_id, Entry.submitted_at)
+        .where(Entry.status == EntryStatus.SUBMITTED.value, Entry.submitted_at.is_not(None))
+        .subquery("waiting")
     )
     # Re-confirmation: each active subdivision's cycle start, as _reconfirm_dues takes it.
     confirmed = (
@@ -103,47 +85,25 @@ def changed_agencies() -> list[int] | None:
         .where(Subdivision.active)
         .subquery("cycles")
     )
-    missing_cycle = (
-        sa.select(cycles.c.agency_id)
-        .outerjoin(
-            d,
-            sa.and_(
-                d.subdivision_id == cycles.c.id,
-                open_of(kind.RECONFIRM),
-                d.started_at == cycles.c.since,
-            ),
-        )
-        .where(d.id.is_(None))
-    )
-    stale_cycle = (
-        sa.select(d.agency_id)
-        .outerjoin(cycles, sa.and_(cycles.c.id == d.subdivision_id, cycles.c.since == d.started_at))
-        .where(open_of(kind.RECONFIRM), cycles.c.id.is_(None))
-    )
     union = sa.union(
-        missing_pub, stale_pub, missing_review, stale_review, missing_cycle, stale_cycle
+        mismatched(
+            kind.PUBLICATION,
+            triggers,
+            "agency_id",
+            {"agency_id": triggers.c.agency_id, "started_at": triggers.c.t},
+        ),
+        mismatched(
+            kind.REVIEW,
+            waiting,
+            "id",
+            {"entry_id": waiting.c.id, "started_at": waiting.c.submitted_at},
+        ),
+        mismatched(
+            kind.RECONFIRM,
+            cycles,
+            "id",
+            {"subdivision_id": cycles.c.id, "started_at": cycles.c.since},
+        ),
     ).subquery()
     with bulk_plan():
         return sorted(db.session.scalars(sa.select(union.c[0])).all())
-
-
-@contextlib.contextmanager
-def bulk_plan():
-    """Plan the statements inside as the bulk joins they are (the reminder scan's). Right after
-    many rows were written (deadlines opened a moment ago, a restore) autovacuum has not counted
-    them yet: PostgreSQL then expects one row where there are tens of thousands and picks nested
-    loops that run for minutes (measured: 8 minutes at 10,000 agencies). Hash joins in the order
-    written are right at every size. Only inside the block; nothing on SQLite."""
-    conn = db.session.connection()
-    if conn.dialect.name != "postgresql":
-        yield
-        return
-    settings = {"enable_nestloop": "off", "join_collapse_limit": "1"}
-    previous = {name: conn.exec_driver_sql(f"SHOW {name}").scalar() for name in settings}
-    for name, value in settings.items():
-        conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            conn.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})

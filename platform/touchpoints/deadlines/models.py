@@ -20,8 +20,16 @@ class DeadlineKind(LabelledEnum):
     RECONFIRM = "reconfirm", "Подтверждение актуальности сведений подразделения"
 
 
+#: Opening deadlines (shared) and claiming reminders (exclusive) exclude each other: a claim
+#: sees every deadline that will ever have an id up to the largest it sees, so the next claim
+#: knows the new ones by their ids (reminders/watermark.py).
+OPENING_LOCK = 0x72656D69  # "remi"
+
+
 class Deadline(TenantMixin, db.Model):
-    """One obligation with a due date. Rows are kept after closing, as the on-time record.
+    """One obligation with a due date. Rows are kept after closing, as the on-time record: the
+    database refuses to delete one (the trigger of migration reminders15scan), so reminders and
+    publications always have theirs.
 
     Opened and closed by :func:`touchpoints.deadlines.compute.sync` from the state of the list;
     the publication deadline is closed by recording the publication."""
@@ -33,6 +41,8 @@ class Deadline(TenantMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Indexed by the unique key, which leads with it.
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id"))
     kind: Mapped[str] = mapped_column(sa.String(16))
     #: What the deadline is about and since when, e.g. "pub:2025-04-25T10:00:00+00:00",
     #: "entry:17:<submitted_at>", "sub:3:2025-01-01": a new trigger is a new deadline.
@@ -147,18 +157,41 @@ class Reminder(TenantMixin, db.Model):
 
     __tablename__ = "reminder"
     __table_args__ = (
+        # Also the index of deadline_id (its leading column).
         sa.UniqueConstraint("deadline_id", "step", "recipient"),
-        sa.Index("ix_reminder_recipient_status", "recipient", "status"),
+        # Claimed reminders by person (the digests'): the sent ones, the whole history, are not
+        # in it.
+        sa.Index(
+            "ix_reminder_claimed",
+            "recipient",
+            postgresql_where=sa.text("status = 'claimed'"),
+            sqlite_where=sa.text("status = 'claimed'"),
+        ),
+        # Claimed reminders have no digest yet: only carried ones are indexed.
+        sa.Index(
+            "ix_reminder_digest_id",
+            "digest_id",
+            postgresql_where=sa.text("digest_id IS NOT NULL"),
+            sqlite_where=sa.text("digest_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    deadline_id: Mapped[int] = mapped_column(sa.ForeignKey("deadline.id"), index=True)
+    # No foreign keys: only the claim writes reminders, taking the deadline and its agency, the
+    # person and (later) the digest from the rows it joins in the same statement; deadlines
+    # cannot be deleted (see Deadline), people and digests never are. Checking four keys per
+    # row was 3.4–7 s of a 180,000-row claim (docs/jobs.md, "The reminder scan").
+    #: The deadline's agency (what row-level security reads). Not indexed: reminders are read
+    #: by deadline, person or digest.
+    agency_id: Mapped[int] = mapped_column(index=False)
+    deadline_id: Mapped[int]
     kind: Mapped[str] = mapped_column(sa.String(16))
     #: "before:3", "due" or "after:1" (working days relative to the deadline).
     step: Mapped[str] = mapped_column(sa.String(16))
     #: E-mail address, lower case; the project office's shared address has no user.
     recipient: Mapped[str] = mapped_column(sa.String(255))
-    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    #: The person the address belonged to when claimed (None: the office's shared address).
+    user_id: Mapped[int | None] = mapped_column(index=True)
     #: Local date the step falls on (region time zone).
     send_on: Mapped[date]
     #: A copy to the project office after the deadline.
@@ -167,10 +200,12 @@ class Reminder(TenantMixin, db.Model):
     optional: Mapped[bool] = mapped_column(default=False)
     #: claimed → sent (in a digest); muted when the person turned this kind off.
     status: Mapped[str] = mapped_column(sa.String(16), default="claimed")
-    digest_id: Mapped[int | None] = mapped_column(sa.ForeignKey("reminder_digest.id"), index=True)
+    digest_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    deadline = relationship("Deadline")
+    deadline = relationship(
+        "Deadline", primaryjoin="foreign(Reminder.deadline_id) == Deadline.id", viewonly=True
+    )
 
     @classmethod
     def of_user(cls, user_id: int) -> sa.Select:
@@ -203,3 +238,21 @@ class ReminderOptOut(PersonalChoice, db.Model):
     __tablename__ = "reminder_opt_out"
 
     kind: Mapped[str] = mapped_column(sa.String(16))
+
+
+class ReminderScan(db.Model):
+    """Where the reminder claim stands: one row, written in the claim's own transaction.
+
+    Every step due by ``claimed_through`` of every deadline up to id ``deadlines_through`` was
+    claimed for the people that ``inputs`` describes (a fingerprint of what decides recipients
+    and days: people, regions, policies, calendars). A scan whose fingerprint is the same looks
+    only at steps that fell due after that moment and at deadlines opened since
+    (reminders/watermark.py, docs/jobs.md "The reminder scan")."""
+
+    __tablename__ = "reminder_scan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claimed_through: Mapped[datetime]
+    deadlines_through: Mapped[int]
+    inputs: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

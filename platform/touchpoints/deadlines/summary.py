@@ -14,6 +14,7 @@ from touchpoints.core.db import db, utcnow
 from touchpoints.core.queries import first_per, greatest_per
 from touchpoints.deadlines.compute import Due, as_utc, compute, load_agencies, local_date
 from touchpoints.deadlines.models import (
+    Deadline,
     DeadlineKind,
     Publication,
     Reminder,
@@ -103,8 +104,12 @@ def deadline_summaries(agency_ids: list[int], today: date | None = None) -> dict
         where=[Publication.agency_id.in_(ids)],
     )
     last_pub = {row.agency_id: row for row in db.session.execute(sa.select(newest))}
+    # Through the agencies' deadlines: the reminders are indexed by deadline, not by agency.
     last_reminder = greatest_per(
-        Reminder.agency_id, Reminder.created_at, Reminder.agency_id.in_(ids)
+        Deadline.agency_id,
+        Reminder.created_at,
+        Reminder.deadline_id == Deadline.id,
+        Deadline.agency_id.in_(ids),
     )
     by_agency: dict[int, list[Due]] = defaultdict(list)
     for d in dues:

@@ -5,6 +5,7 @@ claimed yet (docs/jobs.md, "The reminder scan"). The scan (scan.py) runs it."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,9 +14,9 @@ import sqlalchemy as sa
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
 from touchpoints.calendar.services import WorkCalendar, calendars_for_regions
+from touchpoints.core.bulk import bulk_plan, insert_for
 from touchpoints.core.db import db
 from touchpoints.core.tenancy import Agency, Region
-from touchpoints.deadlines.diff import bulk_plan
 from touchpoints.deadlines.models import (
     Deadline,
     DeadlineKind,
@@ -23,15 +24,8 @@ from touchpoints.deadlines.models import (
     ReminderOptOut,
     ReminderPolicy,
 )
+from touchpoints.reminders import watermark
 from touchpoints.reminders.services import Policy, at_local
-
-
-def insert_for(model):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
 
 
 def insert_counted(statement, model, now: datetime) -> int:
@@ -104,16 +98,21 @@ def values_cte(name: str, columns: list[sa.ColumnClause], rows: list[tuple]):
     return sa.values(*columns, name=name).data(rows).cte(name)
 
 
-def step_table(now: datetime):
+def step_table(now: datetime, since: datetime | None = None, above: int | None = None):
     """Every step due by ``now`` of every open deadline's (region, policy, due date), as a CTE of
-    (region_id, policy_key, due_on, step, step_offset, send_on), with the agencies' policy keys
-    (a CTE) and the id of the oldest open deadline; None when nothing is due."""
+    (region_id, policy_key, due_on, step, step_offset, send_on, fresh) — ``fresh``: due after
+    ``since`` (all of them when None) — with the agencies' policy keys (a CTE) and the id of
+    the oldest open deadline; None when nothing is due. ``above``: only deadlines with a larger
+    id."""
     ap = agency_policy()
+    which = [Deadline.status == "open"]
+    if above is not None:
+        which.append(Deadline.id > above)
     combos = db.session.execute(
         sa.select(ap.c.region_id, ap.c.policy_key, Deadline.due_on, sa.func.min(Deadline.id))
         .select_from(Deadline)
         .join(ap, ap.c.agency_id == Deadline.agency_id)
-        .where(Deadline.status == "open")
+        .where(*which)
         .group_by(ap.c.region_id, ap.c.policy_key, Deadline.due_on)
     ).all()
     if not combos:
@@ -130,8 +129,10 @@ def step_table(now: datetime):
         for step, offset in policy.steps():
             day = cal.add_working_days(due_on, offset) if offset else due_on
             # The step's moment: the set local hour of its day in the region.
-            if at_local(day, policy.send_hour, tz) <= now:
-                rows.append((region_id, key, due_on, step, offset, day))
+            moment = at_local(day, policy.send_hour, tz)
+            if moment <= now:
+                fresh = since is None or moment > since
+                rows.append((region_id, key, due_on, step, offset, day, fresh))
     if not rows:
         return None
     return (
@@ -146,6 +147,7 @@ def step_table(now: datetime):
                 sa.column("step", sa.String),
                 sa.column("step_offset", sa.Integer),
                 sa.column("send_on", sa.Date),
+                sa.column("fresh", sa.Boolean),
             ],
             rows,
         ),
@@ -237,24 +239,53 @@ def _recipients(cand):
 
 
 def claim_due(now: datetime) -> int:
+    """How many reminders :func:`claim` inserted."""
+    return sum(claim(now).values())
+
+
+def claim(now: datetime) -> dict[int, int]:
     """Claim every reminder due by ``now`` and not claimed yet, in one INSERT … SELECT: the due
     steps of open deadlines, their recipients (one row per address, the first by rank), muted
-    where the person turned that kind off. A row another scanner claimed first is skipped by the
-    unique key; returns how many this scanner inserted."""
-    statement = claim_statement(now)
-    if statement is None:
-        return 0
-    with bulk_plan():
-        return insert_counted(statement, Reminder, now)
+    where the person turned that kind off; only the steps and deadlines the watermark leaves
+    open (watermark.py). A row another scanner claimed first is skipped by the unique key.
+    Returns the reminders this scanner inserted, per agency; no commit."""
+    window = watermark.open_window()
+    statement = claim_statement(now, window)
+    by_agency: dict[int, int] = {}
+    if statement is not None:
+        with bulk_plan():
+            by_agency = _per_agency(statement)
+    watermark.close_window(window, now)
+    return by_agency
 
 
-def claim_statement(now: datetime):
-    """The INSERT … SELECT of :func:`claim_due`; None when no step is due at all."""
-    found = step_table(now)
+def _per_agency(insert) -> dict[int, int]:
+    """Run the INSERT … RETURNING agency_id; how many rows it inserted per agency, counted by
+    PostgreSQL (a data-modifying CTE: 180,000 ids need not travel), by Python on SQLite."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return dict(Counter(agency_id for (agency_id,) in db.session.execute(insert)))
+    inserted = insert.cte("inserted")
+    counted = sa.select(inserted.c.agency_id, sa.func.count()).group_by(inserted.c.agency_id)
+    return {agency_id: n for agency_id, n in db.session.execute(counted)}
+
+
+def claim_statement(now: datetime, window: watermark.Window | None = None):
+    """The INSERT … SELECT … RETURNING agency_id of :func:`claim`; None when no step is due.
+    ``window``: what the watermark leaves to look at (None: everything)."""
+    since, seen = (window.since, window.seen) if window else (None, None)
+    # No step can have fallen due since the last claim (a rerun minutes later): only deadlines
+    # opened since can have anything due, and only their steps are worked out.
+    idle = since is not None and not watermark.steps_may_fall_due(since, now)
+    found = step_table(now, since, above=seen if idle else None)
     if found is None:
         return None
     ap, oldest, steps = found
     d = Deadline
+    # Early steps that would fall before the deadline even started are not sent.
+    looked_at = [d.status == "open", steps.c.send_on >= d.started_on]
+    if since is not None:
+        # Steps due since the last claim, and every due step of the deadlines opened since.
+        looked_at.append(sa.or_(steps.c.fresh, d.id > seen))
     cand = (
         sa.select(
             d.id.label("deadline_id"),
@@ -276,8 +307,7 @@ def claim_statement(now: datetime):
                 steps.c.due_on == d.due_on,
             ),
         )
-        # Early steps that would fall before the deadline even started are not sent.
-        .where(d.status == "open", steps.c.send_on >= d.started_on)
+        .where(*looked_at)
         .cte("candidate")
     )
     people = _recipients(cand)
@@ -324,6 +354,6 @@ def claim_statement(now: datetime):
         insert_for(Reminder)
         .from_select(columns, rows)
         .on_conflict_do_nothing(index_elements=["deadline_id", "step", "recipient"])
-        # Only what this scanner inserted counts (a row count SQLAlchemy keeps on request).
-        .execution_options(preserve_rowcount=True)
+        # Only what this scanner inserted comes back.
+        .returning(Reminder.agency_id)
     )

@@ -9,19 +9,19 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from touchpoints.core.bulk import advisory_lock, bulk_plan, commit_without_waiting, insert_for
 from touchpoints.core.db import db, utcnow
 from touchpoints.dashboard import figures
 from touchpoints.deadlines import compute as deadlines
 from touchpoints.deadlines import diff
-from touchpoints.deadlines.models import Reminder, ReminderDigest
+from touchpoints.deadlines.models import OPENING_LOCK, Reminder, ReminderDigest
 from touchpoints.jobs import enqueue
 from touchpoints.notifications.models import Notification
 from touchpoints.reminders.claim import (
     Regions,
     agency_policy,
-    claim_due,
+    claim,
     insert_counted,
-    insert_for,
     values_cte,
 )
 from touchpoints.reminders.services import SEND_TASK, at_local
@@ -32,24 +32,27 @@ log = logging.getLogger(__name__)
 def scan(now: datetime | None = None) -> dict:
     """Run once as if at ``now``. Call in the system scope; commits as it goes."""
     now = now or utcnow()
+    # The scan's writes act on nothing but through the digest's mail, queued later by a
+    # transaction that waits for the disk: these commits need not (docs/jobs.md).
+    commit_without_waiting()
+    # Syncing and claiming exclude other scans and deadline openers from the start (a second
+    # scan waits, then finds nothing): taken later, two scans holding the openers' shared lock
+    # would each wait for the other's.
+    advisory_lock(OPENING_LOCK)
     # Only agencies whose deadlines are not what their lists call for (none, on a rerun).
     changed = diff.changed_agencies()
+    synced = set()
     if changed != []:
         agencies = deadlines.load_agencies(changed)
-        deadlines.apply_dues(agencies, deadlines.compute(agencies), now)
+        synced = deadlines.apply_dues(agencies, deadlines.compute(agencies), now)["agencies"]
+    # In the same transaction: the claim sees the deadlines just opened, and both are marked on
+    # the dashboard (deadlines and each agency's last reminder) with one statement — bulk writes
+    # the ORM does not see, so the agencies are named here.
+    by_agency = claim(now)
+    figures.changed(synced | set(by_agency))
+    claimed = sum(by_agency.values())
     db.session.commit()
-    claimed = claim_due(now)
-    if claimed:
-        # The dashboard shows each agency's last reminder; the claims are bulk inserts the
-        # ORM does not see, so the agencies that got one are named here.
-        figures.changed(
-            set(
-                db.session.scalars(
-                    sa.select(Reminder.agency_id).where(Reminder.created_at == now).distinct()
-                )
-            )
-        )
-    db.session.commit()
+    commit_without_waiting()
     digests = ensure_digests(now)
     db.session.commit()
     due = due_digest_ids(now)
@@ -95,14 +98,13 @@ def ensure_digests(now: datetime) -> int:
         )
         .group_by(Notification.recipient),
     ).cte("waiting")
-    ap = agency_policy()
-    combos = db.session.execute(
-        sa.select(ap.c.region_id, ap.c.policy_key)
-        .distinct()
-        .join(waiting, waiting.c.agency_id == ap.c.agency_id)
-    ).all()
-    if not combos:
+    anyone = sa.or_(sa.exists().where(claimed), sa.exists().where(Notification.status == "pending"))
+    if not db.session.scalar(sa.select(anyone)):
         return 0
+    ap = agency_policy()
+    # Every region's and policy's digest hour (a few dozen), not only those of the people
+    # waiting: cheaper than reading what they wait for twice.
+    combos = db.session.execute(sa.select(ap.c.region_id, ap.c.policy_key).distinct()).all()
     regions = Regions.load({c.region_id for c in combos})
     rows = []
     for region_id, key in combos:
@@ -147,6 +149,14 @@ def ensure_digests(now: datetime) -> int:
         )
         .outerjoin(dg, sa.and_(dg.recipient == waiting.c.recipient, dg.local_date == plan.c.today))
     )
+    # Planned as the bulk join it is: the digests inserted are not counted by the statistics
+    # yet, and a nested loop over them rescanned the growing table once per person (5 s for
+    # 30,000 people; core.bulk.bulk_plan).
+    with bulk_plan():
+        return _revive_or_make(base, dg, now)
+
+
+def _revive_or_make(base, dg, now: datetime) -> int:
     # Nothing was said today yet (an empty digest): today's digest can still carry the news.
     empty = [
         row.digest_id for row in db.session.connection().execute(base.where(dg.status == "empty"))

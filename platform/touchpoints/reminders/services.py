@@ -15,7 +15,8 @@ and:
    unique key, committed before anything is sent — a second scanner, a re-run or a retry after
    a crash finds the row taken. Steps whose moment passed while no scanner ran are claimed by
    the next run: a skipped day is caught up, not lost. Steps 2 and 3 are one SQL statement
-   (claim.py, docs/jobs.md);
+   (claim.py, docs/jobs.md), which looks only at what can have become due since the last
+   claim (watermark.py);
 4. makes sure each person with claimed reminders has a pending digest (one a day), and enqueues
    every digest whose hour has come.
 
@@ -25,7 +26,7 @@ when the reminders are marked sent. A worker killed in the middle rolls back, an
 enqueues the digest again. Delivery then belongs to ``mail.service`` (retries with backoff).
 
 The scan costs a fixed number of statements whatever the number of agencies, and a rerun with
-nothing new writes nothing (bench/reminders.py).
+nothing new syncs no agency, claims from no deadline and writes one row (bench/reminders.py).
 What the scanner decides (scan.py) and what a person reads (here) change for different reasons.
 """
 
