@@ -20,8 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from touchpoints.audit import service as audit
 from touchpoints.auth.models import User
-from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped, set_scope, utcnow
-from touchpoints.invitations.models import hash_token, new_token
+from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, set_scope, utcnow
+from touchpoints.invitations.models import lookup_link, new_link
 from touchpoints.mail.service import queue_mail
 from touchpoints.notifications.service import absolute_url
 
@@ -80,13 +80,9 @@ def request_change(user: User, email: str, *, actor: User | None) -> EmailChange
             EmailChange.user_id == user.id, EmailChange.confirmed_at.is_(None)
         )
     )
-    raw = new_token()
+    raw, link = new_link(VALID_FOR)
     change = EmailChange(
-        user_id=user.id,
-        new_email=email,
-        token_hash=hash_token(raw),
-        expires_at=utcnow() + VALID_FOR,
-        requested_by_id=getattr(actor, "id", None),
+        user_id=user.id, new_email=email, requested_by_id=getattr(actor, "id", None), **link
     )
     db.session.add(change)
     db.session.flush()
@@ -123,14 +119,11 @@ def find(raw_token: str) -> Found:
     """The request behind a link, read in the scope of the person it changes (which the
     caller keeps): an agency's people in their agency's scope; people without an agency (the
     office, the operator) are changed only by the operator, in the system scope."""
-    if not raw_token or len(raw_token) > 100:
-        return Found(None, FORGED_LINK)
-    found = _lookup(hash_token(raw_token))
-    if found is None:
-        return Found(None, FORGED_LINK)
-    change_id, agency_id = found
-    set_scope(agency_scope(agency_id) if agency_id else SYSTEM_SCOPE)
-    change = db.session.get(EmailChange, change_id)
+    found = lookup_link("email_change_lookup", raw_token, _by_hash)
+    change = None
+    if found is not None:
+        set_scope(agency_scope(found.agency_id) if found.agency_id else SYSTEM_SCOPE)
+        change = db.session.get(EmailChange, found.id)
     if change is None:
         return Found(None, FORGED_LINK)
     if change.confirmed_at is not None:
@@ -140,21 +133,13 @@ def find(raw_token: str) -> Found:
     return Found(change)
 
 
-def _lookup(token_hash: str) -> tuple[int, int | None] | None:
-    """(request id, the person's agency) for a token's hash, before any scope exists."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        row = db.session.execute(
-            sa.text("SELECT id, agency_id FROM email_change_lookup(:h)"), {"h": token_hash}
-        ).first()
-    else:
-        # SQLite (the demo) has no row-level security.
-        with scoped(SYSTEM_SCOPE):
-            row = db.session.execute(
-                sa.select(EmailChange.id, User.agency_id)
-                .join(User, User.id == EmailChange.user_id)
-                .where(EmailChange.token_hash == token_hash)
-            ).first()
-    return (row[0], row[1]) if row else None
+def _by_hash(token_hash: str) -> sa.Select:
+    """The request's id and the person's agency (SQLite, the demo: no lookup function)."""
+    return (
+        sa.select(EmailChange.id, User.agency_id)
+        .join(User, User.id == EmailChange.user_id)
+        .where(EmailChange.token_hash == token_hash)
+    )
 
 
 def confirm(change: EmailChange) -> bool:

@@ -9,7 +9,7 @@ from touchpoints.core.db import db
 from touchpoints.core.forms import BaseForm
 from touchpoints.core.tenancy import Agency, Region, Subdivision
 from touchpoints.core.text import counted
-from touchpoints.core.web import Page, committed, ru_datetime
+from touchpoints.core.web import Page, committed, dead_link, ru_datetime
 from touchpoints.extensions import limiter
 from touchpoints.users import email_change, services
 from touchpoints.users.forms import UserForm
@@ -128,9 +128,7 @@ def confirm_email(token):
     not be signed in. A GET only shows the question (mail scanners open links)."""
     found = email_change.find(token)
     if found.problem:
-        return render_template(
-            "invitations/dead.html", problem=found.problem, invitation=found.change
-        ), (404 if found.change is None else 410)
+        return dead_link(found.problem, known=found.change is not None)
     change = found.change
     form = BaseForm()
     if form.validate_on_submit():
