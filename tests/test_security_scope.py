@@ -352,3 +352,46 @@ def test_a_pooled_connection_carries_nothing_into_the_next_request(migrated):
         assert db.session.scalar(sa.text("SHOW search_path")) == '"$user", public'
         db.session.remove()
         db.engine.dispose()
+
+
+def test_an_office_request_cannot_change_agency_peoples_own_choices(
+    app, app_conn, make_region, make_agency, make_user
+):
+    """Reminder opt-outs, notice settings and pending e-mail changes are written only for the
+    people a scope may write: an office's scope reads its region's agency people but changes
+    their settings no more (migration security14_0002)."""
+    region = make_region()
+    agency = make_agency(region_id=region)
+    office = make_user(Role.OFFICE, region_id=region)
+    registrar = make_user(Role.REGISTRAR, agency_id=agency)
+    inserts = {
+        "reminder_opt_out": "INSERT INTO reminder_opt_out (user_id, kind) VALUES (:u, 'early')",
+        "notification_preference": "INSERT INTO notification_preference "
+        "(user_id, kind, mode) VALUES (:u, 'submitted', 'off')",
+        "email_change": "INSERT INTO email_change (user_id, new_email, token_hash, expires_at, "
+        "created_at) VALUES (:u, 'x@example.org', md5(CAST(:u AS text) || random()::text), "
+        "now() + interval '1 day', now())",
+    }
+    # The agency's own scope sets its registrar's choices; the system scope anyone's.
+    for scope, person in ((agency_scope(agency), registrar), (SYSTEM_SCOPE, office)):
+        push_scope(app_conn, scope, key=DEMO_SCOPE_KEY)
+        for statement in inserts.values():
+            app_conn.execute(sa.text(statement), {"u": person})
+        app_conn.commit()
+    office_scope = Scope("region", region_id=region)
+    for table, statement in inserts.items():
+        push_scope(app_conn, office_scope, key=DEMO_SCOPE_KEY)
+        with pytest.raises(sa.exc.ProgrammingError, match="row-level security"):
+            app_conn.execute(sa.text(statement), {"u": registrar})
+        app_conn.rollback()
+        # The registrar's rows are visible to the office, yet neither changed nor deleted.
+        push_scope(app_conn, office_scope, key=DEMO_SCOPE_KEY)
+        mine = {"u": registrar}
+        where = f"FROM {table} WHERE user_id = :u"
+        assert app_conn.scalar(sa.text(f"SELECT count(*) {where}"), mine) == 1, table
+        assert app_conn.execute(sa.text(f"DELETE {where}"), mine).rowcount == 0, table
+        touched = f"UPDATE {table} SET user_id = user_id WHERE user_id = :u"
+        assert app_conn.execute(sa.text(touched), mine).rowcount == 0, table
+        # Its own account's rows it still changes.
+        assert app_conn.execute(sa.text(f"DELETE {where}"), {"u": office}).rowcount == 1, table
+        app_conn.rollback()

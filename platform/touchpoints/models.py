@@ -27,6 +27,7 @@ from touchpoints.public.models import PublishedFile
 from touchpoints.publication.models import PublicationCheck  # noqa: F401
 from touchpoints.reports.models import QuarterSnapshot  # noqa: F401
 from touchpoints.transfer.models import ImportChoice, ImportSession  # noqa: F401
+from touchpoints.users.email_change import EmailChange  # noqa: F401
 
 __all__ = [
     "Agency",

@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterator
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, request
+from flask import abort, flash, redirect, render_template, request
 from flask_login import current_user
 
 from touchpoints.core import text
@@ -193,3 +193,9 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+def dead_link(problem: str, *, known: bool):
+    """The page of a mailed link that does not work (an invitation, an e-mail to confirm):
+    410 when the link once worked, 404 when there never was such a link."""
+    return render_template("dead_link.html", problem=problem), (410 if known else 404)

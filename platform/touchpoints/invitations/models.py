@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
-from touchpoints.core.db import TenantMixin, db, utcnow
+from touchpoints.core.db import SYSTEM_SCOPE, TenantMixin, db, scoped, utcnow
 from touchpoints.core.enums import LabelledEnum
 from touchpoints.core.queries import newest_first
 from touchpoints.core.tenancy import Agency, Subdivision
@@ -40,6 +41,28 @@ def new_token() -> str:
 def hash_token(raw: str) -> str:
     # 256 random bits: a fast hash suffices, as for session and API tokens.
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def new_link(valid_for: timedelta) -> tuple[str, dict]:
+    """A fresh token for a mailed link, and what its row stores: the token's hash and when the
+    link stops working."""
+    raw = new_token()
+    return raw, {"token_hash": hash_token(raw), "expires_at": utcnow() + valid_for}
+
+
+def lookup_link(function: str, raw_token: str, fallback: Callable[[str], sa.Select]):
+    """The (id, agency_id) row a mailed link's token leads to, before any scope exists, or
+    None: through the SECURITY DEFINER ``function`` on PostgreSQL, given the token's hash; on
+    SQLite (the demo, no row-level security) ``fallback(hash)`` in the system scope, as the
+    ORM's scope filter still applies."""
+    if not raw_token or len(raw_token) > 100:
+        return None
+    token_hash = hash_token(raw_token)
+    if db.session.get_bind().dialect.name == "postgresql":
+        statement = sa.text(f"SELECT id, agency_id FROM {function}(:h)")
+        return db.session.execute(statement, {"h": token_hash}).first()
+    with scoped(SYSTEM_SCOPE):
+        return db.session.execute(fallback(token_hash)).first()
 
 
 class Invitation(TenantMixin, db.Model):

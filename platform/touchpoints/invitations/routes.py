@@ -10,7 +10,7 @@ from touchpoints.auth.access import apply_user_scope, get_agency_or_404, get_ten
 from touchpoints.auth.models import User
 from touchpoints.core.db import db, utcnow
 from touchpoints.core.tenancy import Subdivision
-from touchpoints.core.web import Page, committed
+from touchpoints.core.web import Page, committed, dead_link
 from touchpoints.extensions import limiter
 from touchpoints.invitations import services
 from touchpoints.invitations.forms import AcceptForm, InviteForm
@@ -105,9 +105,7 @@ def revoke(slug, invitation_id):
 def accept(token):
     found = services.find(token)
     if found.problem:
-        return render_template(
-            "invitations/dead.html", problem=found.problem, invitation=found.invitation
-        ), (404 if found.invitation is None else 410)
+        return dead_link(found.problem, known=found.invitation is not None)
     inv = found.invitation
     form = AcceptForm(name=inv.name)
     form.new.label.text = "Придумайте пароль"

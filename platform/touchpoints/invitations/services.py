@@ -15,15 +15,15 @@ from flask import current_app
 from touchpoints.audit import service as audit
 from touchpoints.auth.models import EMAIL_REFUSED, User
 from touchpoints.auth.roles import Role
-from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped, set_scope, utcnow
+from touchpoints.core.db import agency_scope, db, scoped, set_scope, utcnow
 from touchpoints.core.forms import FieldError
 from touchpoints.core.tenancy import Agency, Subdivision
 from touchpoints.invitations.models import (
     VALID_FOR,
     Invitation,
     InvitationStatus,
-    hash_token,
-    new_token,
+    lookup_link,
+    new_link,
 )
 from touchpoints.lists.policy import can_invite
 from touchpoints.mail.service import queue_mail
@@ -91,16 +91,15 @@ def invite(
                 "На эту почту уже отправлено приглашение, срок которого не истёк. "
                 "Отправьте его повторно из списка приглашений.",
             )
-        raw = new_token()
+        raw, link = new_link(VALID_FOR)
         inv = Invitation(
             agency_id=agency.id,
             email=email,
             name=(name or "").strip(),
             role=role.value,
             subdivision_id=subdivision_id,
-            token_hash=hash_token(raw),
-            expires_at=utcnow() + VALID_FOR,
             invited_by_id=getattr(actor, "id", None),
+            **link,
         )
         db.session.add(inv)
         db.session.flush()
@@ -122,9 +121,8 @@ def resend(inv: Invitation, *, actor: User | None) -> Invitation:
     if inv.status in (InvitationStatus.ACCEPTED, InvitationStatus.REVOKED):
         raise InvitationError("status", "Принятое или отозванное приглашение не отправляют снова")
     with scoped(agency_scope(agency.id)):
-        raw = new_token()
-        inv.token_hash = hash_token(raw)
-        inv.expires_at = utcnow() + VALID_FOR
+        raw, link = new_link(VALID_FOR)
+        inv.token_hash, inv.expires_at = link["token_hash"], link["expires_at"]
         inv.sent_count += 1
         audit.record("invitation.resend", inv, after={"email": inv.email}, actor=actor)
         _send(agency, inv, raw, actor)
@@ -194,14 +192,11 @@ def find(raw_token: str) -> Found:
     """The invitation behind a link. Before any scope is known the table is unreadable, so
     the token's hash goes through ``invitation_lookup()``; the row itself is then read in
     its agency's scope, which the caller keeps for what follows."""
-    if not raw_token or len(raw_token) > 100:
-        return Found(None, FORGED_LINK)
-    found = _lookup(hash_token(raw_token))
-    if found is None:
-        return Found(None, FORGED_LINK)
-    invitation_id, agency_id = found
-    set_scope(agency_scope(agency_id))
-    inv = db.session.get(Invitation, invitation_id)
+    found = lookup_link("invitation_lookup", raw_token, _by_hash)
+    inv = None
+    if found is not None:
+        set_scope(agency_scope(found.agency_id))
+        inv = db.session.get(Invitation, found.id)
     if inv is None:
         return Found(None, FORGED_LINK)
     status = inv.status
@@ -210,21 +205,8 @@ def find(raw_token: str) -> Found:
     return Found(inv)
 
 
-def _lookup(token_hash: str) -> tuple[int, int] | None:
-    """(invitation id, agency id) for a token's hash, before any scope exists."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        row = db.session.execute(
-            sa.text("SELECT id, agency_id FROM invitation_lookup(:h)"), {"h": token_hash}
-        ).first()
-    else:
-        # SQLite (the demo) has no row-level security; the ORM's scope filter still applies.
-        with scoped(SYSTEM_SCOPE):
-            row = db.session.execute(
-                sa.select(Invitation.id, Invitation.agency_id).where(
-                    Invitation.token_hash == token_hash
-                )
-            ).first()
-    return (row[0], row[1]) if row else None
+def _by_hash(token_hash: str) -> sa.Select:
+    return sa.select(Invitation.id, Invitation.agency_id).where(Invitation.token_hash == token_hash)
 
 
 def accept(inv: Invitation, name: str, password: str) -> User:

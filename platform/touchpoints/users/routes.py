@@ -1,15 +1,17 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from touchpoints.auth.access import permission_required
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import ROLE_LABELS, Permission, Role
 from touchpoints.core import csvfile
 from touchpoints.core.db import db
+from touchpoints.core.forms import BaseForm
 from touchpoints.core.tenancy import Agency, Region, Subdivision
-from touchpoints.core.web import Page, committed, ru_datetime
-from touchpoints.users import services
+from touchpoints.core.text import counted
+from touchpoints.core.web import Page, committed, dead_link, ru_datetime
+from touchpoints.extensions import limiter
+from touchpoints.users import email_change, services
 from touchpoints.users.forms import UserForm
 
 bp = Blueprint("users", __name__, url_prefix="/users")
@@ -99,17 +101,46 @@ def _save(form: UserForm, user: User):
         if user.id == current_user.id and form.role.data != user.role:
             form.role.errors.append("Свою роль изменить нельзя")
         else:
-            try:
-                with committed(services.UserError, form=form) as done:
-                    saved = services.save_user(user, dict(form.data), actor=current_user)
-            except IntegrityError:
-                # Two people created the same e-mail at once; the unique key caught it.
-                db.session.rollback()
-                form.email.errors.append("Пользователь с такой почтой уже есть")
+            with committed(services.UserError, form=form) as done:
+                saved, pending = services.save_user(user, dict(form.data), actor=current_user)
             if done:
                 flash(f"Пользователь {saved.name} сохранён.", "success")
+                if pending:
+                    # The same words whatever the address (docs/security.md, "Account
+                    # enumeration").
+                    days = counted(email_change.VALID_FOR.days, "день", "дня", "дней")
+                    flash(PENDING_SAID.format(email=pending, days=days), "info")
                 return redirect(url_for("users.index"))
-    return render_template("users/edit.html", form=form, user=user)
+    pending = email_change.EmailChange.pending_for(user.id)
+    return render_template("users/edit.html", form=form, user=user, pending=pending)
+
+
+PENDING_SAID = (
+    "На адрес {email} отправлено письмо со ссылкой. Почта сменится, когда по ней перейдут "
+    "(ссылка действует {days}); до тех пор вход — по прежнему адресу."
+)
+
+
+@bp.route("/email/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"], error_message="Слишком много попыток")
+def confirm_email(token):
+    """The link from the mail to a new address: anonymous, as whoever owns the mailbox may
+    not be signed in. A GET only shows the question (mail scanners open links)."""
+    found = email_change.find(token)
+    if found.problem:
+        return dead_link(found.problem, known=found.change is not None)
+    change = found.change
+    form = BaseForm()
+    if form.validate_on_submit():
+        applied = email_change.confirm(change)
+        db.session.commit()
+        return render_template(
+            "users/email_confirmed.html",
+            change=change,
+            applied=applied,
+            refused=email_change.REFUSED,
+        )
+    return render_template("users/confirm_email.html", form=form, change=change)
 
 
 @bp.route("/<int:user_id>/active", methods=["POST"])

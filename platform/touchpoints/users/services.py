@@ -12,6 +12,7 @@ from touchpoints.core.db import db
 from touchpoints.core.forms import FieldError
 from touchpoints.core.tenancy import Subdivision
 from touchpoints.lists.policy import REGISTRAR_INVITES
+from touchpoints.users import email_change
 
 #: Roles a registrar may give and manage within their agency (the same as they may invite).
 REGISTRAR_MANAGED = REGISTRAR_INVITES
@@ -27,9 +28,10 @@ def snapshot(user: User) -> dict:
     )
 
 
-def save_user(user: User, data: dict, *, actor: User) -> User:
-    """Change an existing person's data. New people come by invitation, and nobody sets
-    another person's password (touchpoints.invitations)."""
+def save_user(user: User, data: dict, *, actor: User) -> tuple[User, str | None]:
+    """Change an existing person's data; a new e-mail waits for its mailbox
+    (users/email_change.py) and is returned as the second value. New people come by
+    invitation, and nobody sets another person's password (touchpoints.invitations)."""
     role = Role(data["role"])
     if actor.role_enum is not Role.ADMIN:
         # A registrar manages the editors and viewers of their own agency. Registrars are
@@ -62,27 +64,26 @@ def save_user(user: User, data: dict, *, actor: User) -> User:
             raise UserError("subdivision_id", "Подразделение не относится к организации")
 
     email = data["email"].strip().lower()
-    # Only the actor's own people are visible (row-level security): a clash with anyone else
-    # shows up as the unique constraint. Both get the same answer, which never says that an
-    # account exists, where or whose (docs/security.md, "Account enumeration").
+    # Only the actor's own people are visible (row-level security), so refusing a clash with
+    # one of them tells nothing new. Any other address goes to its mailbox for confirmation
+    # and the editor hears the same words whatever it is (docs/security.md, "Account
+    # enumeration"); the person keeps the old address until the link is followed.
     clash = db.session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email))
     if clash and clash != user.id:
         raise UserError("email", EMAIL_REFUSED)
+    pending = email if email != user.email.lower() else None
 
     before = snapshot(user)
-    user.email = email
     user.name = data["name"].strip()
     user.role = role.value
     user.agency_id, user.region_id, user.subdivision_id = agency_id, region_id, subdivision_id
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except sa.exc.IntegrityError:
-        raise UserError("email", EMAIL_REFUSED) from None
+    db.session.flush()
     b, a = audit.changes(before, snapshot(user))
     if b:
         audit.record("user.update", user, agency_id=agency_id, before=b, after=a)
-    return user
+    if pending:
+        email_change.request_change(user, pending, actor=actor)
+    return user, pending
 
 
 def set_active(user: User, active: bool, *, actor: User | None = None) -> None:
