@@ -62,6 +62,7 @@ def build_database(database: Database, sizes) -> None:
     from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
     from touchpoints.core.tenancy import Agency
     from touchpoints.demo.data import MURMANSK
+    from touchpoints.demo.registry import SHARED
     from touchpoints.lists import approval
     from touchpoints.lists.models import Entry
     from touchpoints.tenants.sync import sync
@@ -96,7 +97,14 @@ def build_database(database: Database, sizes) -> None:
                 )
                 db.session.add(user)
                 db.session.flush()
-                plan = [(area, process, tp) for area, process, _, tps in MURMANSK for tp in tps]
+                # The demo's rows at the region's shared touchpoints (codes with SHARED) need the
+                # region's catalogue of them; the bench's agencies keep to the form's own touchpoints.
+                plan = [
+                    (area, process, tp)
+                    for area, process, _, tps in MURMANSK
+                    for tp in tps
+                    if not tp[0].startswith(SHARED)
+                ]
                 names = {t["code"]: t for t in agency.form["touchpoints"]}
                 for i in range(n):
                     area, process, (code, needs, interaction, specifics) = plan[i % len(plan)]
