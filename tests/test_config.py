@@ -65,3 +65,27 @@ def test_production_refuses_missing_trusted_hosts_and_disabled_csrf(monkeypatch)
             TRUSTED_HOSTS=["example.org"],
             WTF_CSRF_ENABLED=False,
         )
+
+
+def test_production_timings_bring_a_killed_workers_job_back_within_a_minute(monkeypatch):
+    """tests/test_security_faults.py kills a worker with shorter timings (the same code); these
+    are the production ones it stands for (docs/jobs.md, "Killed workers")."""
+    for name in ("VISIBILITY_TIMEOUT", "ORDER_RENDER_LEASE_SECONDS"):
+        monkeypatch.delenv(f"TOUCHPOINTS_{name}", raising=False)
+    monkeypatch.setenv("TOUCHPOINTS_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("TOUCHPOINTS_SCOPE_KEY", "k" * 48)
+    monkeypatch.setenv("TOUCHPOINTS_DATABASE_URL", "postgres://app@127.0.0.1/touchpoints")
+    monkeypatch.setenv("TOUCHPOINTS_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("TOUCHPOINTS_TRUSTED_HOSTS", "touchpoints.example.gov.ru")
+    cfg = build_config("production")
+    transport = cfg["CELERY"]["broker_transport_options"]
+    visibility, restore = transport["visibility_timeout"], transport["unacked_restore_interval"]
+    lease = cfg["ORDER_RENDER_LEASE_SECONDS"]
+    assert (visibility, restore, lease) == (30, 5, 20)
+    # The killed worker's message is back after visibility + restore; its claim has expired by
+    # then, or the task retries lease / 2 later (workers/tasks/orders.py): the render starts
+    # within 35 s, leaving 25 s of the minute to render.
+    assert max(visibility + restore, lease + lease / 2) <= 35
+    # A retry's countdown stays below the visibility timeout: a held ETA message is not given
+    # back to a second worker while the first still waits to run it.
+    assert lease / 2 < visibility

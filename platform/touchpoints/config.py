@@ -64,6 +64,7 @@ def build_config(profile: str | None = None, **overrides) -> dict:
     demo = profile == "demo"
     default_db = f"sqlite:///{INSTANCE_DIR / 'touchpoints.sqlite3'}"
     redis_url = env("REDIS_URL") or None
+    visibility = env_int("VISIBILITY_TIMEOUT", 30)
     cfg: dict = {
         "PROFILE": profile,
         "DEMO": demo,
@@ -148,6 +149,9 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "ORDER_PDF_PART_ROWS": env_int("ORDER_PDF_PART_ROWS", 1250),
         #: Processes rendering the parts of one order (at most the number of CPUs).
         "ORDER_PDF_PROCESSES": env_int("ORDER_PDF_PROCESSES", 2),
+        #: Seconds a worker's claim on an order rendering lasts unless renewed (orders/lease.py);
+        #: a killed worker's rendering is taken over after at most this long (docs/jobs.md).
+        "ORDER_RENDER_LEASE_SECONDS": env_int("ORDER_RENDER_LEASE_SECONDS", 20),
         #: Demo accounts log in with password "demo"; refused anywhere else.
         "ALLOW_DEMO_PASSWORDS": demo,
         "CELERY": {
@@ -166,9 +170,10 @@ def build_config(profile: str | None = None, **overrides) -> dict:
             # of the kill. Longer tasks may then run twice: every task is idempotent and
             # claims its row (orders/lease.py, mail.service.claim). Countdowns stay below it.
             "broker_transport_options": {
-                "visibility_timeout": env_int("VISIBILITY_TIMEOUT", 30),
-                # Look for such messages every 5 s (kombu's default scans every 100 s).
-                "unacked_restore_interval": 5,
+                "visibility_timeout": visibility,
+                # Look for such messages every 5 s (kombu's default scans every 100 s), more
+                # often when the timeout is shorter (the fault tests, docs/testing.md).
+                "unacked_restore_interval": max(1, min(5, visibility // 6)),
                 "unacked_restore_throttle": 1,
             },
             "timezone": "UTC",
