@@ -9,11 +9,13 @@ import functools
 import os
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 import redis
 import sqlalchemy as sa
 
+from tests.snapshots import replay
 from touchpoints import create_app
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
@@ -229,12 +231,17 @@ def client(app):
 
 @pytest.fixture
 def seeded(app):
-    """Both seed regions and agencies from tenants/ (flask tenants sync)."""
+    """Both seed regions and agencies from tenants/ (flask tenants sync), copied back after the
+    first sync in a process (tests/snapshots.py)."""
     from touchpoints.tenants.sync import sync
 
-    with app.app_context():
-        sync(app.config["TENANTS_DIR"])
-        db.session.commit()
+    def build():
+        with app.app_context():
+            sync(app.config["TENANTS_DIR"])
+            db.session.commit()
+
+    tenants = app.config["TENANTS_DIR"]
+    replay(app.config["MIGRATION_DATABASE_URL"], ("tenants", _tenant_files(tenants)), build)
     return app
 
 
@@ -256,6 +263,25 @@ def make_region(app):
     return factory
 
 
+def _tenant_files(tenants_dir) -> tuple:
+    """What tells whether tenants/ changed: its files and their modification times."""
+    files = sorted(Path(tenants_dir).rglob("*.yaml"))
+    return str(tenants_dir), tuple((str(f), f.stat().st_mtime_ns) for f in files)
+
+
+def _tenant_forms(tenants_dir) -> dict:
+    """The form templates of tenants/ (``load(...).forms``), read again only when a file changed:
+    parsing the YAML cost more than the rest of make_agency, which about 120 tests call."""
+    return _load_forms(*_tenant_files(tenants_dir))
+
+
+@functools.cache
+def _load_forms(tenants_dir: str, _files: tuple) -> dict:
+    from touchpoints.tenants.loader import load
+
+    return load(tenants_dir).forms
+
+
 @pytest.fixture
 def make_agency(app, make_region):
     """Creates an agency from a form template; returns its id. Templates come from tenants/."""
@@ -263,10 +289,9 @@ def make_agency(app, make_region):
     def factory(
         slug=None, region_id=None, template="default-full", subdivisions=("main", "second")
     ):
-        from touchpoints.tenants.loader import load
         from touchpoints.tenants.schema import jsonable
 
-        forms = load(app.config["TENANTS_DIR"]).forms
+        forms = _tenant_forms(app.config["TENANTS_DIR"])
         with app.app_context(), scoped(SYSTEM_SCOPE):
             region_id = region_id or make_region()
             slug = slug or f"agency-{uuid.uuid4().hex[:6]}"
@@ -521,61 +546,19 @@ def page(browser):
     context.close()
 
 
-#: The database right after the demo was first loaded in this process, table by table (COPY
-#: binary), keyed by the state it was loaded onto; see load_demo_data.
-_demo_snapshots: dict[tuple, dict[str, bytes]] = {}
-
-
-def _table_counts(conn) -> tuple:
-    names = [t.name for t in db.metadata.sorted_tables]
-    probe = " UNION ALL ".join(f"SELECT '{n}', count(*) FROM \"{n}\"" for n in names)
-    return tuple(sorted((n, c) for n, c in conn.exec_driver_sql(probe).all() if c))
-
-
 def load_demo_data(app) -> None:
-    """``flask demo load`` into the test database, as fast as a copy.
-
-    The demo goes through the real services (reviews, compliance, approval) and costs seconds;
-    about forty tests need it. The first load in a process is real; its result is kept as the
-    tables' rows, and a later load onto the same starting state (the seeded tenants, compared
-    by the row counts of every table) writes those rows back with COPY. Any other starting
-    state loads for real."""
+    """``flask demo load`` into the test database, as fast as a copy after the first time in a
+    process (tests/snapshots.py): the demo goes through the real services (reviews,
+    compliance, approval) and costs seconds; about forty tests need it."""
     from touchpoints.demo.data import load_demo
 
-    urls = {"owner": app.config["MIGRATION_DATABASE_URL"]}
-    engine = sa.create_engine(urls["owner"], poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            before = _table_counts(conn)
-        snapshot = _demo_snapshots.get(before)
-        if snapshot is None:
-            with app.app_context():
-                load_demo()
-                app.extensions["inprocess_jobs"].wait(timeout=60)
-                db.session.remove()
-            with engine.connect() as conn:
-                raw = conn.connection.driver_connection
-                with raw.cursor() as cur:
-                    for name, _count in _table_counts(conn):
-                        with cur.copy(f'COPY "{name}" TO STDOUT (FORMAT binary)') as copy:
-                            snapshot_rows = b"".join(bytes(chunk) for chunk in copy)
-                        _demo_snapshots.setdefault(before, {})[name] = snapshot_rows
-            return
-        with engine.begin() as conn:
-            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-            raw = conn.connection.driver_connection
-            with raw.cursor() as cur:
-                for name, rows in snapshot.items():
-                    cur.execute(f'DELETE FROM "{name}"')
-                    with cur.copy(f'COPY "{name}" FROM STDIN (FORMAT binary)') as copy:
-                        copy.write(rows)
-                    if "id" in db.metadata.tables[name].c:
-                        cur.execute(
-                            f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
-                            f'(SELECT max(id) FROM "{name}"))'
-                        )
-    finally:
-        engine.dispose()
+    def build():
+        with app.app_context():
+            load_demo()
+            app.extensions["inprocess_jobs"].wait(timeout=60)
+            db.session.remove()
+
+    replay(app.config["MIGRATION_DATABASE_URL"], "demo", build)
 
 
 @pytest.fixture
