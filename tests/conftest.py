@@ -15,6 +15,11 @@ import pytest
 import redis
 import sqlalchemy as sa
 
+from tests.ordering import (  # noqa: F401 - hooks: longest tests first (tests/ordering.py)
+    pytest_collection_modifyitems,
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+)
 from tests.snapshots import replay
 from touchpoints import create_app
 from touchpoints.auth.models import User
@@ -31,10 +36,13 @@ PG_ADMIN_URL = os.environ.get(
 
 def _redis_url() -> str:
     # One Redis database per xdist worker: tests flush theirs, and a real Celery worker's
-    # queue must not be flushed by the other worker's tests.
+    # queue must not be flushed by the other worker's tests. TEST_REDIS_BASE (15 unless set)
+    # is the first worker's database, the others count down from it, so parallel checkouts
+    # on one machine can each take their own (docs/testing.md).
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
-    return f"redis://127.0.0.1:6379/{15 - index % 8}"
+    base = int(os.environ.get("TEST_REDIS_BASE", "15"))
+    return f"redis://127.0.0.1:6379/{(base - index) % 16}"
 
 
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL") or _redis_url()
