@@ -332,16 +332,6 @@ def make_agency(app, make_region):
     return factory
 
 
-@functools.cache
-def _password_hash() -> str:
-    """PASSWORD hashed once per session: argon2id is slow on purpose (about 0.1 s a hash), and a
-    factory that hashed per user spent more time there than many tests take. Logging in still
-    verifies against the real hash."""
-    probe = User(email="probe@example.org")
-    probe.set_password(PASSWORD)
-    return probe.password_hash
-
-
 @pytest.fixture
 def make_user(app):
     """Creates a user with password PASSWORD; returns its id."""
@@ -370,7 +360,9 @@ def make_user(app):
                 region_id=region_id,
                 subdivision_id=sub_id,
             )
-            user.password_hash = _password_hash()
+            # The test profile's argon2id cost is the lowest (TEST_PASSWORD_HASH, config.py):
+            # hashing per user and verifying at each login cost about a millisecond.
+            user.set_password(PASSWORD)
             db.session.add(user)
             db.session.commit()
             return user.id

@@ -89,3 +89,32 @@ def test_production_timings_bring_a_killed_workers_job_back_within_a_minute(monk
     # A retry's countdown stays below the visibility timeout: a held ETA message is not given
     # back to a second worker while the first still waits to run it.
     assert lease / 2 < visibility
+
+
+def test_production_hashes_passwords_at_rfc_9106_low_memory_cost(monkeypatch):
+    """The test profile hashes at the lowest cost (docs/testing.md); production at RFC 9106's
+    "low memory" profile, and refuses to start cheaper."""
+    from argon2.profiles import RFC_9106_LOW_MEMORY
+
+    monkeypatch.setenv("TOUCHPOINTS_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("TOUCHPOINTS_SCOPE_KEY", "k" * 48)
+    monkeypatch.setenv("TOUCHPOINTS_DATABASE_URL", "postgres://app@127.0.0.1/touchpoints")
+    monkeypatch.setenv("TOUCHPOINTS_TRUSTED_HOSTS", "touchpoints.example.gov.ru")
+    cost = build_config("production")["PASSWORD_HASH"]
+    profile = RFC_9106_LOW_MEMORY
+    assert cost == {
+        "time_cost": profile.time_cost,
+        "memory_cost": profile.memory_cost,
+        "parallelism": profile.parallelism,
+    }
+    assert build_config("demo")["PASSWORD_HASH"] == cost
+    assert build_config("test")["PASSWORD_HASH"]["memory_cost"] < cost["memory_cost"]
+    with pytest.raises(ConfigError, match="RFC 9106"):
+        build_config("production", PASSWORD_HASH={**cost, "time_cost": 1})
+    app = create_app("production")
+    with app.app_context():
+        from touchpoints.auth.models import User
+
+        user = User(email="x@example.org")
+        user.set_password("long enough pw")
+    assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")

@@ -57,6 +57,14 @@ def _sqlalchemy_url(url: str) -> str:
     return url
 
 
+#: argon2id cost of password hashes: RFC 9106's "low memory" profile, argon2-cffi's default and
+#: above OWASP's minimum (docs/security.md). Memory in KiB.
+PASSWORD_HASH = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
+#: The test profile's: the same argon2id code at the lowest cost; its passwords guard nothing,
+#: and at the production cost a login took longer than most tests (docs/testing.md).
+TEST_PASSWORD_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
 def build_config(profile: str | None = None, **overrides) -> dict:
     profile = (profile or env("ENV", "production")).lower()
     if profile not in {"demo", "test", "production"}:
@@ -91,6 +99,7 @@ def build_config(profile: str | None = None, **overrides) -> dict:
             "MAIL_DEFAULT_SENDER", "Реестр точек взаимодействия <noreply@example.org>"
         ),
         "MAX_CONTENT_LENGTH": env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+        "PASSWORD_HASH": dict(TEST_PASSWORD_HASH if profile == "test" else PASSWORD_HASH),
         #: Years whose working-day calendar an operator checked although holidays lacks a decree.
         "CALENDAR_DECREED_YEARS": [
             int(y) for y in (env("CALENDAR_DECREED_YEARS") or "").split(",") if y.strip()
@@ -203,6 +212,8 @@ def validate(cfg: dict) -> None:
         )
     if cfg.get("ALLOW_DEMO_PASSWORDS"):
         problems.append("демонстрационные пароли разрешены")
+    if any(cfg["PASSWORD_HASH"].get(k, 0) < v for k, v in PASSWORD_HASH.items()):
+        problems.append("пароли хешируются дешевле профиля RFC 9106 «low memory»")
     if not cfg.get("WTF_CSRF_ENABLED"):
         problems.append("защита от CSRF отключена (TOUCHPOINTS_CSRF_ENABLED)")
     if not cfg.get("TRUSTED_HOSTS"):
