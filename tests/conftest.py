@@ -20,7 +20,7 @@ from tests.ordering import (  # noqa: F401 - hooks: longest tests first (tests/o
     pytest_runtest_logreport,
     pytest_sessionfinish,
 )
-from tests.snapshots import replay
+from tests.snapshots import owner_engine, replay
 from touchpoints import create_app
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
@@ -186,10 +186,6 @@ def app(_session_app, migrated):
     _clean(migrated)
 
 
-#: The owner's engine for the per-test reset; one per session, not one per test.
-_owner_engine: sa.Engine | None = None
-
-
 def _clean(urls) -> None:
     """Empty what the test wrote: find the non-empty tables in one query and delete their rows.
 
@@ -197,14 +193,11 @@ def _clean(urls) -> None:
     The owner is a superuser here: ``session_replication_role = replica`` switches off triggers
     for this transaction only (foreign keys and the immutability of approved versions), so the
     order of deletion does not matter. Identities restart, as a fresh database would have them."""
-    global _owner_engine
-    if _owner_engine is None:
-        _owner_engine = sa.create_engine(urls["owner"], poolclass=sa.pool.NullPool)
     names = [t.name for t in db.metadata.sorted_tables]
     probe = " UNION ALL ".join(
         f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names
     )
-    with _owner_engine.begin() as conn:
+    with owner_engine(urls["owner"]).begin() as conn:
         used = list(conn.execute(sa.text(probe)).scalars())
         if used:
             conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
@@ -216,14 +209,24 @@ def _clean(urls) -> None:
                 if "id" in db.metadata.tables[name].c
             ]
             conn.exec_driver_sql("; ".join(statements))
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    flush_redis()
 
 
 @pytest.fixture(autouse=True)
 def _fresh_redis():
     """Every test starts with an empty Redis database: rate-limit windows, lockouts and queues of
     a test that built its own app (and so skipped the per-test reset) never reach the next one."""
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    flush_redis()
+
+
+def flush_redis() -> None:
+    """Empty the test Redis database, through one client (and connection) for the session."""
+    _redis_client().flushdb()
+
+
+@functools.cache
+def _redis_client() -> redis.Redis:
+    return redis.Redis.from_url(REDIS_TEST_URL)
 
 
 @pytest.fixture
@@ -485,11 +488,11 @@ class RealWorkers:
 @pytest.fixture
 def real_workers(app, migrated):
     """Start real Celery workers with ``real_workers.start()``; all stopped after the test."""
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    flush_redis()
     workers = RealWorkers(migrated)
     yield workers
     workers.stop()
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    flush_redis()
 
 
 # --------------------------------------------------------------------------- browser

@@ -10,6 +10,7 @@ starting state builds for real. See docs/testing.md.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Hashable
 
@@ -19,6 +20,13 @@ from touchpoints.core.db import db
 
 #: (what was built, digest of the state it was built on) -> the tables' rows after the build.
 _kept: dict[tuple, dict[str, bytes]] = {}
+
+
+@functools.cache
+def owner_engine(url: str) -> sa.Engine:
+    """The database owner's connections, kept for the session: the per-test reset and the
+    snapshots run several statements a test, and a new PostgreSQL connection is a new process."""
+    return sa.create_engine(url, pool_size=1, max_overflow=2)
 
 
 def _dump(conn) -> dict[str, bytes]:
@@ -48,32 +56,29 @@ def _digest(rows: dict[str, bytes]) -> str:
 
 def replay(owner_url: str, what: Hashable, build: Callable[[], None]) -> None:
     """Run ``build`` (which commits) the first time; afterwards restore what it left."""
-    engine = sa.create_engine(owner_url, poolclass=sa.pool.NullPool)
-    try:
+    engine = owner_engine(owner_url)
+    with engine.connect() as conn:
+        before = _dump(conn)
+    key = (what, _digest(before))
+    kept = _kept.get(key)
+    if kept is None:
+        build()
         with engine.connect() as conn:
-            before = _dump(conn)
-        key = (what, _digest(before))
-        kept = _kept.get(key)
-        if kept is None:
-            build()
-            with engine.connect() as conn:
-                _kept[key] = _dump(conn)
-            return
-        with engine.begin() as conn:
-            # Triggers (foreign keys, the immutability of approved versions) off for this
-            # transaction only: the rows are exactly those the real build wrote.
-            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-            with conn.connection.driver_connection.cursor() as cur:
-                for name in before.keys() - kept.keys():
-                    cur.execute(f'DELETE FROM "{name}"')
-                for name, rows in kept.items():
-                    cur.execute(f'DELETE FROM "{name}"')
-                    with cur.copy(f'COPY "{name}" FROM STDIN (FORMAT binary)') as copy:
-                        copy.write(rows)
-                    if "id" in db.metadata.tables[name].c:
-                        cur.execute(
-                            f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
-                            f'(SELECT max(id) FROM "{name}"))'
-                        )
-    finally:
-        engine.dispose()
+            _kept[key] = _dump(conn)
+        return
+    with engine.begin() as conn:
+        # Triggers (foreign keys, the immutability of approved versions) off for this
+        # transaction only: the rows are exactly those the real build wrote.
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        with conn.connection.driver_connection.cursor() as cur:
+            for name in before.keys() - kept.keys():
+                cur.execute(f'DELETE FROM "{name}"')
+            for name, rows in kept.items():
+                cur.execute(f'DELETE FROM "{name}"')
+                with cur.copy(f'COPY "{name}" FROM STDIN (FORMAT binary)') as copy:
+                    copy.write(rows)
+                if "id" in db.metadata.tables[name].c:
+                    cur.execute(
+                        f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
+                        f'(SELECT max(id) FROM "{name}"))'
+                    )
