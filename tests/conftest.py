@@ -4,6 +4,7 @@ test (every table truncated by the owner afterwards)."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import os
@@ -501,16 +502,29 @@ def real_workers(app, migrated):
 @pytest.fixture
 def live_server(app):
     """The application served over real HTTP on a free loopback port, in a thread."""
+    with serving(app) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serving(wsgi_app):
+    """``wsgi_app`` over real HTTP on a free loopback port, in a thread; yields its base URL."""
     import threading
 
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    # serve_forever looks for a shutdown every poll_interval: at its default of 0.5 s, stopping
+    # the server cost each browser test up to half a second.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
