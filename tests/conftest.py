@@ -1,6 +1,7 @@
-"""Fixtures: a real PostgreSQL database per test session (the app connects as a non-owner role so
-row-level security applies), real Redis, factories for tenants and users, and a clean slate per
-test (every table truncated by the owner afterwards)."""
+"""Fixtures: a real PostgreSQL database per test process (the app connects as a non-owner role so
+row-level security applies), real Redis, one application per process, factories for tenants and
+users, and a clean slate per test (the rows written are deleted by the owner afterwards). How
+and why: docs/testing.md."""
 
 from __future__ import annotations
 
