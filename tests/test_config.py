@@ -6,6 +6,15 @@ from touchpoints.config import DEMO_SECRET, ConfigError, build_config
 GOOD_SECRET = "x" * 48
 
 
+def _production_env(monkeypatch) -> None:
+    """What a production server is given in its environment."""
+    monkeypatch.setenv("TOUCHPOINTS_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("TOUCHPOINTS_SCOPE_KEY", "k" * 48)
+    monkeypatch.setenv("TOUCHPOINTS_DATABASE_URL", "postgres://app@127.0.0.1/touchpoints")
+    monkeypatch.setenv("TOUCHPOINTS_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("TOUCHPOINTS_TRUSTED_HOSTS", "touchpoints.example.gov.ru")
+
+
 def test_production_refuses_demo_secret(monkeypatch):
     monkeypatch.delenv("TOUCHPOINTS_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="SECRET_KEY"):
@@ -24,11 +33,7 @@ def test_production_refuses_sqlite():
 
 
 def test_production_starts_with_real_settings(monkeypatch):
-    monkeypatch.setenv("TOUCHPOINTS_SECRET_KEY", GOOD_SECRET)
-    monkeypatch.setenv("TOUCHPOINTS_SCOPE_KEY", "k" * 48)
-    monkeypatch.setenv("TOUCHPOINTS_DATABASE_URL", "postgres://app@127.0.0.1/touchpoints")
-    monkeypatch.setenv("TOUCHPOINTS_REDIS_URL", "redis://127.0.0.1:6379/0")
-    monkeypatch.setenv("TOUCHPOINTS_TRUSTED_HOSTS", "touchpoints.example.gov.ru")
+    _production_env(monkeypatch)
     cfg = build_config("production")
     assert cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
     assert cfg["SESSION_COOKIE_SECURE"] and not cfg["ALLOW_DEMO_PASSWORDS"]
@@ -72,11 +77,7 @@ def test_production_timings_bring_a_killed_workers_job_back_within_a_minute(monk
     are the production ones it stands for (docs/jobs.md, "Killed workers")."""
     for name in ("VISIBILITY_TIMEOUT", "ORDER_RENDER_LEASE_SECONDS"):
         monkeypatch.delenv(f"TOUCHPOINTS_{name}", raising=False)
-    monkeypatch.setenv("TOUCHPOINTS_SECRET_KEY", GOOD_SECRET)
-    monkeypatch.setenv("TOUCHPOINTS_SCOPE_KEY", "k" * 48)
-    monkeypatch.setenv("TOUCHPOINTS_DATABASE_URL", "postgres://app@127.0.0.1/touchpoints")
-    monkeypatch.setenv("TOUCHPOINTS_REDIS_URL", "redis://127.0.0.1:6379/0")
-    monkeypatch.setenv("TOUCHPOINTS_TRUSTED_HOSTS", "touchpoints.example.gov.ru")
+    _production_env(monkeypatch)
     cfg = build_config("production")
     transport = cfg["CELERY"]["broker_transport_options"]
     visibility, restore = transport["visibility_timeout"], transport["unacked_restore_interval"]
@@ -96,10 +97,7 @@ def test_production_hashes_passwords_at_rfc_9106_low_memory_cost(monkeypatch):
     "low memory" profile, and refuses to start cheaper."""
     from argon2.profiles import RFC_9106_LOW_MEMORY
 
-    monkeypatch.setenv("TOUCHPOINTS_SECRET_KEY", GOOD_SECRET)
-    monkeypatch.setenv("TOUCHPOINTS_SCOPE_KEY", "k" * 48)
-    monkeypatch.setenv("TOUCHPOINTS_DATABASE_URL", "postgres://app@127.0.0.1/touchpoints")
-    monkeypatch.setenv("TOUCHPOINTS_TRUSTED_HOSTS", "touchpoints.example.gov.ru")
+    _production_env(monkeypatch)
     cost = build_config("production")["PASSWORD_HASH"]
     profile = RFC_9106_LOW_MEMORY
     assert cost == {
