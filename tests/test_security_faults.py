@@ -49,8 +49,10 @@ def test_order_pdf_is_ready_within_a_minute_after_its_worker_is_killed(
     with broker_app.app_context(), scoped(agency_scope(agency_id)):
         doc_id = orders.request_version_pdf(db.session.get(ListVersion, version_id)).id
     deadline = time.monotonic() + 90
-    while _status(broker_app, agency_id, doc_id) != "rendering":
-        assert time.monotonic() < deadline, "the first worker never started rendering"
+    while (status := _status(broker_app, agency_id, doc_id)) != "rendering":
+        assert time.monotonic() < deadline, (
+            f"the first worker never started rendering ({status}):\n{real_workers.output(first)}"
+        )
         real_workers.assert_alive(first)
         time.sleep(0.05)
     first.send_signal(signal.SIGKILL)  # mid-render: no cleanup of any kind
