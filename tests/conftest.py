@@ -1,19 +1,28 @@
-"""Fixtures: a real PostgreSQL database per test session (the app connects as a non-owner role so
-row-level security applies), real Redis, factories for tenants and users, and a clean slate per
-test (every table truncated by the owner afterwards)."""
+"""Fixtures: a real PostgreSQL database per test process (the app connects as a non-owner role so
+row-level security applies), real Redis, one application per process, factories for tenants and
+users, and a clean slate per test (the rows written are deleted by the owner afterwards). How
+and why: docs/testing.md."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import os
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 import redis
 import sqlalchemy as sa
 
+from tests.ordering import (  # noqa: F401 - hooks: longest tests first (tests/ordering.py)
+    pytest_collection_modifyitems,
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+)
+from tests.snapshots import owner_engine, replay
 from touchpoints import create_app
 from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
@@ -29,10 +38,13 @@ PG_ADMIN_URL = os.environ.get(
 
 def _redis_url() -> str:
     # One Redis database per xdist worker: tests flush theirs, and a real Celery worker's
-    # queue must not be flushed by the other worker's tests.
+    # queue must not be flushed by the other worker's tests. TEST_REDIS_BASE (15 unless set)
+    # is the first worker's database, the others count down from it, so parallel checkouts
+    # on one machine can each take their own (docs/testing.md).
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
-    return f"redis://127.0.0.1:6379/{15 - index % 8}"
+    base = int(os.environ.get("TEST_REDIS_BASE", "15"))
+    return f"redis://127.0.0.1:6379/{(base - index) % 16}"
 
 
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL") or _redis_url()
@@ -176,10 +188,6 @@ def app(_session_app, migrated):
     _clean(migrated)
 
 
-#: The owner's engine for the per-test reset; one per session, not one per test.
-_owner_engine: sa.Engine | None = None
-
-
 def _clean(urls) -> None:
     """Empty what the test wrote: find the non-empty tables in one query and delete their rows.
 
@@ -187,14 +195,11 @@ def _clean(urls) -> None:
     The owner is a superuser here: ``session_replication_role = replica`` switches off triggers
     for this transaction only (foreign keys and the immutability of approved versions), so the
     order of deletion does not matter. Identities restart, as a fresh database would have them."""
-    global _owner_engine
-    if _owner_engine is None:
-        _owner_engine = sa.create_engine(urls["owner"], poolclass=sa.pool.NullPool)
     names = [t.name for t in db.metadata.sorted_tables]
     probe = " UNION ALL ".join(
         f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names
     )
-    with _owner_engine.begin() as conn:
+    with owner_engine(urls["owner"]).begin() as conn:
         used = list(conn.execute(sa.text(probe)).scalars())
         if used:
             conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
@@ -206,14 +211,24 @@ def _clean(urls) -> None:
                 if "id" in db.metadata.tables[name].c
             ]
             conn.exec_driver_sql("; ".join(statements))
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    flush_redis()
 
 
 @pytest.fixture(autouse=True)
 def _fresh_redis():
     """Every test starts with an empty Redis database: rate-limit windows, lockouts and queues of
     a test that built its own app (and so skipped the per-test reset) never reach the next one."""
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    flush_redis()
+
+
+def flush_redis() -> None:
+    """Empty the test Redis database, through one client (and connection) for the session."""
+    _redis_client().flushdb()
+
+
+@functools.cache
+def _redis_client() -> redis.Redis:
+    return redis.Redis.from_url(REDIS_TEST_URL)
 
 
 @pytest.fixture
@@ -229,12 +244,17 @@ def client(app):
 
 @pytest.fixture
 def seeded(app):
-    """Both seed regions and agencies from tenants/ (flask tenants sync)."""
+    """Both seed regions and agencies from tenants/ (flask tenants sync), copied back after the
+    first sync in a process (tests/snapshots.py)."""
     from touchpoints.tenants.sync import sync
 
-    with app.app_context():
-        sync(app.config["TENANTS_DIR"])
-        db.session.commit()
+    def build():
+        with app.app_context():
+            sync(app.config["TENANTS_DIR"])
+            db.session.commit()
+
+    tenants = app.config["TENANTS_DIR"]
+    replay(app.config["MIGRATION_DATABASE_URL"], ("tenants", _tenant_files(tenants)), build)
     return app
 
 
@@ -256,6 +276,25 @@ def make_region(app):
     return factory
 
 
+def _tenant_files(tenants_dir) -> tuple:
+    """What tells whether tenants/ changed: its files and their modification times."""
+    files = sorted(Path(tenants_dir).rglob("*.yaml"))
+    return str(tenants_dir), tuple((str(f), f.stat().st_mtime_ns) for f in files)
+
+
+def _tenant_forms(tenants_dir) -> dict:
+    """The form templates of tenants/ (``load(...).forms``), read again only when a file changed:
+    parsing the YAML cost more than the rest of make_agency, which about 120 tests call."""
+    return _load_forms(*_tenant_files(tenants_dir))
+
+
+@functools.cache
+def _load_forms(tenants_dir: str, _files: tuple) -> dict:
+    from touchpoints.tenants.loader import load
+
+    return load(tenants_dir).forms
+
+
 @pytest.fixture
 def make_agency(app, make_region):
     """Creates an agency from a form template; returns its id. Templates come from tenants/."""
@@ -263,10 +302,9 @@ def make_agency(app, make_region):
     def factory(
         slug=None, region_id=None, template="default-full", subdivisions=("main", "second")
     ):
-        from touchpoints.tenants.loader import load
         from touchpoints.tenants.schema import jsonable
 
-        forms = load(app.config["TENANTS_DIR"]).forms
+        forms = _tenant_forms(app.config["TENANTS_DIR"])
         with app.app_context(), scoped(SYSTEM_SCOPE):
             region_id = region_id or make_region()
             slug = slug or f"agency-{uuid.uuid4().hex[:6]}"
@@ -299,16 +337,6 @@ def make_agency(app, make_region):
     return factory
 
 
-@functools.cache
-def _password_hash() -> str:
-    """PASSWORD hashed once per session: argon2id is slow on purpose (about 0.1 s a hash), and a
-    factory that hashed per user spent more time there than many tests take. Logging in still
-    verifies against the real hash."""
-    probe = User(email="probe@example.org")
-    probe.set_password(PASSWORD)
-    return probe.password_hash
-
-
 @pytest.fixture
 def make_user(app):
     """Creates a user with password PASSWORD; returns its id."""
@@ -337,7 +365,9 @@ def make_user(app):
                 region_id=region_id,
                 subdivision_id=sub_id,
             )
-            user.password_hash = _password_hash()
+            # The test profile's argon2id cost is the lowest (TEST_PASSWORD_HASH, config.py):
+            # hashing per user and verifying at each login cost about a millisecond.
+            user.set_password(PASSWORD)
             db.session.add(user)
             db.session.commit()
             return user.id
@@ -460,11 +490,11 @@ class RealWorkers:
 @pytest.fixture
 def real_workers(app, migrated):
     """Start real Celery workers with ``real_workers.start()``; all stopped after the test."""
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    flush_redis()
     workers = RealWorkers(migrated)
     yield workers
     workers.stop()
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    flush_redis()
 
 
 # --------------------------------------------------------------------------- browser
@@ -473,16 +503,29 @@ def real_workers(app, migrated):
 @pytest.fixture
 def live_server(app):
     """The application served over real HTTP on a free loopback port, in a thread."""
+    with serving(app) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serving(wsgi_app):
+    """``wsgi_app`` over real HTTP on a free loopback port, in a thread; yields its base URL."""
     import threading
 
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    # serve_forever looks for a shutdown every poll_interval: at its default of 0.5 s, stopping
+    # the server cost each browser test up to half a second.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -521,61 +564,19 @@ def page(browser):
     context.close()
 
 
-#: The database right after the demo was first loaded in this process, table by table (COPY
-#: binary), keyed by the state it was loaded onto; see load_demo_data.
-_demo_snapshots: dict[tuple, dict[str, bytes]] = {}
-
-
-def _table_counts(conn) -> tuple:
-    names = [t.name for t in db.metadata.sorted_tables]
-    probe = " UNION ALL ".join(f"SELECT '{n}', count(*) FROM \"{n}\"" for n in names)
-    return tuple(sorted((n, c) for n, c in conn.exec_driver_sql(probe).all() if c))
-
-
 def load_demo_data(app) -> None:
-    """``flask demo load`` into the test database, as fast as a copy.
-
-    The demo goes through the real services (reviews, compliance, approval) and costs seconds;
-    about forty tests need it. The first load in a process is real; its result is kept as the
-    tables' rows, and a later load onto the same starting state (the seeded tenants, compared
-    by the row counts of every table) writes those rows back with COPY. Any other starting
-    state loads for real."""
+    """``flask demo load`` into the test database, as fast as a copy after the first time in a
+    process (tests/snapshots.py): the demo goes through the real services (reviews,
+    compliance, approval) and costs seconds; about forty tests need it."""
     from touchpoints.demo.data import load_demo
 
-    urls = {"owner": app.config["MIGRATION_DATABASE_URL"]}
-    engine = sa.create_engine(urls["owner"], poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            before = _table_counts(conn)
-        snapshot = _demo_snapshots.get(before)
-        if snapshot is None:
-            with app.app_context():
-                load_demo()
-                app.extensions["inprocess_jobs"].wait(timeout=60)
-                db.session.remove()
-            with engine.connect() as conn:
-                raw = conn.connection.driver_connection
-                with raw.cursor() as cur:
-                    for name, _count in _table_counts(conn):
-                        with cur.copy(f'COPY "{name}" TO STDOUT (FORMAT binary)') as copy:
-                            snapshot_rows = b"".join(bytes(chunk) for chunk in copy)
-                        _demo_snapshots.setdefault(before, {})[name] = snapshot_rows
-            return
-        with engine.begin() as conn:
-            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-            raw = conn.connection.driver_connection
-            with raw.cursor() as cur:
-                for name, rows in snapshot.items():
-                    cur.execute(f'DELETE FROM "{name}"')
-                    with cur.copy(f'COPY "{name}" FROM STDIN (FORMAT binary)') as copy:
-                        copy.write(rows)
-                    if "id" in db.metadata.tables[name].c:
-                        cur.execute(
-                            f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
-                            f'(SELECT max(id) FROM "{name}"))'
-                        )
-    finally:
-        engine.dispose()
+    def build():
+        with app.app_context():
+            load_demo()
+            app.extensions["inprocess_jobs"].wait(timeout=60)
+            db.session.remove()
+
+    replay(app.config["MIGRATION_DATABASE_URL"], "demo", build)
 
 
 @pytest.fixture

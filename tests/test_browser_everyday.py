@@ -4,12 +4,10 @@ approval guards, and public pages that fit a phone (390 px) and a laptop (1,366 
 from __future__ import annotations
 
 import re
-import threading
 import time
 from datetime import date
 
 import pytest
-from conftest import make_app
 from playwright.sync_api import expect
 from test_browser_journeys import MURMANSK_EDITOR, MURMANSK_REGISTRAR, click_link, press, sign_in
 from test_reminders_delivery import free_port, start_smtp
@@ -49,25 +47,14 @@ def test_public_pages_fit_the_screen(demo_app, live_server, browser, width):
 
 
 @pytest.fixture
-def smtp_server(demo_app, migrated):
-    """The demo, served by an app that sends its mail over SMTP to a server on loopback."""
-    from werkzeug.serving import make_server
-
+def smtp_server(demo_app, live_server):
+    """The demo, served by the application sending its mail over SMTP to a server on loopback."""
     port = free_port()
     controller, inbox = start_smtp(port)
-    app = make_app(
-        migrated, MAIL_BACKEND="smtp", MAIL_PORT=port, MAIL_TIMEOUT=3, ALLOW_DEMO_PASSWORDS=True
-    )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", inbox
-    server.shutdown()
-    thread.join(timeout=10)
-    with app.app_context():
-        app.extensions["inprocess_jobs"].wait(timeout=60)
-        db.session.remove()
-        db.engine.dispose()
+    demo_app.config.update(MAIL_BACKEND="smtp", MAIL_PORT=port, MAIL_TIMEOUT=3)
+    yield live_server, inbox
+    with demo_app.app_context():
+        demo_app.extensions["inprocess_jobs"].wait(timeout=60)
     controller.stop()
 
 

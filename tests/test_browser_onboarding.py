@@ -5,16 +5,14 @@ from a real SMTP server on loopback), sets a password and sees the first-steps c
 from __future__ import annotations
 
 import re
-import threading
 import time
 
 import pytest
-from conftest import PASSWORD, make_app
+from conftest import PASSWORD
 from test_browser_journeys import click_link, press
 from test_reminders_delivery import free_port, start_smtp
 
 from touchpoints.auth.roles import Role
-from touchpoints.core.db import db
 
 pytestmark = pytest.mark.browser
 
@@ -22,27 +20,17 @@ REGISTRAR = "registrar@murmansk-culture.example.org"
 
 
 @pytest.fixture
-def served(seeded, migrated, make_user):
-    """The seed regions and agencies, served over HTTP by an app that sends mail over SMTP on loopback."""
-    from werkzeug.serving import make_server
-
+def served(seeded, live_server, make_user):
+    """The seed regions and agencies, served over HTTP by the application sending its mail over
+    SMTP to a server on loopback."""
     port = free_port()
     controller, inbox = start_smtp(port)
     make_user(Role.ADMIN, email="admin@example.org", name="Администратор платформы")
-    app = make_app(migrated, MAIL_BACKEND="smtp", MAIL_PORT=port, MAIL_TIMEOUT=3)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
     # Links in mail point at this very server.
-    app.config["BASE_URL"] = base
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base, inbox
-    server.shutdown()
-    thread.join(timeout=10)
-    with app.app_context():
-        app.extensions["inprocess_jobs"].wait(timeout=60)
-        db.session.remove()
-        db.engine.dispose()
+    seeded.config.update(MAIL_BACKEND="smtp", MAIL_PORT=port, MAIL_TIMEOUT=3, BASE_URL=live_server)
+    yield live_server, inbox
+    with seeded.app_context():
+        seeded.extensions["inprocess_jobs"].wait(timeout=60)
     controller.stop()
 
 

@@ -58,7 +58,10 @@ def site():
     _Handler.pages = {}
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Shutdown is noticed every poll_interval (0.5 s by default, paid by every test here).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
 
     class Site:

@@ -57,6 +57,14 @@ def _sqlalchemy_url(url: str) -> str:
     return url
 
 
+#: argon2id cost of password hashes: RFC 9106's "low memory" profile, argon2-cffi's default and
+#: above OWASP's minimum (docs/security.md). Memory in KiB.
+PASSWORD_HASH = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
+#: The test profile's: the same argon2id code at the lowest cost; its passwords guard nothing,
+#: and at the production cost a login took longer than most tests (docs/testing.md).
+TEST_PASSWORD_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
 def build_config(profile: str | None = None, **overrides) -> dict:
     profile = (profile or env("ENV", "production")).lower()
     if profile not in {"demo", "test", "production"}:
@@ -64,6 +72,7 @@ def build_config(profile: str | None = None, **overrides) -> dict:
     demo = profile == "demo"
     default_db = f"sqlite:///{INSTANCE_DIR / 'touchpoints.sqlite3'}"
     redis_url = env("REDIS_URL") or None
+    visibility = env_int("VISIBILITY_TIMEOUT", 30)
     cfg: dict = {
         "PROFILE": profile,
         "DEMO": demo,
@@ -90,6 +99,7 @@ def build_config(profile: str | None = None, **overrides) -> dict:
             "MAIL_DEFAULT_SENDER", "Реестр точек взаимодействия <noreply@example.org>"
         ),
         "MAX_CONTENT_LENGTH": env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+        "PASSWORD_HASH": dict(TEST_PASSWORD_HASH if profile == "test" else PASSWORD_HASH),
         #: Years whose working-day calendar an operator checked although holidays lacks a decree.
         "CALENDAR_DECREED_YEARS": [
             int(y) for y in (env("CALENDAR_DECREED_YEARS") or "").split(",") if y.strip()
@@ -151,6 +161,9 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         "ORDER_PDF_PART_ROWS": env_int("ORDER_PDF_PART_ROWS", 1250),
         #: Processes rendering the parts of one order (at most the number of CPUs).
         "ORDER_PDF_PROCESSES": env_int("ORDER_PDF_PROCESSES", 2),
+        #: Seconds a worker's claim on an order rendering lasts unless renewed (orders/lease.py);
+        #: a killed worker's rendering is taken over after at most this long (docs/jobs.md).
+        "ORDER_RENDER_LEASE_SECONDS": env_int("ORDER_RENDER_LEASE_SECONDS", 20),
         #: Demo accounts log in with password "demo"; refused anywhere else.
         "ALLOW_DEMO_PASSWORDS": demo,
         "CELERY": {
@@ -169,9 +182,10 @@ def build_config(profile: str | None = None, **overrides) -> dict:
             # of the kill. Longer tasks may then run twice: every task is idempotent and
             # claims its row (orders/lease.py, mail.service.claim). Countdowns stay below it.
             "broker_transport_options": {
-                "visibility_timeout": env_int("VISIBILITY_TIMEOUT", 30),
-                # Look for such messages every 5 s (kombu's default scans every 100 s).
-                "unacked_restore_interval": 5,
+                "visibility_timeout": visibility,
+                # Look for such messages every 5 s (kombu's default scans every 100 s), more
+                # often when the timeout is shorter (the fault tests, docs/testing.md).
+                "unacked_restore_interval": max(1, min(5, visibility // 6)),
                 "unacked_restore_throttle": 1,
             },
             "timezone": "UTC",
@@ -201,6 +215,8 @@ def validate(cfg: dict) -> None:
         )
     if cfg.get("ALLOW_DEMO_PASSWORDS"):
         problems.append("демонстрационные пароли разрешены")
+    if any(cfg["PASSWORD_HASH"].get(k, 0) < v for k, v in PASSWORD_HASH.items()):
+        problems.append("пароли хешируются дешевле профиля RFC 9106 «low memory»")
     if not cfg.get("WTF_CSRF_ENABLED"):
         problems.append("защита от CSRF отключена (TOUCHPOINTS_CSRF_ENABLED)")
     if not cfg.get("TRUSTED_HOSTS"):

@@ -4,7 +4,7 @@ process exits: run it on workers with worker_max_memory_per_child and a task_tim
 from celery import shared_task
 
 from touchpoints.orders import claim
-from touchpoints.orders.lease import RENDER_LEASE
+from touchpoints.orders.lease import render_lease
 
 
 @shared_task(name="workers.tasks.orders.render", bind=True, max_retries=90)
@@ -14,5 +14,5 @@ def render(self, agency_id: int, document_id: int) -> str:
     # (orders/lease.py) rather than give up, so the document never stays "rendering".
     result = claim.render_document(agency_id, document_id)
     if result == "busy":
-        raise self.retry(countdown=RENDER_LEASE.total_seconds() / 2)
+        raise self.retry(countdown=render_lease().total_seconds() / 2)
     return result

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import secrets
 from datetime import datetime
@@ -16,8 +17,6 @@ from touchpoints.auth.roles import GRANTS, Permission, Role
 from touchpoints.core.db import db, utcnow
 from touchpoints.core.tenancy import Agency, Region, Subdivision
 
-# argon2id with argon2-cffi's defaults (RFC 9106 "low memory" profile), above OWASP's minimum.
-_hasher = PasswordHasher()
 DEMO_PASSWORD = "demo"
 #: The one answer to an address that cannot be used, whoever (if anyone) has it: the user
 #: pages and the invitations say the same (docs/security.md, "Account enumeration").
@@ -27,12 +26,22 @@ EMAIL_REFUSED = (
 )
 
 
-_DUMMY_HASH = _hasher.hash("not a real password")
+def _passwords() -> tuple[PasswordHasher, str]:
+    """argon2id at the application's PASSWORD_HASH cost (config.py, docs/security.md), and a hash
+    of that cost to spend the same work on a login that finds no account."""
+    return _hasher(**current_app.config["PASSWORD_HASH"])
+
+
+@functools.cache
+def _hasher(**cost) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(**cost)
+    return hasher, hasher.hash("not a real password")
 
 
 def burn_password_check(password: str) -> None:
+    hasher, dummy = _passwords()
     with contextlib.suppress(VerificationError, InvalidHashError):
-        _hasher.verify(_DUMMY_HASH, password)
+        hasher.verify(dummy, password)
 
 
 def new_session_token() -> str:
@@ -116,19 +125,20 @@ class User(UserMixin, db.Model):
         return permission in GRANTS[self.role_enum]
 
     def set_password(self, password: str) -> None:
-        self.password_hash = _hasher.hash(password)
+        self.password_hash = _passwords()[0].hash(password)
 
     def check_password(self, password: str) -> bool:
         if self.is_demo and password == DEMO_PASSWORD:
             return bool(current_app.config.get("ALLOW_DEMO_PASSWORDS"))
         if not self.password_hash:
             return False
+        hasher = _passwords()[0]
         try:
-            ok = _hasher.verify(self.password_hash, password)
+            ok = hasher.verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
-        if ok and _hasher.check_needs_rehash(self.password_hash):
-            self.password_hash = _hasher.hash(password)
+        if ok and hasher.check_needs_rehash(self.password_hash):
+            self.password_hash = hasher.hash(password)
         return ok
 
     @classmethod

@@ -16,7 +16,7 @@ from touchpoints.core.db import agency_scope, db, scoped, utcnow
 from touchpoints.core.tenancy import Agency
 from touchpoints.lists.models import ListVersion
 from touchpoints.orders.document import OrderError, default_with_changes
-from touchpoints.orders.lease import RENDER_LEASE, LeaseKeeper
+from touchpoints.orders.lease import LeaseKeeper, render_lease
 from touchpoints.orders.models import DocumentStatus, OrderDocument
 from touchpoints.orders.rendering import render_order
 from touchpoints.orders.storage import find_document, version_key
@@ -34,7 +34,7 @@ def render_document(agency_id: int, document_id: int) -> str:
         if doc.ready:
             return "ready"
         now = utcnow()
-        limit = RENDER_LEASE
+        limit = render_lease()
         claimed = db.session.execute(
             sa.update(OrderDocument)
             .where(

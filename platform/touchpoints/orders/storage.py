@@ -26,7 +26,7 @@ from touchpoints.core.tenancy import Agency
 from touchpoints.core.text import date_short
 from touchpoints.lists.models import Entry, ListVersion
 from touchpoints.orders.document import OrderError, default_with_changes, order_context
-from touchpoints.orders.lease import RENDER_LEASE
+from touchpoints.orders.lease import render_lease
 from touchpoints.orders.models import DocumentStatus, OrderDocument
 from touchpoints.orders.rendering import template_sources_digest
 
@@ -68,7 +68,7 @@ def find_document(agency_id: int, key: str) -> OrderDocument | None:
 def _stale(doc: OrderDocument) -> bool:
     """A queued or claimed rendering that no worker can still be doing (it died or was lost)."""
     if doc.status == DocumentStatus.RENDERING.value:
-        since, limit = doc.started_at, RENDER_LEASE
+        since, limit = doc.started_at, render_lease()
     else:
         # A message the broker lost: Redis gives unacknowledged ones back after this time.
         visibility = current_app.config["CELERY"]["broker_transport_options"]["visibility_timeout"]
