@@ -75,7 +75,7 @@ def test_production_refuses_missing_trusted_hosts_and_disabled_csrf(monkeypatch)
 def test_production_timings_bring_a_killed_workers_job_back_within_a_minute(monkeypatch):
     """tests/test_security_faults.py kills a worker with shorter timings (the same code); these
     are the production ones it stands for (docs/jobs.md, "Killed workers")."""
-    for name in ("VISIBILITY_TIMEOUT", "ORDER_RENDER_LEASE_SECONDS"):
+    for name in ("VISIBILITY_TIMEOUT", "ORDER_RENDER_LEASE_SECONDS", "JOB_LEASE_SECONDS"):
         monkeypatch.delenv(f"TOUCHPOINTS_{name}", raising=False)
     _production_env(monkeypatch)
     cfg = build_config("production")
@@ -87,6 +87,10 @@ def test_production_timings_bring_a_killed_workers_job_back_within_a_minute(monk
     # then, or the task retries lease / 2 later (workers/tasks/orders.py): the render starts
     # within 35 s, leaving 25 s of the minute to render.
     assert max(visibility + restore, lease + lease / 2) <= 35
+    # A background job (an import, an export) is taken over when its heartbeat is older than its
+    # lease, by the redelivered message or by the page's poll (tests/test_import_faults.py).
+    assert cfg["JOB_LEASE_SECONDS"] == 30
+    assert max(visibility + restore, cfg["JOB_LEASE_SECONDS"]) <= 35
     # A retry's countdown stays below the visibility timeout: a held ETA message is not given
     # back to a second worker while the first still waits to run it.
     assert lease / 2 < visibility

@@ -56,9 +56,17 @@ def _writing_entries(app) -> bool:
             db.session.remove()
 
 
+#: Seconds, for the web application and the workers alike (both read the environment): the
+#: production recovery with shorter timings; the production values are checked in
+#: tests/test_config.py (docs/testing.md).
+FAST_RECOVERY = {"VISIBILITY_TIMEOUT": "3", "JOB_LEASE_SECONDS": "5"}
+
+
 def test_import_is_applied_once_within_a_minute_after_its_worker_is_killed(
-    seeded, make_agency, make_user, real_workers
+    seeded, make_agency, make_user, real_workers, monkeypatch
 ):
+    for name, value in FAST_RECOVERY.items():
+        monkeypatch.setenv(f"TOUCHPOINTS_{name}", value)
     agency_id = make_agency(template="kuzbass-3")
     registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
     web = real_workers.broker_app()

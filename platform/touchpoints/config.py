@@ -164,6 +164,9 @@ def build_config(profile: str | None = None, **overrides) -> dict:
         #: Seconds a worker's claim on an order rendering lasts unless renewed (orders/lease.py);
         #: a killed worker's rendering is taken over after at most this long (docs/jobs.md).
         "ORDER_RENDER_LEASE_SECONDS": env_int("ORDER_RENDER_LEASE_SECONDS", 20),
+        #: Seconds a background job's claim lasts without a heartbeat (every 2 s; background/
+        #: service.py): a killed worker's job is taken over after at most this long (docs/jobs.md).
+        "JOB_LEASE_SECONDS": env_int("JOB_LEASE_SECONDS", 30),
         #: Demo accounts log in with password "demo"; refused anywhere else.
         "ALLOW_DEMO_PASSWORDS": demo,
         "CELERY": {

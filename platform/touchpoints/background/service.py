@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 TASK = "workers.tasks.background.run"
 #: How often the running worker renews its claim and writes the progress.
 HEARTBEAT_SECONDS = 2.0
-#: A claim whose heartbeat is older than this belongs to a dead worker and is taken over.
-LEASE = timedelta(seconds=30)
 #: Finished jobs' rows are deleted this long after they were made (their files sooner).
 KEEP_ROWS = timedelta(days=7)
 FAILED_MESSAGE = "Не удалось выполнить задание. Попробуйте ещё раз; если ошибка повторится, сообщите администратору."
@@ -69,11 +67,17 @@ def retry(job: BackgroundJob) -> None:
     _enqueue(job)
 
 
+def _lease() -> timedelta:
+    """A claim whose heartbeat is older than this belongs to a dead worker and is taken over
+    (``JOB_LEASE_SECONDS``, several heartbeats long)."""
+    return timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
+
+
 def _lost(job: BackgroundJob) -> bool:
     """Queued or running, but no worker can still be at it."""
     now = utcnow()
     if job.status == JobStatus.RUNNING.value:
-        return job.heartbeat_at is None or now - job.heartbeat_at > LEASE
+        return job.heartbeat_at is None or now - job.heartbeat_at > _lease()
     if job.status == JobStatus.QUEUED.value:
         # Redis gives a message a dead worker took back after the visibility timeout; one that
         # is still not taken after twice that was lost (the broker was down at commit).
@@ -110,7 +114,9 @@ def run(agency_id: int, job_id: int) -> str:
                     table.c.status == JobStatus.QUEUED.value,
                     sa.and_(
                         table.c.status == JobStatus.RUNNING.value,
-                        sa.or_(table.c.heartbeat_at.is_(None), table.c.heartbeat_at < now - LEASE),
+                        sa.or_(
+                            table.c.heartbeat_at.is_(None), table.c.heartbeat_at < now - _lease()
+                        ),
                     ),
                 ),
             )
