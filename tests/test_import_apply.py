@@ -18,6 +18,7 @@ from touchpoints.background import service
 from touchpoints.background.models import BackgroundJob
 from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, push_scope, scoped
 from touchpoints.core.tenancy import Agency
+from touchpoints.jobs import wait_for_inprocess_jobs
 from touchpoints.lists.models import Entry
 from touchpoints.notifications.models import Notification
 from touchpoints.transfer import apply, import_jobs, imports
@@ -47,6 +48,7 @@ class Statements:
         self.n += 1
 
     def __enter__(self):
+        wait_for_inprocess_jobs()  # tasks' threads are not what is counted
         sa.event.listen(db.engine, "before_cursor_execute", self)
         return self
 
