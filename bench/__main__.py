@@ -1,6 +1,7 @@
 """`python -m bench [NAME ...]`: run benchmarks, print one table of ratios, exit 1 on a miss."""
 
 import importlib
+import os
 import pkgutil
 import sys
 import traceback
@@ -16,11 +17,17 @@ def main() -> int:
     figures, failed = [], []
     for name in names:
         print(f"== bench.{name}", flush=True)
+        # Each bench in the environment it was started in: one that points the application at
+        # Redis (dashboard, reminders) must not change how the next one's processes run.
+        environment = dict(os.environ)
         try:
             figures += importlib.import_module(f"bench.{name}").run()
         except Exception:
             traceback.print_exc()
             failed.append(name)
+        finally:
+            os.environ.clear()
+            os.environ.update(environment)
     return report(figures, failed)
 
 
