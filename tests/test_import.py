@@ -12,10 +12,9 @@ import sqlalchemy as sa
 from tests import import_fixtures as fx
 from tests.test_transfer import agency_id_of, export, token_of, upload, working
 from touchpoints.audit.models import AuditEvent
-from touchpoints.auth.models import User
 from touchpoints.auth.roles import Role
-from touchpoints.core.db import SYSTEM_SCOPE, agency_scope, db, scoped
-from touchpoints.core.tenancy import Agency, Region
+from touchpoints.core.db import agency_scope, db, scoped
+from touchpoints.core.tenancy import Agency
 from touchpoints.lists.models import Entry
 from touchpoints.transfer import imports
 from touchpoints.transfer.models import ImportChoice, ImportSession
@@ -459,35 +458,22 @@ def test_cli_update_sheet_and_exclusions(demo_app, tmp_path):
 # --------------------------------------------------------------------------- registry links
 
 
-def _shared(app, region_id, office_id, name, kind="offline") -> int:
-    from touchpoints.registry import shared
-
-    with app.app_context(), scoped(SYSTEM_SCOPE):
-        item = shared.create(
-            db.session.get(Region, region_id),
-            db.session.get(User, office_id),
-            {"name": name, "channel_kind": kind},
-        )
-        db.session.commit()
-        return item.id
-
-
 def test_rows_naming_a_shared_touchpoint_or_a_registry_process_are_linked(
     seeded, make_user, make_region, login_as, client
 ):
     # docs/registry.md: a row whose touchpoint is a shared touchpoint of the agency's region
     # (case, «ё» and spacing aside) is linked to it, as a row naming a registry process is; the
     # preview shows both links; another region's shared touchpoint is free text.
-    from registry_support import add_process
+    from registry_support import add_process, add_shared
 
     app = seeded
     agency_id = agency_id_of(app, MURMANSK)
     with app.app_context(), scoped(agency_scope(agency_id)):
         region_id = db.session.get(Agency, agency_id).region_id
     office = make_user(Role.OFFICE, region_id=region_id)
-    mfc = _shared(app, region_id, office, "МФЦ «Мои документы»")
+    mfc = add_shared(app, region_id, office, "МФЦ «Мои документы»")
     other_region = make_region()
-    _shared(app, other_region, make_user(Role.OFFICE, region_id=other_region), "Горячая линия")
+    add_shared(app, other_region, make_user(Role.OFFICE, region_id=other_region), "Горячая линия")
     registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
     process = add_process(app, agency_id, registrar, "Аттестация экскурсоводов")
     rows = [

@@ -134,10 +134,8 @@ def test_editor_import_becomes_submissions_with_one_notice_per_registrar(
     ]
 
 
-def test_an_open_proposal_refuses_the_whole_import(seeded, make_agency, make_user):
-    app = seeded
-    agency_id = make_agency(template="kuzbass-3")
-    registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
+def _with_an_open_exclusion(app, agency_id, registrar) -> None:
+    """Six rows imported, then a proposal to exclude the first one, still under review."""
     _confirm_counting(app, agency_id, registrar, kuzbass_file(6))
     with app.app_context(), scoped(agency_scope(agency_id)):
         first = db.session.scalars(sa.select(Entry).order_by(Entry.id)).first()
@@ -145,6 +143,14 @@ def test_an_open_proposal_refuses_the_whole_import(seeded, make_agency, make_use
                              status="submitted", activity_area=first.activity_area,
                              exclusion_reason="нет"))  # fmt: skip
         db.session.commit()
+
+
+def test_an_open_proposal_refuses_the_whole_import(seeded, make_agency, make_user):
+    app = seeded
+    agency_id = make_agency(template="kuzbass-3")
+    registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
+    _with_an_open_exclusion(app, agency_id, registrar)
+    with app.app_context(), scoped(agency_scope(agency_id)):
         before = db.session.scalar(sa.select(sa.func.count()).select_from(Entry))
     with app.app_context(), scoped(agency_scope(agency_id)):
         agency = db.session.get(Agency, agency_id)
@@ -274,13 +280,7 @@ def test_a_refused_import_shows_why(seeded, make_agency, make_user, login_as, cl
     app.config["IMPORT_BACKGROUND_ROWS"] = 3
     agency_id = make_agency(template="kuzbass-3")
     registrar = make_user(Role.REGISTRAR, agency_id=agency_id)
-    _confirm_counting(app, agency_id, registrar, kuzbass_file(6))
-    with app.app_context(), scoped(agency_scope(agency_id)):
-        first = db.session.scalars(sa.select(Entry).order_by(Entry.id)).first()
-        db.session.add(Entry(agency_id=agency_id, kind="exclusion", target_id=first.id,
-                             status="submitted", activity_area=first.activity_area,
-                             exclusion_reason="нет"))  # fmt: skip
-        db.session.commit()
+    _with_an_open_exclusion(app, agency_id, registrar)
     before = _count(app, agency_id)
     login_as(registrar)
     token = token_of(upload(client, kuzbass_file(4, start=2), "list.xlsx"))

@@ -299,7 +299,8 @@ def test_a_renamed_shared_touchpoint_is_the_same_touchpoint(seeded, make_user):
     # A shared touchpoint renamed by the office and picked again is the same touchpoint: its
     # row changed details, not the kind of touchpoint (Kuzbass 5.3); a typed touchpoint that
     # changed its name is another touchpoint.
-    from touchpoints.core.tenancy import Region
+    from registry_support import add_shared
+
     from touchpoints.lists.passports import SharedTouchpoint
     from touchpoints.registry import shared
 
@@ -309,14 +310,7 @@ def test_a_renamed_shared_touchpoint_is_the_same_touchpoint(seeded, make_user):
     with in_agency(app, aid) as agency:
         form, region_id = agency.form, agency.region_id
     office = make_user(Role.OFFICE, region_id=region_id)
-    with app.app_context(), scoped(SYSTEM_SCOPE):
-        item = shared.create(
-            db.session.get(Region, region_id),
-            db.session.get(User, office),
-            {"name": "МФЦ «Мои документы»", "channel_kind": "offline"},
-        )
-        db.session.commit()
-        sid = item.id
+    sid = add_shared(app, region_id, office, "МФЦ «Мои документы»")
     mfc, typed = add_included(
         app,
         aid,

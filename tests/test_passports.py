@@ -223,21 +223,13 @@ def test_a_shared_touchpoints_passport_keeps_the_alternative(agency, make_user):
     # The passport of a region's shared touchpoint (keyed by its id, not its name) states the
     # alternative of a process reached only through it; the same name typed by hand is another
     # touchpoint, whose passport is its own.
-    from touchpoints.core.tenancy import Region
-    from touchpoints.registry import shared
+    from registry_support import add_shared
 
     app, aid, user, form = agency(MURMANSK)
     with in_agency(app, aid) as a:
         region_id = a.region_id
     office = make_user(Role.OFFICE, region_id=region_id)
-    with app.app_context(), scoped(SYSTEM_SCOPE):
-        portal = shared.create(
-            db.session.get(Region, region_id),
-            db.session.get(User, office),
-            {"name": "Региональный портал услуг", "channel_kind": "digital"},
-        )
-        db.session.commit()
-        sid = portal.id
+    sid = add_shared(app, region_id, office, "Региональный портал услуг", "digital")
     add_included(
         app, aid, user,
         [data(form, process="Электронная запись", code=None, touchpoint="Региональный портал услуг",
